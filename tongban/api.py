@@ -1,0 +1,30 @@
+"""The JSON API root (django-ninja). Each bounded context contributes ``<app>/api.py`` with a ``router``."""
+
+from __future__ import annotations
+
+import importlib
+
+from django.apps import apps
+from ninja import NinjaAPI
+
+from tongban.apps_registry import BOUNDED_CONTEXTS
+
+api = NinjaAPI(
+    title="tongban 通办 API",
+    version="1",
+    description="一网通办 integrated government service platform: catalogue, applications, workflow, "
+    "data exchange and credentials.",
+    urls_namespace="api",
+)
+
+for _name in BOUNDED_CONTEXTS:
+    if not apps.is_installed(f"tongban.{_name}"):
+        continue
+    try:
+        _module = importlib.import_module(f"tongban.{_name}.api")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"tongban.{_name}.api":
+            raise
+        continue
+    for _router in getattr(_module, "ROUTERS", [("", _module.router)]):
+        api.add_router(*_router)

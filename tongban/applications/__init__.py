@@ -1,0 +1,1 @@
+"""tongban.applications: bounded context (see docs/architecture.md). Not yet installed."""

@@ -1,0 +1,126 @@
+"""The ``tongban`` command line.
+
+Every bounded context may contribute commands in ``tongban/<app>/cli.py`` through a function
+``register(app: typer.Typer) -> None``; they are added here. Django is set up before any command runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+
+import typer
+
+app = typer.Typer(
+    help="通办 tongban: integrated government service platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
+    import django
+
+    django.setup()
+
+
+def _django(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def _migrate(quiet: bool = True) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0 if quiet else 1)
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """The background worker for timers and service tasks (django.tasks database backend)."""
+    return subprocess.Popen([sys.executable, "-m", "tongban", "worker"])
+
+
+def _serve(port: int, with_worker: bool = True) -> None:
+    from django.core.management import call_command
+
+    worker = _start_worker() if with_worker else None
+    typer.echo(f"通办 tongban 已启动: http://127.0.0.1:{port}/  (Ctrl+C 退出)")
+    try:
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+
+@app.command()
+def demo(
+    port: int = typer.Option(8000, help="Port to serve on (127.0.0.1)."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Only migrate and load the demo data."),
+) -> None:
+    """Migrate, load the demo data (idempotent), then serve on 127.0.0.1."""
+    from tongban.demo import load_demo
+
+    _migrate()
+    load_demo()
+    if not no_serve:
+        _serve(port)
+
+
+@app.command()
+def serve(port: int = typer.Option(8000, help="Port to serve on (127.0.0.1)."),
+          worker: bool = typer.Option(True, "--worker/--no-worker", help="Also start the background worker.")
+          ) -> None:
+    """Serve the platform (migrating first) with its background worker."""
+    _migrate()
+    _serve(port, with_worker=worker)
+
+
+@app.command()
+def worker() -> None:
+    """Run the background worker (timers, service tasks) until stopped."""
+    from django.core.management import call_command
+
+    call_command("db_worker", interval=1.0)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    _migrate(quiet=False)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command: ``tongban manage createsuperuser``."""
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["tongban manage", *ctx.args])
+
+
+def _register_app_commands() -> None:
+    from tongban.apps_registry import BOUNDED_CONTEXTS
+
+    for name in BOUNDED_CONTEXTS:
+        try:
+            module = importlib.import_module(f"tongban.{name}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"tongban.{name}", f"tongban.{name}.cli"):
+                raise
+            continue
+        module.register(app)
+
+
+def main() -> None:
+    setup_django()
+    _register_app_commands()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _tongban_home(tmp_path, settings):
+    """Every test gets its own media and key directories."""
+    settings.MEDIA_ROOT = tmp_path / "files"
+    settings.KEYS_DIR = tmp_path / "keys"
+
+
+@pytest.fixture
+def demo_core(db):
+    """The demo city's divisions, organisations and accounts."""
+    from rich.console import Console
+
+    from tongban.core import demo
+
+    demo.load(Console(quiet=True))
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Demo accounts are created in many tests: a fast hasher keeps them quick (tests only).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

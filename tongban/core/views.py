@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .demo import DEMO_PASSWORD, USERS
+from .models import User
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {})
+
+
+def demo_accounts() -> list[dict[str, str]]:
+    """The demo accounts shown on the login page."""
+    return [{"username": u[0], "name": u[1], "password": DEMO_PASSWORD} for u in USERS]
+
+
+class LoginView(auth_views.LoginView):
+    """The login page; lists the demo accounts when the demo data set is loaded."""
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        if settings.TONGBAN_SHOW_DEMO_ACCOUNTS and User.objects.filter(username="admin").exists():
+            context["demo_accounts"] = demo_accounts()
+        return context

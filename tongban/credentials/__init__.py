@@ -1,0 +1,1 @@
+"""tongban.credentials: bounded context (see docs/architecture.md). Not yet installed."""

@@ -1,0 +1,1 @@
+"""tongban.exchange: bounded context (see docs/architecture.md). Not yet installed."""

@@ -1,0 +1,1 @@
+"""tongban.feedback: bounded context (see docs/architecture.md). Not yet installed."""

@@ -1,0 +1,1 @@
+"""tongban.insight: bounded context (see docs/architecture.md). Not yet installed."""

@@ -1,0 +1,1 @@
+"""tongban.supervision: bounded context (see docs/architecture.md). Not yet installed."""

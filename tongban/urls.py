@@ -1,0 +1,37 @@
+"""URL configuration: admin, API, accounts, language switch, and each bounded context's pages."""
+
+from __future__ import annotations
+
+import importlib
+
+from django.apps import apps
+from django.contrib import admin
+from django.urls import include, path
+
+from tongban.api import api
+from tongban.apps_registry import BOUNDED_CONTEXTS
+from tongban.core.views import LoginView
+
+admin.site.site_header = "通办 tongban 管理后台"
+admin.site.site_title = "通办 tongban"
+admin.site.index_title = "政务服务管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+# Each app's urls.py is mounted at the root; apps prefix their own paths. core is last: it owns "/".
+for _name in [*BOUNDED_CONTEXTS[1:], "core"]:
+    if not apps.is_installed(f"tongban.{_name}"):
+        continue
+    try:
+        importlib.import_module(f"tongban.{_name}.urls")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"tongban.{_name}.urls":
+            raise
+        continue
+    urlpatterns.append(path("", include(f"tongban.{_name}.urls")))

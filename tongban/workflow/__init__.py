@@ -1,0 +1,1 @@
+"""tongban.workflow: bounded context (see docs/architecture.md). Not yet installed."""
