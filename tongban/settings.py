@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "tongban.core",
     "tongban.catalog",
+    "tongban.workflow",
+    "tongban.applications",
+    "tongban.exchange",
+    "tongban.credentials",
 ]
 
 MIDDLEWARE = [

@@ -1,1 +1,0 @@
-"""tongban.applications: bounded context (see docs/architecture.md). Not yet installed."""

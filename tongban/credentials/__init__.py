@@ -1,1 +1,0 @@
-"""tongban.credentials: bounded context (see docs/architecture.md). Not yet installed."""

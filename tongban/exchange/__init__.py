@@ -1,1 +1,0 @@
-"""tongban.exchange: bounded context (see docs/architecture.md). Not yet installed."""

@@ -1,1 +1,0 @@
-"""tongban.workflow: bounded context (see docs/architecture.md). Not yet installed."""
