@@ -1,0 +1,29 @@
+"""Platform events that let bounded contexts react to each other without importing each other.
+
+Contexts on the same layer (applications, exchange, credentials, supervision, feedback) never import
+one another (see docs/architecture.md). The one that produces a fact sends one of these signals; the
+one that reacts connects a receiver in its ``apps.py`` ``ready()``. Payloads are plain data (codes,
+ids, dicts), never model instances of another context.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# An application's item reached its final decision.
+# kwargs: application_ref (str), item_code (str), outcome ("approved"|"rejected"), holder (dict:
+#         kind, name, id_number/credit_code, user_id), result (dict: licence_type, data), organisation_code (str)
+decision_made = Signal()
+
+# A case (application) was closed: every item is decided and results were delivered.
+# kwargs: application_ref (str), case_file (dict: form data, materials, decisions, events, results), item_codes
+case_closed = Signal()
+
+# A credential (e-licence) was issued / changed status.
+# kwargs: credential_id (str), licence_type (str), holder_id_number (str), status (str), application_ref (str)
+credential_issued = Signal()
+credential_status_changed = Signal()
+
+# A commitment-based approval failed its post-check (告知承诺制 事后核查不通过).
+# kwargs: application_ref (str), holder (dict), reason (str)
+post_check_failed = Signal()
