@@ -1,0 +1,111 @@
+"""Evidence fetch (免证办理) plug-in points, shared by contexts that may not import each other.
+
+Providers (a data resource of a department, or the e-licence wallet) register here under
+(source, code): source "shared" with a data-resource code, or "issued" with a licence type. The
+exchange context installs a *broker* that checks consent and grants and appends every access to the
+tamper-evident access log before calling the provider. Applications call :func:`fetch` and never
+import the exchange or credentials contexts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+SHARED = "shared"
+ISSUED = "issued"
+
+
+@dataclass(frozen=True)
+class EvidenceRequest:
+    source: str  # SHARED (data resource) or ISSUED (licence type)
+    code: str  # data-resource code or licence type
+    subject_id: str  # ID number / unified social credit code the evidence is about
+    requester_org: str  # organisation code of the consuming department
+    purpose: str
+    case_ref: str = ""  # application reference (办件编号)
+    consent_ref: str = ""  # the applicant's consent record
+    actor_id: int | None = None  # the user acting (approver, clerk), if any
+    fields: tuple[str, ...] = ()  # requested fields; empty = all granted fields
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str
+    code: str
+    provider_org: str  # organisation code of the issuing / owning department
+    title: str
+    data: dict[str, Any]
+    fetched_at: datetime
+    reference: str = ""  # e.g. credential id or register record id
+    masked_fields: tuple[str, ...] = field(default=())
+
+
+class EvidenceError(Exception):
+    """Base class; ``code`` is a stable machine-readable error code."""
+
+    code = "evidence.error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class ProviderUnavailable(EvidenceError):
+    code = "evidence.provider_unavailable"
+
+
+class EvidenceNotFound(EvidenceError):
+    code = "evidence.not_found"
+
+
+class EvidenceRefused(EvidenceError):
+    code = "evidence.refused"
+
+
+class NoProvider(EvidenceError):
+    code = "evidence.no_provider"
+
+
+class EvidenceProvider(Protocol):
+    name: str
+    organisation_code: str
+
+    def fetch(self, request: EvidenceRequest) -> Evidence:
+        """Return the evidence, or raise EvidenceNotFound / ProviderUnavailable / EvidenceError."""
+        ...
+
+
+_providers: dict[tuple[str, str], EvidenceProvider] = {}
+_broker: Callable[[EvidenceRequest, EvidenceProvider], Evidence] | None = None
+
+
+def register_provider(source: str, code: str, provider: EvidenceProvider) -> None:
+    _providers[(source, code)] = provider
+
+
+def provider_for(source: str, code: str) -> EvidenceProvider:
+    try:
+        return _providers[(source, code)]
+    except KeyError:
+        raise NoProvider(f"没有可提供“{code}”的数据来源 (no provider for {source}:{code})") from None
+
+
+def providers() -> dict[tuple[str, str], EvidenceProvider]:
+    return dict(_providers)
+
+
+def set_broker(broker: Callable[[EvidenceRequest, EvidenceProvider], Evidence] | None) -> None:
+    """Install the access broker (the exchange context): it authorises, logs, then calls the provider."""
+    global _broker
+    _broker = broker
+
+
+def fetch(request: EvidenceRequest) -> Evidence:
+    provider = provider_for(request.source, request.code)
+    if _broker is None:
+        raise EvidenceRefused("数据共享交换服务未启用，无法调取证明材料", code="evidence.no_broker")
+    return _broker(request, provider)
