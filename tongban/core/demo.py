@@ -81,6 +81,13 @@ USERS: list[tuple[str, str, str, str | None, list[tuple[str, str]]]] = [
     ("yunxi-tech", "云溪星火科技有限公司", User.Kind.LEGAL_PERSON, None, []),
 ]
 
+# Fictional identity numbers of the demo applicants (division prefix 91xxxx does not exist).
+ID_NUMBERS: dict[str, str] = {
+    "zhangsan": "910102199001011234",
+    "lisi": "91010219880315432X",
+    "yunxi-tech": "91910100MA1YX0001K",  # unified social credit code (统一社会信用代码)
+}
+
 
 @transaction.atomic
 def load(console: Console) -> None:
@@ -99,6 +106,7 @@ def load(console: Console) -> None:
             username, password=DEMO_PASSWORD, display_name=display, kind=kind,
             organisation=orgs.get(org) if org else None,
             is_staff=kind == User.Kind.STAFF, is_superuser=username == "admin",
+            id_number=ID_NUMBERS.get(username, ""),
         )
         for role, org_code in grants:
             services.grant_role(user, role, orgs[org_code])
