@@ -11,6 +11,8 @@ from simple_history.models import HistoricalRecords
 
 from tongban.core.models import Organisation
 
+from .errors import FrozenListError
+
 
 class ItemType(models.TextChoices):
     LICENSING = "licensing", "行政许可"
@@ -244,6 +246,7 @@ class DutyList(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["organisation", "-version"]
@@ -255,8 +258,36 @@ class DutyList(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation} 权责清单 v{self.version}（{self.get_status_display()}）"
 
+    @property
+    def is_frozen(self) -> bool:
+        """Published versions are frozen: their entries can no longer be edited."""
+        return self.status == self.Status.PUBLISHED
 
-class PowerEntry(models.Model):
+
+def _guard_frozen(duty_list: DutyList) -> None:
+    if duty_list.is_frozen:
+        raise FrozenListError(
+            f"{duty_list.organisation.code} 权责清单 v{duty_list.version} 已发布，已发布的版本不可修改；"
+            "请先创建新的草稿版本再修改。"
+        )
+
+
+class _ListEntry(models.Model):
+    """Common behaviour of list entries: entries of a published version cannot be saved or deleted."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _guard_frozen(self.duty_list)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _guard_frozen(self.duty_list)
+        return super().delete(*args, **kwargs)
+
+
+class PowerEntry(_ListEntry):
     """A power (职权) on the power list: what the organisation may do and on which basis."""
 
     duty_list = models.ForeignKey(DutyList, on_delete=models.CASCADE, related_name="powers")
@@ -280,7 +311,7 @@ class PowerEntry(models.Model):
         return f"{self.code} {self.name}"
 
 
-class ResponsibilityEntry(models.Model):
+class ResponsibilityEntry(_ListEntry):
     """A responsibility (责任事项) attached to a power: what the organisation must do, and accountability."""
 
     duty_list = models.ForeignKey(DutyList, on_delete=models.CASCADE, related_name="responsibilities")

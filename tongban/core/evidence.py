@@ -80,6 +80,7 @@ class EvidenceProvider(Protocol):
 
 
 _providers: dict[tuple[str, str], EvidenceProvider] = {}
+_resolvers: dict[str, Callable[[str], EvidenceProvider | None]] = {}
 _broker: Callable[[EvidenceRequest, EvidenceProvider], Evidence] | None = None
 
 
@@ -87,11 +88,19 @@ def register_provider(source: str, code: str, provider: EvidenceProvider) -> Non
     _providers[(source, code)] = provider
 
 
+def register_resolver(source: str, resolver: Callable[[str], EvidenceProvider | None]) -> None:
+    """A fallback for ``source`` codes not registered one by one (e.g. any catalogued data resource,
+    including ones added at run time); it returns a provider or None."""
+    _resolvers[source] = resolver
+
+
 def provider_for(source: str, code: str) -> EvidenceProvider:
-    try:
-        return _providers[(source, code)]
-    except KeyError:
-        raise NoProvider(f"没有可提供“{code}”的数据来源 (no provider for {source}:{code})") from None
+    provider = _providers.get((source, code))
+    if provider is None and source in _resolvers:
+        provider = _resolvers[source](code)
+    if provider is None:
+        raise NoProvider(f"没有可提供“{code}”的数据来源 (no provider for {source}:{code})")
+    return provider
 
 
 def providers() -> dict[tuple[str, str], EvidenceProvider]:

@@ -5,3 +5,14 @@ class CredentialsConfig(AppConfig):
     name = "tongban.credentials"
     label = "credentials"
     verbose_name = "电子证照 credentials"
+
+    def ready(self) -> None:
+        from tongban.core import events
+
+        from . import providers, receivers
+
+        events.decision_made.connect(receivers.on_decision_made, dispatch_uid="credentials.issue_on_approval")
+        events.case_closed.connect(receivers.on_case_closed, dispatch_uid="credentials.archive_on_close")
+        events.post_check_failed.connect(receivers.on_post_check_failed,
+                                         dispatch_uid="credentials.revoke_on_failed_post_check")
+        providers.register_builtin_providers()

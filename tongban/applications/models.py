@@ -1,0 +1,397 @@
+"""Applications (办件): how citizens and businesses apply, and how windows and departments handle it.
+
+One ``Application`` is either for one service item or for a one-thing bundle (一件事); each item of it is an
+``ApplicationItem`` decided by its department on the workflow engine. Materials are content-addressed
+``StoredFile`` blobs outside the web root.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from tongban.catalog.models import Bundle, Material, ServiceItem, Situation
+from tongban.core.models import Organisation
+
+
+class StoredFile(models.Model):
+    """An uploaded file stored once by content hash under TONGBAN_HOME/files/blobs (outside the web root)."""
+
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
+    size = models.PositiveBigIntegerField("大小（字节）")
+    content_type = models.CharField("类型", max_length=100)
+    original_name = models.CharField("原文件名", max_length=255, blank=True)
+    scan_status = models.CharField("病毒扫描", max_length=20, default="clean")
+    created_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "文件"
+        verbose_name_plural = "文件"
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.sha256[:12]} ({self.size} B)"
+
+
+class ProxyAuthorisation(models.Model):
+    """帮办代办: a principal authorises an agent (or a window clerk) to apply on their behalf."""
+
+    class Kind(models.TextChoices):
+        AGENT = "agent", "委托代理人代办"
+        CLERK = "clerk", "窗口帮办"
+
+    principal = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="proxy_grants", verbose_name="委托人账号")
+    principal_name = models.CharField("委托人", max_length=100)
+    principal_id_number = models.CharField("委托人证件号码", max_length=32)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proxy_roles",
+                              verbose_name="代理人")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.AGENT)
+    scope = models.CharField("授权范围", max_length=300)
+    valid_until = models.DateField("有效期至")
+    document = models.ForeignKey(StoredFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name="授权委托书")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name="登记人")
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "代办授权"
+        verbose_name_plural = "代办授权"
+
+    def __str__(self) -> str:
+        return f"{self.principal_name} → {self.agent}（{self.get_kind_display()}）"
+
+
+class InvestmentProject(models.Model):
+    """投资项目: a project code and stages; each stage's approvals run in parallel."""
+
+    code = models.CharField("项目代码", max_length=40, unique=True)
+    name = models.CharField("项目名称", max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="projects",
+                              verbose_name="项目单位")
+    location = models.CharField("建设地点", max_length=200, blank=True)
+    total_investment = models.DecimalField("总投资（万元）", max_digits=14, decimal_places=2, default=0)
+    created_at = models.DateTimeField("赋码时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "投资项目"
+        verbose_name_plural = "投资项目"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class ProjectStage(models.Model):
+    STAGES = [
+        ("land", "立项用地规划许可"),
+        ("planning", "工程建设许可"),
+        ("construction", "施工许可"),
+        ("acceptance", "竣工验收"),
+    ]
+    project = models.ForeignKey(InvestmentProject, on_delete=models.CASCADE, related_name="stages")
+    stage = models.CharField("阶段", max_length=20, choices=STAGES)
+    order = models.PositiveSmallIntegerField(default=0)
+    bundle = models.ForeignKey(Bundle, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["project", "order"]
+        constraints = [models.UniqueConstraint(fields=["project", "stage"], name="uniq_project_stage")]
+        verbose_name = "项目阶段"
+        verbose_name_plural = "项目阶段"
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.get_stage_display()}"
+
+
+class Application(models.Model):
+    """办件: one submission for one item or one bundle, by or on behalf of one applicant."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        SUBMITTED = "submitted", "已提交待受理"
+        INCOMPLETE = "incomplete", "材料不全（一次性告知）"
+        REFUSED = "refused", "不予受理"
+        IN_REVIEW = "in_review", "审批中"
+        RESULT_HELD = "result_held", "已审结待补齐材料"
+        APPROVED = "approved", "已办结（准予）"
+        PARTIAL = "partial", "已办结（部分准予）"
+        REJECTED = "rejected", "已办结（不予许可）"
+        WITHDRAWN = "withdrawn", "已撤回"
+        REVOKED = "revoked", "已撤销"
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", "网上申请"
+        WINDOW = "window", "窗口申请"
+
+    ref = models.CharField("办件编号", max_length=32, unique=True)
+    item = models.ForeignKey(ServiceItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             verbose_name="事项")
+    bundle = models.ForeignKey(Bundle, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name="一件事")
+    title = models.CharField("办件名称", max_length=200)
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="applications", verbose_name="申请人账号")
+    applicant_kind = models.CharField("申请人类型", max_length=10, default="natural")
+    applicant_name = models.CharField("申请人", max_length=100)
+    applicant_id_number = models.CharField("申请人证件号码", max_length=32)
+    applicant_phone = models.CharField("联系电话", max_length=20, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name="提交人")
+    proxy = models.ForeignKey(ProxyAuthorisation, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="applications", verbose_name="代办授权")
+    channel = models.CharField("申请渠道", max_length=10, choices=Channel.choices, default=Channel.ONLINE)
+    window = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name="受理窗口")
+    project_stage = models.ForeignKey(ProjectStage, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="applications", verbose_name="投资项目阶段")
+    form_data = models.JSONField("表单数据", default=dict, blank=True)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.DRAFT)
+    promised_limit_days = models.PositiveIntegerField("承诺时限（工作日）", null=True, blank=True)
+    promised_visits = models.PositiveSmallIntegerField("承诺跑动次数", default=0)
+    process_instance_id = models.BigIntegerField("流程实例", null=True, blank=True)
+    verification_code = models.CharField("查验码", max_length=16, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
+    decided_at = models.DateTimeField("审结时间", null=True, blank=True)
+    completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name="受理人")
+    refusal_reason = models.TextField("不予受理理由", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["applicant", "status"], name="app_applicant_status"),
+            models.Index(fields=["applicant_id_number"], name="app_applicant_idno"),
+            models.Index(fields=["status", "submitted_at"], name="app_status_submitted"),
+        ]
+        verbose_name = "办件"
+        verbose_name_plural = "办件"
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+
+class ApplicationItem(models.Model):
+    """One item of an application, decided by its department (one process instance)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待受理"
+        IN_REVIEW = "in_review", "审批中"
+        RETURNED = "returned", "退回补正"
+        APPROVED = "approved", "准予"
+        REJECTED = "rejected", "不予许可"
+        REVOKED = "revoked", "已撤销"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="items")
+    item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="+")
+    situation = models.ForeignKey(Situation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    by_commitment = models.BooleanField("告知承诺办理", default=False)
+    process_instance_id = models.BigIntegerField("流程实例", null=True, blank=True)
+    opinion = models.TextField("审批意见", blank=True)
+    decided_at = models.DateTimeField("审结时间", null=True, blank=True)
+    decided_by = models.CharField("审批人", max_length=150, blank=True)
+    result = models.JSONField("审批结果", default=dict, blank=True)
+
+    class Meta:
+        ordering = ["application", "id"]
+        constraints = [models.UniqueConstraint(fields=["application", "item"], name="uniq_application_item")]
+        verbose_name = "办件事项"
+        verbose_name_plural = "办件事项"
+
+    def __str__(self) -> str:
+        return f"{self.application.ref} · {self.item.name}"
+
+
+class ApplicationMaterial(models.Model):
+    """A material of an application (provided once even when several items need it)."""
+
+    class Status(models.TextChoices):
+        PROVIDED = "provided", "已提交"
+        FETCHED = "fetched", "已调取（免提交）"
+        COMMITMENT = "commitment", "告知承诺替代"
+        MISSING = "missing", "缺失"
+        TOLERATED = "tolerated", "容缺待补"
+        SUPPLEMENTED = "supplemented", "已补齐"
+        WAIVED = "waived", "免提交"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="materials")
+    key = models.CharField("材料标识", max_length=120)
+    name = models.CharField("材料名称", max_length=200)
+    materials = models.ManyToManyField(Material, related_name="+", blank=True)
+    item_codes = models.JSONField("所需事项", default=list)
+    requirement = models.CharField("必要性", max_length=10, default=Material.Requirement.REQUIRED)
+    source = models.CharField("来源", max_length=10, default=Material.Source.APPLICANT)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.MISSING)
+    file = models.ForeignKey(StoredFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    evidence = models.JSONField("调取的证明", default=dict, blank=True)
+    provided_at = models.DateTimeField("提交时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["application", "id"]
+        constraints = [models.UniqueConstraint(fields=["application", "key"], name="uniq_application_material")]
+        verbose_name = "办件材料"
+        verbose_name_plural = "办件材料"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_status_display()}）"
+
+
+class Commitment(models.Model):
+    """告知承诺: the applicant commits instead of providing some materials; a post-check follows."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="commitment")
+    text = models.TextField("承诺内容")
+    material_keys = models.JSONField("承诺替代的材料", default=list)
+    signer_name = models.CharField("承诺人", max_length=100)
+    signed_at = models.DateTimeField("承诺时间", default=timezone.now)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        verbose_name = "告知承诺书"
+        verbose_name_plural = "告知承诺书"
+
+    def __str__(self) -> str:
+        return f"{self.application.ref} 告知承诺"
+
+
+class PostCheck(models.Model):
+    """事后核查 of a commitment-based approval."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待核查"
+        PASSED = "passed", "核查通过"
+        FAILED = "failed", "核查不通过"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="post_checks")
+    department = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField("核查期限")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    result = models.TextField("核查结果", blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["department", "status", "due_on"], name="app_postcheck_dept")]
+        verbose_name = "事后核查"
+        verbose_name_plural = "事后核查"
+
+    def __str__(self) -> str:
+        return f"{self.application.ref} 事后核查（{self.get_status_display()}）"
+
+
+class CreditEvent(models.Model):
+    """A credit record (信用记录) produced by the application process, e.g. a broken commitment."""
+
+    subject_id_number = models.CharField("主体证件号码", max_length=32, db_index=True)
+    subject_name = models.CharField("主体名称", max_length=100)
+    kind = models.CharField("类型", max_length=40)
+    description = models.TextField("说明")
+    application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "信用记录"
+        verbose_name_plural = "信用记录"
+
+    def __str__(self) -> str:
+        return f"{self.subject_name} {self.kind}"
+
+
+class Supplement(models.Model):
+    """容缺受理 / 一次性告知 follow-up: materials still owed, by a deadline."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="supplements")
+    material_keys = models.JSONField("待补材料", default=list)
+    deadline = models.DateField("补齐期限")
+    suspends_clock = models.BooleanField("补正期间中止计时", default=False)
+    requested_at = models.DateTimeField(default=timezone.now)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    reminders = models.JSONField("提醒记录", default=list, blank=True)
+    fulfilled_at = models.DateTimeField("补齐时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        verbose_name = "容缺补正"
+        verbose_name_plural = "容缺补正"
+
+    def __str__(self) -> str:
+        return f"{self.application.ref} 补正至 {self.deadline}"
+
+
+class Visit(models.Model):
+    """An on-site visit (跑动) of the applicant, counted against the catalogue's promise."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="visits")
+    window = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    purpose = models.CharField("事由", max_length=100)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at"]
+        verbose_name = "现场跑动"
+        verbose_name_plural = "现场跑动"
+
+    def __str__(self) -> str:
+        return f"{self.application.ref} {self.purpose}"
+
+
+class Notice(models.Model):
+    """A PDF notice with a verification code: 受理通知书, 一次性告知书, 不予受理通知书, 办结通知书."""
+
+    class Kind(models.TextChoices):
+        ACCEPTANCE = "acceptance", "受理通知书"
+        ONE_TIME = "one_time", "一次性告知书"
+        REFUSAL = "refusal", "不予受理通知书"
+        RESULT = "result", "办结通知书"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    code = models.CharField("查验码", max_length=16, unique=True)
+    file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="+")
+    content = models.JSONField("内容", default=dict)
+    issued_at = models.DateTimeField(default=timezone.now)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["issued_at"]
+        verbose_name = "告知文书"
+        verbose_name_plural = "告知文书"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.code}"
+
+
+class ApplicationEvent(models.Model):
+    """The applicant-visible timeline of an application (every step and its time)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField("类型", max_length=40)
+    message = models.CharField("说明", max_length=300)
+    actor_label = models.CharField("操作人", max_length=150, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = "办件进度"
+        verbose_name_plural = "办件进度"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.message}"

@@ -1,0 +1,749 @@
+"""The token engine (流程执行): moves tokens through a parsed process graph and writes the result in bulk.
+
+One ``Run`` is one step on one process instance, inside a transaction that holds the lock on the instance
+tree's root row (see ``services``). It loads the instance's live tokens once, executes in memory, and ``flush``
+writes new and changed rows with a handful of bulk queries. Work that spans instances (spawning the children of
+a call activity, resuming a parent when a child ends) is queued as follow-ups and run by ``execute`` after the
+run has been flushed, still inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import calendar as _pycal
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import dmn, expressions
+from .bpmn import parse_duration
+from .models import DecisionDefinition, Event, Light, ProcessDefinition, ProcessInstance, Task, Timer, Token
+
+ACTIVE = Token.State.ACTIVE
+WAITING = Token.State.WAITING
+DONE = Token.State.DONE
+OPEN_TASK_STATES = (Task.State.OPEN, Task.State.CLAIMED)
+
+
+class WorkflowError(Exception):
+    """A workflow operation that cannot be done; ``code`` is stable (the API returns it), ``status`` an HTTP hint."""
+
+    def __init__(self, code: str, message: str, status: int = 400, **detail: Any) -> None:
+        self.code = code
+        self.message = message
+        self.status = status
+        self.detail = detail
+        super().__init__(message)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# caches (definitions are immutable once deployed; organisations and calendars change rarely)
+
+_GRAPHS: dict[int, dict[str, Any]] = {}
+_DECISIONS: dict[int, dict[str, Any]] = {}
+_ORGS: dict[str, tuple[float, int, int | None]] = {}
+_CALENDARS: dict[int | None, tuple[float, Any]] = {}
+CACHE_SECONDS = 60.0
+
+
+def clear_caches() -> None:
+    _GRAPHS.clear()
+    _DECISIONS.clear()
+    _ORGS.clear()
+    _CALENDARS.clear()
+
+
+def graph_for(definition_id: int) -> dict[str, Any]:
+    graph = _GRAPHS.get(definition_id)
+    if graph is None:
+        graph = ProcessDefinition.objects.values_list("graph", flat=True).get(pk=definition_id)
+        _GRAPHS[definition_id] = graph
+    return graph
+
+
+def latest_definition_id(key: str) -> int:
+    pk = ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("pk", flat=True).first()
+    if pk is None:
+        raise WorkflowError("workflow.process_not_found", f"没有已部署的流程 {key}（process not deployed）", 404,
+                            key=key)
+    return pk
+
+
+def decision_table(key: str) -> dict[str, Any]:
+    row = DecisionDefinition.objects.filter(key=key).order_by("-version").values_list("pk", flat=True).first()
+    if row is None:
+        raise WorkflowError("workflow.decision_not_found", f"没有已部署的决策 {key}（decision not deployed）", 404,
+                            key=key)
+    table = _DECISIONS.get(row)
+    if table is None:
+        table = DecisionDefinition.objects.values_list("table", flat=True).get(pk=row)
+        _DECISIONS[row] = table
+    return table
+
+
+def organisation_ref(code: str) -> tuple[int, int | None]:
+    """(id, division id) of an organisation code, cached briefly."""
+    from tongban.core.models import Organisation
+
+    hit = _ORGS.get(code)
+    now = time.monotonic()
+    if hit and now - hit[0] < CACHE_SECONDS * 5:
+        return hit[1], hit[2]
+    row = Organisation.objects.filter(code=code).values_list("pk", "division_id").first()
+    if row is None:
+        raise WorkflowError("workflow.unknown_organisation", f"机构代码 {code} 不存在（unknown organisation）",
+                            400, organisation=code)
+    _ORGS[code] = (now, row[0], row[1])
+    return row
+
+
+def calendar_for(division_id: int | None) -> Any:
+    """The working calendar of a division (national + local overrides), cached for a minute."""
+    from tongban.core.calendar import WorkingCalendar
+
+    hit = _CALENDARS.get(division_id)
+    now = time.monotonic()
+    if hit and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    division = None
+    if division_id is not None:
+        from tongban.core.models import Division
+
+        division = Division.objects.filter(pk=division_id).first()
+    cal = WorkingCalendar.load(division)
+    _CALENDARS[division_id] = (now, cal)
+    return cal
+
+
+def yellow_share() -> float:
+    return float(getattr(settings, "TONGBAN_CLOCK_YELLOW_SHARE", 0.8))
+
+
+def inline_service_tasks() -> bool:
+    return bool(getattr(settings, "TONGBAN_WORKFLOW_INLINE", False))
+
+
+def actor_label(actor: Any) -> str:
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return str(actor)[:150]
+    return "system"
+
+
+def actor_id(actor: Any) -> int | None:
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return actor.pk
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# time helpers
+
+
+def _add_months(dt: datetime, months: int) -> datetime:
+    month0 = dt.month - 1 + months
+    year = dt.year + month0 // 12
+    month = month0 % 12 + 1
+    day = min(dt.day, _pycal.monthrange(year, month)[1])
+    return dt.replace(year=year, month=month, day=day)
+
+
+def add_duration(start: datetime, text: str) -> datetime:
+    parts = parse_duration(text)
+    if parts is None:
+        raise WorkflowError("workflow.invalid_timer", f"invalid ISO 8601 duration {text!r}")
+    dt = start
+    months = int(parts.get("y", 0)) * 12 + int(parts.get("mo", 0))
+    if months:
+        dt = _add_months(dt, months)
+    return dt + timedelta(weeks=parts.get("w", 0), days=parts.get("d", 0), hours=parts.get("h", 0),
+                          minutes=parts.get("mi", 0), seconds=parts.get("s", 0))
+
+
+def end_of_day(d: date) -> datetime:
+    """The instant a day is over: local midnight of the next day."""
+    tz = timezone.get_current_timezone()
+    return datetime.combine(d + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+
+
+def _as_int(value: Any, what: str) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise WorkflowError("workflow.invalid_value", f"{what} must be a whole number, got {value!r}") from None
+    if n < 0:
+        raise WorkflowError("workflow.invalid_value", f"{what} must not be negative, got {n}")
+    return n
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the run
+
+
+@dataclass
+class FollowUp:
+    kind: str  # "spawn" | "child_ended"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Run:
+    """One engine step on one instance (see module docstring)."""
+
+    def __init__(self, instance: ProcessInstance, tokens: list[Token], actor: Any = None,
+                 now: datetime | None = None) -> None:
+        self.instance = instance
+        self.graph = graph_for(instance.definition_id)
+        self.elements: dict[str, dict[str, Any]] = self.graph["elements"]
+        self.flows: dict[str, dict[str, Any]] = self.graph["flows"]
+        self.tokens: dict[int, Token] = {t.pk: t for t in tokens}
+        for t in tokens:  # in-memory scope links (no lazy FK queries)
+            t.scope = self.tokens.get(t.parent_id) if t.parent_id else None
+        self.new_tokens: list[Token] = []
+        self.dirty_tokens: dict[int, Token] = {}
+        self.new_tasks: list[Task] = []
+        self.dirty_tasks: dict[int, Task] = {}
+        self.new_timers: list[Timer] = []
+        self.events: list[Event] = []
+        self.follow_ups: list[FollowUp] = []
+        self.queue: deque[tuple[str, Token]] = deque()
+        self.actor = actor
+        self.actor_id = actor_id(actor)
+        self.actor_label = actor_label(actor)
+        self.now = now or timezone.now()
+        self.today = timezone.localdate(self.now)
+        self.variables: dict[str, Any] = instance.variables
+        self.instance_dirty: set[str] = {"variables"}
+        self.cancel_timer_tokens: set[int] = set()
+        self.enqueue_timers: list[Timer] = []
+        self.enqueue_services: list[Token] = []
+        self.cancel_children_of: list[int] = []
+
+    @classmethod
+    def load(cls, instance: ProcessInstance, actor: Any = None, now: datetime | None = None) -> Run:
+        tokens = list(Token.objects.filter(instance_id=instance.pk).exclude(state=DONE))
+        return cls(instance, tokens, actor, now)
+
+    # -- bookkeeping ---------------------------------------------------------------------------------------
+    def live_tokens(self) -> list[Token]:
+        return [t for t in (*self.tokens.values(), *self.new_tokens) if t.state != DONE]
+
+    def event(self, type_: str, element_id: str = "", task: Task | None = None, **data: Any) -> None:
+        self.events.append(Event(
+            instance_id=self.instance.pk, element_id=element_id, type=type_, actor_id=self.actor_id,
+            actor_label=self.actor_label, at=self.now, task=task, data=data,
+        ))
+
+    def new_token(self, element_id: str, scope: Token | None) -> Token:
+        tok = Token(instance_id=self.instance.pk, element_id=element_id, state=ACTIVE, created_at=self.now)
+        tok.scope = scope
+        self.new_tokens.append(tok)
+        return tok
+
+    def touch(self, token: Token) -> None:
+        if token.pk is not None:
+            self.dirty_tokens[token.pk] = token
+
+    def finish_token(self, token: Token) -> None:
+        token.state = DONE
+        token.ended_at = self.now
+        self.touch(token)
+
+    def node(self, element_id: str) -> dict[str, Any]:
+        return self.elements[element_id]
+
+    def scope_vars(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        if not extra:
+            return self.variables
+        return {**self.variables, **extra}
+
+    # -- execution -------------------------------------------------------------------------------------------
+    def start(self) -> Token:
+        start_id = self.graph["starts"][""]
+        tok = self.new_token(start_id, None)
+        self.event("instance.started", business_key=self.instance.business_key,
+                   process=self.instance.process_key)
+        self.queue.append(("enter", tok))
+        self.execute()
+        return tok
+
+    def execute(self) -> None:
+        while self.queue:
+            action, token = self.queue.popleft()
+            if token.state == DONE:
+                continue
+            if action == "enter":
+                self._enter(token)
+            else:
+                self._leave(token)
+
+    def continue_from(self, token: Token, **data: Any) -> None:
+        """The activity the token waits at is done: log it and take the outgoing flows."""
+        self._leave(token, **data)
+        self.execute()
+
+    def _enter(self, token: Token) -> None:
+        node = self.node(token.element_id)
+        kind = node["type"]
+        eid = token.element_id
+        if kind in ("startEvent", "task", "manualTask", "intermediateThrowEvent", "boundaryEvent"):
+            self.queue.append(("leave", token))
+        elif kind == "endEvent":
+            self.event("element.completed", eid, type=kind)
+            if node.get("terminate"):
+                self._terminate_scope(token)
+            else:
+                self.finish_token(token)
+                self._check_scope_done(token.scope)
+        elif kind == "exclusiveGateway":
+            self.queue.append(("leave", token))
+        elif kind == "parallelGateway":
+            self._parallel(token, node)
+        elif kind == "userTask":
+            self._wait(token)
+            self._create_task(token, node)
+            self._arm_boundaries(token, node)
+        elif kind == "serviceTask":
+            self._wait(token)
+            self._arm_boundaries(token, node)
+            if inline_service_tasks():
+                self._run_handler(token, node)
+            else:
+                token.data = {**token.data, "service": "pending"}
+                self.enqueue_services.append(token)
+                self.event("element.started", eid, type=kind, handler=node["handler"])
+        elif kind == "businessRuleTask":
+            self._decide(token, node)
+            self.queue.append(("leave", token))
+        elif kind == "callActivity":
+            self._wait(token)
+            self._arm_boundaries(token, node)
+            self.follow_ups.append(FollowUp("spawn", {"token": token}))
+        elif kind == "subProcess":
+            self._wait(token)
+            self._arm_boundaries(token, node)
+            self.event("element.started", eid, type=kind)
+            child = self.new_token(self.graph["starts"][eid], token)
+            self.queue.append(("enter", child))
+        elif kind == "intermediateCatchEvent":
+            self._wait(token)
+            self._schedule_timer(token, eid, node["timer"])
+            self.event("element.started", eid, type=kind)
+        else:  # pragma: no cover - the parser rejects anything else
+            raise WorkflowError("workflow.unsupported_element", f"cannot run element {eid} of type {kind}")
+
+    def _wait(self, token: Token) -> None:
+        token.state = WAITING
+        self.touch(token)
+
+    def _leave(self, token: Token, task: Task | None = None, **data: Any) -> None:
+        eid = token.element_id
+        node = self.node(eid)
+        if self.graph["boundaries"].get(eid) and token.pk is not None:
+            self.cancel_timer_tokens.add(token.pk)
+        chosen = self._choose_flows(node, eid)
+        self.event("element.completed", eid, task=task, type=node["type"], flows=chosen, **data)
+        if not chosen:  # implicit end
+            self.finish_token(token)
+            self._check_scope_done(token.scope)
+            return
+        token.state = ACTIVE
+        self.touch(token)
+        first = True
+        for fid in chosen:
+            target = self.flows[fid]["target"]
+            if first:
+                tok = token
+                tok.element_id = target
+                first = False
+            else:
+                tok = self.new_token(target, token.scope)
+            self.queue.append(("enter", tok))
+
+    def _choose_flows(self, node: dict[str, Any], eid: str) -> list[str]:
+        outs = node["out"]
+        if not outs:
+            return []
+        default = node.get("default") or ""
+        if node["type"] == "exclusiveGateway":
+            for fid in outs:
+                if fid == default:
+                    continue
+                cond = self.flows[fid]["condition"]
+                if cond is None or self._condition(cond, fid):
+                    return [fid]
+            if default:
+                return [default]
+            raise WorkflowError("workflow.no_matching_flow",
+                                f"排他网关 {eid} 没有满足条件的出口（no outgoing flow matched and no default flow）",
+                                409, element=eid)
+        if node["type"] == "parallelGateway":
+            return list(outs)
+        chosen = [f for f in outs if f != default and (self.flows[f]["condition"] is None
+                                                       or self._condition(self.flows[f]["condition"], f))]
+        if not chosen and default:
+            chosen = [default]
+        return chosen
+
+    def _condition(self, cond: str, fid: str) -> bool:
+        try:
+            return bool(expressions.evaluate(cond, self.variables))
+        except expressions.ExpressionError as exc:
+            raise WorkflowError("workflow.expression_failed", f"条件 {cond!r} 计算失败: {exc}", 409,
+                                element=fid) from exc
+
+    def _value(self, text: str, what: str, element: str, extra: dict[str, Any] | None = None) -> Any:
+        try:
+            return expressions.resolve(text, self.scope_vars(extra))
+        except expressions.ExpressionError as exc:
+            raise WorkflowError("workflow.expression_failed", f"{element} {what} {text!r}: {exc}", 409,
+                                element=element) from exc
+
+    def _parallel(self, token: Token, node: dict[str, Any]) -> None:
+        eid = token.element_id
+        incoming = len(node["in"])
+        if incoming > 1:
+            token.state = WAITING
+            self.touch(token)
+            arrived = [t for t in self.live_tokens()
+                       if t.element_id == eid and t.state == WAITING and t.scope is token.scope]
+            if len(arrived) < incoming:
+                return
+            for other in arrived:
+                if other is not token:
+                    self.finish_token(other)
+        self.queue.append(("leave", token))
+
+    def _check_scope_done(self, scope: Token | None) -> None:
+        if any(t.scope is scope for t in self.live_tokens()):
+            return
+        if scope is None:
+            self._complete_instance()
+        else:
+            scope.state = ACTIVE
+            self.touch(scope)
+            self.queue.append(("leave", scope))
+
+    def _terminate_scope(self, token: Token) -> None:
+        scope = token.scope
+        self.finish_token(token)
+        doomed = [t for t in self.live_tokens() if t.scope is scope]
+        for t in self._with_descendants(doomed):
+            self._cancel_token_work(t)
+            self.finish_token(t)
+        self._check_scope_done(scope)
+
+    def _with_descendants(self, tokens: list[Token]) -> list[Token]:
+        """``tokens`` and every live token inside the sub-processes they wait at (transitively)."""
+        out = list(tokens)
+        members = {id(t) for t in tokens}
+        changed = True
+        while changed:
+            changed = False
+            for t in self.live_tokens():
+                if id(t) not in members and t.scope is not None and id(t.scope) in members:
+                    out.append(t)
+                    members.add(id(t))
+                    changed = True
+        return out
+
+    def _cancel_token_work(self, token: Token) -> None:
+        """Cancel what a token waits on: its open tasks, timers and child instances."""
+        if token.pk is None:
+            return
+        self.cancel_timer_tokens.add(token.pk)
+        node = self.elements.get(token.element_id, {})
+        if node.get("type") == "userTask":
+            for task in Task.objects.filter(token_id=token.pk, state__in=OPEN_TASK_STATES):
+                task.state = Task.State.CANCELLED
+                task.completed_at = self.now
+                self.dirty_tasks[task.pk] = task
+                self.event("task.cancelled", token.element_id, task=task)
+                if task.excluded_step:
+                    self._resume_instance_clock(task.excluded_step, task_id=task.pk)
+        if node.get("type") == "callActivity":
+            self.cancel_children_of.append(token.pk)
+
+    def _complete_instance(self) -> None:
+        inst = self.instance
+        inst.status = ProcessInstance.Status.COMPLETED
+        inst.ended_at = self.now
+        if inst.suspended_since:
+            self._close_instance_suspension()
+        self.instance_dirty |= {"status", "ended_at"}
+        self.event("instance.completed")
+        if inst.parent_id:
+            self.follow_ups.append(FollowUp("child_ended", {
+                "parent_id": inst.parent_id, "token_id": inst.parent_token_id, "index": inst.parent_index,
+                "child_id": inst.pk, "status": inst.status,
+            }))
+
+    # -- user tasks and the clock ----------------------------------------------------------------------------
+    def _create_task(self, token: Token, node: dict[str, Any]) -> Task:
+        eid = token.element_id
+        role = str(self._value(node["candidate_role"], "candidateRole", eid) or "")
+        org_code = node.get("candidate_org") or ""
+        org_id = division_id = None
+        resolved_org = ""
+        if org_code:
+            code = self._value(org_code, "candidateOrg", eid)
+            if code:
+                resolved_org = str(code)
+                org_id, division_id = organisation_ref(resolved_org)
+        limit = None
+        if node.get("limit_days"):
+            raw = self._value(node["limit_days"], "limitDays", eid)
+            if raw not in (None, ""):
+                limit = _as_int(raw, f"{eid} limitDays")
+        task = Task(
+            instance_id=self.instance.pk, token=token, element_id=eid, name=node["name"] or eid,
+            candidate_role=role, candidate_org_id=org_id, outcomes=node.get("outcomes") or [],
+            created_at=self.now, escalate_role=node.get("escalate_role") or "",
+            excluded_step=node.get("excluded_step") or "",
+            form={"form_key": node["form"]} if node.get("form") else {},
+        )
+        if node.get("assignee"):
+            username = self._value(node["assignee"], "assignee", eid)
+            if username:
+                from tongban.core.models import User
+
+                user_id = User.objects.filter(username=str(username)).values_list("pk", flat=True).first()
+                if user_id is None:
+                    raise WorkflowError("workflow.unknown_user", f"{eid}: 用户 {username} 不存在", 400)
+                task.assignee_id = user_id
+                task.state = Task.State.CLAIMED
+                task.claimed_at = self.now
+        if limit is not None:
+            from .clock import due_date, light_for
+
+            cal = calendar_for(division_id)
+            task.limit_days = limit
+            task.started_on = self.today
+            task.due_on = due_date(cal, self.today, limit)
+            task.light = light_for(0, limit, yellow_share())
+        self.new_tasks.append(task)
+        self.event("element.started", eid, task=task, type="userTask", candidate_role=role,
+                   candidate_org=resolved_org, limit_days=limit)
+        if task.excluded_step:
+            self._suspend_instance_clock(task.excluded_step, task=task)
+        return task
+
+    def _suspend_instance_clock(self, reason: str, task: Task | None = None) -> None:
+        inst = self.instance
+        if inst.suspended_since is not None or inst.limit_days is None or inst.status != "running":
+            return
+        inst.suspended_since = self.today
+        inst.suspensions = [*inst.suspensions, {"start": self.today.isoformat(), "end": None, "reason": reason,
+                                                "auto": True}]
+        self.instance_dirty |= {"suspended_since", "suspensions"}
+        self.event("clock.suspended", task.element_id if task else "", task=task, reason=reason, scope="instance")
+
+    def _resume_instance_clock(self, reason: str, task_id: int | None = None) -> None:
+        inst = self.instance
+        if inst.suspended_since is None:
+            return
+        last = inst.suspensions[-1] if inst.suspensions else {}
+        if not last.get("auto") or last.get("reason") != reason:
+            return
+        self._close_instance_suspension()
+        self.event("clock.resumed", reason=reason, scope="instance")
+
+    def _close_instance_suspension(self) -> None:
+        from .clock import due_date
+
+        inst = self.instance
+        sus = [dict(s) for s in inst.suspensions]
+        if sus and sus[-1].get("end") is None:
+            sus[-1]["end"] = self.today.isoformat()
+        inst.suspensions = sus
+        inst.suspended_since = None
+        if inst.limit_days is not None and inst.started_on:
+            cal = calendar_for(None)
+            parsed = parse_suspensions(sus)
+            inst.due_on = due_date(cal, inst.started_on, inst.limit_days, parsed, on=self.today)
+            if inst.statutory_limit_days is not None:
+                inst.statutory_due_on = due_date(cal, inst.started_on, inst.statutory_limit_days, parsed,
+                                                 on=self.today)
+        self.instance_dirty |= {"suspended_since", "suspensions", "due_on", "statutory_due_on"}
+
+    def complete_task(self, task: Task, outcome: str, opinion: str) -> None:
+        token = self.tokens.get(task.token_id)
+        if token is None or token.element_id != task.element_id:
+            raise WorkflowError("workflow.task_not_open", "任务对应的流程位置已不存在（task token gone）", 409)
+        if task.excluded_step:
+            self._resume_instance_clock(task.excluded_step, task_id=task.pk)
+        self._leave(token, task=task, outcome=outcome)
+        self.execute()
+
+    # -- timers ----------------------------------------------------------------------------------------------
+    def _timer_due(self, timer: dict[str, Any], element: str) -> datetime:
+        if "workingDays" in timer:
+            n = _as_int(self._value(timer["workingDays"], "workingDays", element), f"{element} workingDays")
+            cal = calendar_for(None)
+            return end_of_day(cal.add_working_days(self.today, n))
+        if "date" in timer:
+            text = str(self._value(timer["date"], "timeDate", element))
+            try:
+                dt = datetime.fromisoformat(text)
+            except ValueError:
+                raise WorkflowError("workflow.invalid_timer", f"{element}: invalid timeDate {text!r}") from None
+            if timezone.is_naive(dt):
+                dt = timezone.make_aware(dt)
+            return dt
+        text = str(self._value(timer["duration"], "timeDuration", element))
+        return add_duration(self.now, text)
+
+    def _schedule_timer(self, token: Token, element_id: str, timer: dict[str, Any]) -> None:
+        due = self._timer_due(timer, element_id)
+        t = Timer(instance_id=self.instance.pk, token=token, element_id=element_id, due_at=due, created_at=self.now)
+        self.new_timers.append(t)
+        self.event("timer.scheduled", element_id, due_at=due.isoformat())
+
+    def _arm_boundaries(self, token: Token, node: dict[str, Any]) -> None:
+        for bid in self.graph["boundaries"].get(token.element_id, ()):
+            self._schedule_timer(token, bid, self.elements[bid]["timer"])
+
+    def fire(self, timer: Timer) -> bool:
+        token = self.tokens.get(timer.token_id)
+        node = self.elements.get(timer.element_id)
+        if token is None or node is None:
+            return False
+        self.event("timer.fired", timer.element_id, due_at=timer.due_at.isoformat())
+        if node["type"] == "intermediateCatchEvent":
+            if token.element_id != timer.element_id:
+                return False
+            self.continue_from(token)
+            return True
+        host = node["attached_to"]
+        if token.element_id != host or token.state == DONE:
+            return False
+        if node["cancel"]:
+            # interrupting: end the activity (its task, inner tokens, children) and leave by the boundary event
+            inner = self._with_descendants([token])[1:]
+            for t in inner:
+                self._cancel_token_work(t)
+                self.finish_token(t)
+            self._cancel_token_work(token)
+            self.event("element.interrupted", host, by=timer.element_id)
+            token.element_id = timer.element_id
+            token.state = ACTIVE
+            self.touch(token)
+            self.queue.append(("enter", token))
+        else:
+            tok = self.new_token(timer.element_id, token.scope)
+            self.queue.append(("enter", tok))
+        self.execute()
+        return True
+
+    # -- service tasks and decisions ------------------------------------------------------------------------
+    def _run_handler(self, token: Token, node: dict[str, Any]) -> bool:
+        from .registry import ServiceContext, get_handler
+
+        eid = token.element_id
+        ctx = ServiceContext(
+            instance_id=self.instance.pk, process_key=self.instance.process_key,
+            business_key=self.instance.business_key, element_id=eid, variables=dict(self.variables),
+            attrs=dict(node.get("attrs") or {}),
+        )
+        try:
+            with transaction.atomic():
+                result = get_handler(node["handler"])(ctx)
+            if result is not None and not isinstance(result, dict):
+                raise TypeError(f"handler returned {type(result).__name__}, expected dict or None")
+        except Exception as exc:  # noqa: BLE001 - any handler failure becomes an incident
+            message = f"{type(exc).__name__}: {exc}"[:300]
+            token.data = {**token.data, "service": "failed", "error": message}
+            self.touch(token)
+            self.instance.incident = f"{eid}: {message}"[:300]
+            self.instance_dirty.add("incident")
+            self.event("service.failed", eid, handler=node["handler"], error=message)
+            return False
+        if result:
+            self.variables.update(result)
+        token.data = {k: v for k, v in token.data.items() if k not in ("service", "error")}
+        if self.instance.incident.startswith(f"{eid}:"):
+            self.instance.incident = ""
+            self.instance_dirty.add("incident")
+        self.queue.append(("leave", token))
+        return True
+
+    def run_service(self, token: Token) -> bool:
+        node = self.node(token.element_id)
+        ok = self._run_handler(token, node)
+        self.execute()
+        return ok
+
+    def _decide(self, token: Token, node: dict[str, Any]) -> None:
+        eid = token.element_id
+        table = decision_table(node["decision_ref"])
+        try:
+            result = dmn.evaluate(table, self.variables)
+        except dmn.DecisionError as exc:
+            raise WorkflowError(exc.code, f"{eid}: {exc}", 409, element=eid) from exc
+        self.variables[node["result_variable"]] = result
+        self.event("decision.evaluated", eid, decision=node["decision_ref"], result=result)
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    def flush(self) -> None:
+        # tokens: parents before children
+        pending = list(self.new_tokens)
+        while pending:
+            ready = [t for t in pending if t.scope is None or t.scope.pk is not None]
+            if not ready:  # pragma: no cover - a cycle cannot happen
+                raise RuntimeError("token scope cycle")
+            for t in ready:
+                t.parent_id = t.scope.pk if t.scope is not None else None
+            Token.objects.bulk_create(ready)
+            pending = [t for t in pending if t.pk is None]
+        for t in self.new_tokens:
+            self.tokens[t.pk] = t
+        self.new_tokens = []
+        dirty = [t for t in self.dirty_tokens.values()]
+        if len(dirty) == 1:
+            dirty[0].save(update_fields=["element_id", "state", "data", "ended_at"])
+        elif dirty:
+            Token.objects.bulk_update(dirty, ["element_id", "state", "data", "ended_at"])
+        self.dirty_tokens = {}
+        if self.cancel_timer_tokens:
+            Timer.objects.filter(token_id__in=self.cancel_timer_tokens, fired_at=None, cancelled_at=None).update(
+                cancelled_at=self.now)
+            self.cancel_timer_tokens = set()
+        if self.new_tasks:
+            for task in self.new_tasks:
+                task.token_id = task.token.pk
+            Task.objects.bulk_create(self.new_tasks)
+            self.new_tasks = []
+        if self.dirty_tasks:
+            Task.objects.bulk_update(list(self.dirty_tasks.values()),
+                                     ["state", "completed_at", "suspended_since", "suspensions", "due_on"])
+            self.dirty_tasks = {}
+        if self.new_timers:
+            for timer in self.new_timers:
+                timer.token_id = timer.token.pk
+            Timer.objects.bulk_create(self.new_timers)
+            self.enqueue_timers.extend(self.new_timers)
+            self.new_timers = []
+        if self.instance_dirty:
+            self.instance.save(update_fields=sorted(self.instance_dirty))
+            self.instance_dirty = set()
+        if self.events:
+            for ev in self.events:
+                if ev.task is not None:
+                    ev.task_id = ev.task.pk
+            Event.objects.bulk_create(self.events)
+            self.events = []
+
+
+def parse_suspensions(items: list[dict[str, Any]]) -> list[Any]:
+    from .clock import Suspension
+
+    out = []
+    for s in items or []:
+        out.append(Suspension(date.fromisoformat(s["start"]), date.fromisoformat(s["end"]) if s.get("end") else None,
+                              s.get("reason", "")))
+    return out
+
+LIGHTS = {v for v, _ in Light.choices}
