@@ -26,5 +26,6 @@ for _name in BOUNDED_CONTEXTS:
         if exc.name != f"tongban.{_name}.api":
             raise
         continue
-    for _router in getattr(_module, "ROUTERS", [("", _module.router)]):
+    _routers = getattr(_module, "ROUTERS", None)  # (not a getattr default: evaluated even when ROUTERS exists)
+    for _router in _routers if _routers is not None else [("", _module.router)]:
         api.add_router(*_router)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -25,13 +26,13 @@ from . import importing, selectors, services
 from .models import DutyList
 
 
-class ListFormat(str, Enum):
+class ListFormat(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
     json = "json"
 
 
-class ListKind(str, Enum):
+class ListKind(StrEnum):
     powers = "powers"
     responsibilities = "responsibilities"
     all = "all"
@@ -69,16 +70,18 @@ def _summary(result: importing.ImportResult, console: Console) -> None:
 
 
 def load_catalog_command(
-    file: Path = typer.Argument(..., help="catalogue .json, or a power/responsibility list .csv / .xlsx"),
-    organisation: str | None = typer.Option(None, "--organisation", "-o",
-                                            help="organisation code of a .csv/.xlsx list (e.g. yx-scjg)"),
-    kind: ListKind | None = typer.Option(None, help="list kind of a .csv/.xlsx file (default: from its header)"),
-    effective_date: str | None = typer.Option(None, "--effective-date",
-                                              help="effective date YYYY-MM-DD of a .csv/.xlsx list (default today)"),
-    draft: bool = typer.Option(False, "--draft", help="keep a .csv/.xlsx list as an unpublished draft"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="validate and report, write nothing"),
-    user: str | None = typer.Option(None, "--user", help="username recorded as the author of the changes"),
-    reason: str = typer.Option("", "--reason", help="why (recorded in the change history)"),
+    file: Annotated[Path, typer.Argument(help="catalogue .json, or a power/responsibility list .csv / .xlsx")],
+    organisation: Annotated[str | None, typer.Option(
+        "--organisation", "-o", help="organisation code of a .csv/.xlsx list (e.g. yx-scjg)")] = None,
+    kind: Annotated[ListKind | None, typer.Option(
+        help="list kind of a .csv/.xlsx file (default: from its header)")] = None,
+    effective_date: Annotated[str | None, typer.Option(
+        "--effective-date", help="effective date YYYY-MM-DD of a .csv/.xlsx list (default today)")] = None,
+    draft: Annotated[bool, typer.Option("--draft", help="keep a .csv/.xlsx list as an unpublished draft")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="validate and report, write nothing")] = False,
+    user: Annotated[str | None, typer.Option(
+        "--user", help="username recorded as the author of the changes")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="why (recorded in the change history)")] = "",
 ) -> None:
     """Load a catalogue file (JSON) or a power/responsibility list (CSV/Excel); a bad file changes nothing."""
     date = None
@@ -111,7 +114,8 @@ def load_catalog_command(
 
 
 def export_catalog_command(
-    output: Path | None = typer.Option(None, "--output", "-o", help="file to write (default: standard output)"),
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="file to write (default: standard output)")] = None,
 ) -> None:
     """Export the whole catalogue (items, bundles, every list version) as a tongban-catalog/1 JSON file."""
     text = importing.export_catalog_json()
@@ -144,12 +148,13 @@ def _version(org: Organisation, version: int | None) -> DutyList:
 
 @lists_app.command("export")
 def lists_export(
-    org_code: str = typer.Argument(..., metavar="ORG", help="organisation code, e.g. yx-scjg"),
-    fmt: ListFormat = typer.Option(ListFormat.xlsx, "--format", "-f", help="csv, xlsx or json"),
-    kind: ListKind = typer.Option(ListKind.all, "--kind", "-k",
-                                  help="powers or responsibilities (csv needs one; xlsx/json may take all)"),
-    output: Path = typer.Option(..., "--output", "-o", help="file to write"),
-    version: int | None = typer.Option(None, "--version", help="version number (default: the current one)"),
+    org_code: Annotated[str, typer.Argument(metavar="ORG", help="organisation code, e.g. yx-scjg")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="csv, xlsx or json")] = ListFormat.xlsx,
+    kind: Annotated[ListKind, typer.Option(
+        "--kind", "-k", help="powers or responsibilities (csv needs one; xlsx/json may take all)")] = ListKind.all,
+    version: Annotated[int | None, typer.Option(
+        "--version", help="version number (default: the current one)")] = None,
 ) -> None:
     """Export an organisation's current (or given) list version as CSV, Excel or JSON."""
     org = _organisation(org_code)
@@ -168,7 +173,7 @@ def lists_export(
 
 
 @lists_app.command("versions")
-def lists_versions(org_code: str = typer.Argument(..., metavar="ORG")) -> None:
+def lists_versions(org_code: Annotated[str, typer.Argument(metavar="ORG")]) -> None:
     """List the versions of an organisation's list (drafts included)."""
     org = _organisation(org_code)
     current = selectors.current_duty_list(org)
@@ -183,8 +188,9 @@ def lists_versions(org_code: str = typer.Argument(..., metavar="ORG")) -> None:
 
 
 @lists_app.command("diff")
-def lists_diff(org_code: str = typer.Argument(..., metavar="ORG"), old: int = typer.Argument(..., metavar="FROM"),
-               new: int = typer.Argument(..., metavar="TO")) -> None:
+def lists_diff(org_code: Annotated[str, typer.Argument(metavar="ORG")],
+               old: Annotated[int, typer.Argument(metavar="FROM")],
+               new: Annotated[int, typer.Argument(metavar="TO")]) -> None:
     """Show what changed between two versions of an organisation's list."""
     org = _organisation(org_code)
     diff = selectors.diff_duty_lists(_version(org, old), _version(org, new))

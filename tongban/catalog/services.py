@@ -75,6 +75,11 @@ def _full_clean(obj: Any, exclude: Sequence[str] = ()) -> None:
         raise CatalogError(f"{obj._meta.verbose_name}数据无效：{'；'.join(parts)}") from exc
 
 
+def _forget_prefetched(obj: Any) -> None:
+    """Drop prefetched relations after changing them, so that ``obj.<relation>.all()`` reads the new rows."""
+    getattr(obj, "_prefetched_objects_cache", {}).clear()
+
+
 # --- service items ------------------------------------------------------------------------------
 
 
@@ -123,6 +128,7 @@ def upsert_item(data: dict[str, Any], *, actor: User | None = None, reason: str 
     item.save()
     materials = _sync_materials(item, full["materials"], orgs)
     _sync_situations(item, full["situations"], materials)
+    _forget_prefetched(item)
     audit("catalog.item.created" if creating else "catalog.item.updated", actor=_user(actor), obj=item,
           reason=reason, detail={"code": item.code, "version": item.version, "status": item.status})
     return item, CREATED if creating else UPDATED
@@ -216,6 +222,7 @@ def upsert_bundle(data: dict[str, Any], *, actor: User | None = None, reason: st
     bundle.status = full["status"]
     _full_clean(bundle, exclude=["lead_department"])
     bundle.save()
+    _forget_prefetched(bundle)
     bundle.bundle_items.exclude(item__code__in=full["items"]).delete()
     links = {link.item_id: link for link in bundle.bundle_items.all()}
     optional = set(full["optional_items"])
@@ -225,6 +232,7 @@ def upsert_bundle(data: dict[str, Any], *, actor: User | None = None, reason: st
         link.order = order
         link.optional = code in optional
         link.save()
+    _forget_prefetched(bundle)
     audit("catalog.bundle.created" if creating else "catalog.bundle.updated", actor=_user(actor), obj=bundle,
           reason=reason, detail={"code": bundle.code, "items": full["items"]})
     return bundle, CREATED if creating else UPDATED

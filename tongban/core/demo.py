@@ -109,6 +109,7 @@ def load(console: Console) -> None:
             id_number=ID_NUMBERS.get(username, ""),
         )
         for role, org_code in grants:
-            services.grant_role(user, role, orgs[org_code])
+            # A centre's clerks serve at every window of the centre.
+            services.grant_role(user, role, orgs[org_code], include_children=role == Role.WINDOW_CLERK)
     console.print(f"[green]core[/green]: {len(DIVISIONS)} 个行政区划, {len(ORGANISATIONS)} 个机构, "
                   f"{len(USERS)} 个演示账号（密码 {DEMO_PASSWORD}）")

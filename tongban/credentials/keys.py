@@ -50,8 +50,15 @@ ALG_SHORT = {SealKey.Algorithm.ED25519: "ed25519", SealKey.Algorithm.P256: "p256
 # --- files -------------------------------------------------------------------------------------------
 
 def _ensure_dir(path: Path) -> Path:
+    """Create ``path`` (0700), and make every directory between it and the key root 0700 too."""
     path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
+    root = conf.keys_dir()
+    current = path
+    while True:
+        current.chmod(0o700)
+        if current == root or root not in current.parents:
+            break
+        current = current.parent
     return path
 
 

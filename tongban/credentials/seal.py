@@ -69,9 +69,9 @@ class PdfSealCheck:
 
 def credential_id_of(reader: PdfFileReader) -> str:
     try:
-        info = reader.trailer_view.get("/Info")
-        subject = str(info.get("/Subject", "")) if info is not None else ""
-    except Exception:  # noqa: BLE001 - a broken info dictionary means "no id"
+        info = reader.trailer_view["/Info"]
+        subject = str(info["/Subject"]) if "/Subject" in info else ""
+    except Exception:  # noqa: BLE001 - a missing or broken info dictionary means "no id"
         return ""
     return subject[len(SUBJECT_PREFIX):] if subject.startswith(SUBJECT_PREFIX) else ""
 

@@ -9,12 +9,14 @@ import base64
 import json
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from joserfc import jws
-from joserfc.errors import JoseError
+from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, OKPKey
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -23,8 +25,14 @@ CTY = "vc"
 ALG = "EdDSA"
 MEDIA_TYPE = "application/vc+jwt"
 
-# RFC 9864 prefers the fully specified "Ed25519"; verifiers of VC-JOSE-COSE still expect "EdDSA".
-warnings.filterwarnings("ignore", message=".*EdDSA is deprecated.*")
+
+
+@contextmanager
+def _eddsa() -> Iterator[None]:
+    """RFC 9864 prefers the fully specified "Ed25519"; VC-JOSE-COSE verifiers still expect "EdDSA"."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        yield
 
 
 def public_jwk(public_key_pem: str, kid: str, *, certificate_der_b64: str = "") -> dict[str, Any]:
@@ -50,7 +58,8 @@ def sign_compact(payload: dict[str, Any], private_key: ed25519.Ed25519PrivateKey
     key = OKPKey.import_key(pem)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     header = {"alg": ALG, "typ": TYP, "cty": CTY, "kid": kid}
-    return jws.serialize_compact(header, body, key, algorithms=[ALG])
+    with _eddsa():
+        return jws.serialize_compact(header, body, key, algorithms=[ALG])
 
 
 _COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -85,7 +94,8 @@ def verify_signature(token: str, public_key_pem: str) -> bool:
     """Whether the compact JWS ``token`` carries a valid EdDSA signature by ``public_key_pem``."""
     try:
         key = OKPKey.import_key(public_key_pem)
-        jws.deserialize_compact(token.strip(), key, algorithms=[ALG])
+        with _eddsa():
+            jws.deserialize_compact(token.strip(), key, algorithms=[ALG])
     except (JoseError, ValueError, TypeError):
         return False
     return True

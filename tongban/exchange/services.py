@@ -317,7 +317,7 @@ def withdraw_consent(consent: Consent, *, user: User | None) -> Consent:
 # --- System clients (接入系统) ------------------------------------------------------------------------
 
 
-def _hash_key(secret: str) -> str:
+def hash_client_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -329,7 +329,7 @@ def create_client(*, name: str, organisation: Organisation | str, actor: User | 
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     client = ExchangeClient.objects.create(name=name, organisation=org, key_prefix=prefix,
-                                           key_hash=_hash_key(secret))
+                                           key_hash=hash_client_key(secret))
     audit("exchange.client.create", actor=actor, obj=client, detail={"organisation": org.code})
     return client, f"{prefix}.{secret}"
 
@@ -340,7 +340,7 @@ def authenticate_client(header: str | None) -> ExchangeClient | None:
         return None
     prefix, secret = header.strip().split(".", 1)
     client = ExchangeClient.objects.select_related("organisation").filter(key_prefix=prefix, active=True).first()
-    if client is None or not hmac.compare_digest(client.key_hash, _hash_key(secret)):
+    if client is None or not hmac.compare_digest(client.key_hash, hash_client_key(secret)):
         return None
     now = timezone.now()
     if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:

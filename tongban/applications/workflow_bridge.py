@@ -1,0 +1,127 @@
+"""The applications context on the workflow engine.
+
+An accepted single-item application runs ``tongban_item_review``; a bundle runs ``tongban_bundle``, whose
+call activity fans out one ``tongban_item_review`` child per item, in parallel, each with its own
+department's approver task. The processes end in service tasks registered here, which record the
+decisions back on the application.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from tongban.workflow import services as wf
+from tongban.workflow.models import Event, ProcessInstance, Task
+from tongban.workflow.registry import ServiceContext, register_handler
+
+from .models import Application, ApplicationItem
+
+PROCESS_DIR = Path(__file__).parent / "processes"
+ITEM_PROCESS = "tongban_item_review"
+BUNDLE_PROCESS = "tongban_bundle"
+
+
+def deploy_processes() -> list[str]:
+    """Deploy (or keep) the application processes; idempotent."""
+    keys = []
+    for path in sorted(PROCESS_DIR.glob("*.bpmn")):
+        for definition in wf.deploy_file(path):
+            keys.append(f"{definition.key} v{definition.version}")
+    return keys
+
+
+def _ensure_deployed() -> None:
+    from tongban.workflow.models import ProcessDefinition
+
+    if not ProcessDefinition.objects.filter(key__in=[ITEM_PROCESS, BUNDLE_PROCESS]).count() == 2:
+        deploy_processes()
+
+
+def item_variables(ai: ApplicationItem) -> dict[str, Any]:
+    item = ai.item
+    return {"code": item.code, "name": item.name, "department": ai.department.code,
+            "application_item_id": ai.pk, "promised_limit_days": item.promised_limit_days,
+            "statutory_limit_days": item.statutory_limit_days}
+
+
+def start_review(app: Application, *, suspended: bool = False) -> ProcessInstance:
+    """Start the approval of an accepted application: one process (a bundle fans out per item)."""
+    _ensure_deployed()
+    items = list(app.items.select_related("item", "department"))
+    base = {"application_ref": app.ref, "application_id": app.pk, "applicant_name": app.applicant_name}
+    if app.bundle_id:
+        instance = wf.start(BUNDLE_PROCESS, business_key=app.ref,
+                            variables={**base, "items": [item_variables(ai) for ai in items],
+                                       "promised_limit_days": app.promised_limit_days},
+                            actor=None)
+    else:
+        ai = items[0]
+        instance = wf.start(ITEM_PROCESS, business_key=f"{app.ref}/{ai.item.code}",
+                            variables={**base, "item": item_variables(ai)}, actor=None)
+    app.process_instance_id = instance.pk
+    app.save(update_fields=["process_instance_id"])
+    for child in ProcessInstance.objects.filter(root_id=instance.pk) | ProcessInstance.objects.filter(
+            pk=instance.pk):
+        ai_id = (child.variables.get("item") or {}).get("application_item_id")
+        if ai_id:
+            ApplicationItem.objects.filter(pk=ai_id).update(process_instance_id=child.pk,
+                                                           status=ApplicationItem.Status.IN_REVIEW)
+    if suspended:
+        wf.suspend_clock(instance, None, "补正材料", check_permissions=False)
+    return instance
+
+
+def resume_clock(app: Application, reason: str) -> None:
+    if app.process_instance_id is None:
+        return
+    instance = ProcessInstance.objects.filter(pk=app.process_instance_id, status="running").first()
+    if instance is not None and instance.suspended_since is not None:
+        wf.resume_clock(instance, None, check_permissions=False)
+
+
+def _instance_ids(app: Application) -> list[int]:
+    ids = [i for i in app.items.values_list("process_instance_id", flat=True) if i]
+    if app.process_instance_id:
+        ids.append(app.process_instance_id)
+    return ids
+
+
+def tasks_for_application(app: Application) -> list[Task]:
+    return list(Task.objects.filter(instance_id__in=_instance_ids(app)).select_related("candidate_org", "assignee")
+                .order_by("created_at", "id"))
+
+
+def events_for_application(app: Application) -> list[Event]:
+    return list(Event.objects.filter(instance_id__in=_instance_ids(app)).order_by("at", "id"))
+
+
+def application_item_for_task(task: Task) -> ApplicationItem | None:
+    ai_id = (task.instance.variables.get("item") or {}).get("application_item_id")
+    return ApplicationItem.objects.select_related("application", "item").filter(pk=ai_id).first() if ai_id else None
+
+
+@register_handler("applications.record_item_decision")
+def _record_item_decision(ctx: ServiceContext) -> dict[str, Any]:
+    from . import services
+
+    item = ctx.variables.get("item") or {}
+    outcome = ctx.variables.get("review_outcome") or ctx.variables.get("outcome")
+    with transaction.atomic():
+        ai = ApplicationItem.objects.select_related("item", "department").select_for_update().get(
+            pk=item["application_item_id"])
+        if ai.status in {ApplicationItem.Status.APPROVED, ApplicationItem.Status.REJECTED}:
+            return {"decision": ai.status}  # already recorded (a retried service task)
+        opinion = Task.objects.filter(instance_id=ctx.instance_id, element_id="review",
+                                      state=Task.State.COMPLETED).order_by("-completed_at").values_list(
+            "opinion", "assignee__display_name").first() or ("", "")
+        services.record_item_decision(ai, str(outcome), opinion=opinion[0] or "", decided_by=opinion[1] or "")
+    return {"decision": str(outcome)}
+
+
+@register_handler("applications.combine_results")
+def _combine_results(ctx: ServiceContext) -> dict[str, Any]:
+    app = Application.objects.get(pk=ctx.variables["application_id"])
+    return {"final_status": app.status}
