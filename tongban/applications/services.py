@@ -240,9 +240,8 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
     """Create a draft application for one item or one bundle, for ``user`` or for a proxy's principal."""
     if bool(item_code) == bool(bundle_code):
         raise ApplicationError("application.item_or_bundle", "请选择一个事项或一个“一件事”")
-    if channel == Application.Channel.WINDOW:
-        if window is None or not has_role(user, Role.WINDOW_CLERK, window):
-            raise ApplicationError("application.not_window_clerk", "只有综合窗口人员可以在窗口代为申请", status=403)
+    if channel == Application.Channel.WINDOW and (window is None or not has_role(user, Role.WINDOW_CLERK, window)):
+        raise ApplicationError("application.not_window_clerk", "只有综合窗口人员可以在窗口代为申请", status=403)
     if item_code:
         item = _published_item(item_code)
         items, title, bundle = [item], item.name, None
@@ -518,6 +517,7 @@ def _accept(app: Application, actor: User | None, *, auto: bool, supplement_days
         _approve_by_commitment(app)
     else:
         workflow_bridge.start_review(app, suspended=suspends)
+    app.refresh_from_db()
     return app
 
 

@@ -36,7 +36,9 @@ def deploy_processes() -> list[str]:
 def _ensure_deployed() -> None:
     from tongban.workflow.models import ProcessDefinition
 
-    if not ProcessDefinition.objects.filter(key__in=[ITEM_PROCESS, BUNDLE_PROCESS]).count() == 2:
+    deployed = set(ProcessDefinition.objects.filter(key__in=[ITEM_PROCESS, BUNDLE_PROCESS])
+                   .values_list("key", flat=True))
+    if deployed != {ITEM_PROCESS, BUNDLE_PROCESS}:
         deploy_processes()
 
 

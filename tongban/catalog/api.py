@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.urls import reverse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from tongban.core.models import Organisation
 
@@ -212,8 +212,8 @@ class DiffOut(Schema):
     responsibilities: KindDiffOut
 
 
-def _error(code: str, message: str) -> tuple[int, dict[str, str]]:
-    return 404, {"code": code, "message": message}
+def _error(code: str, message: str) -> Status[dict[str, str]]:
+    return Status(404, {"code": code, "message": message})
 
 
 def _org(org: Organisation | None) -> dict[str, str] | None:

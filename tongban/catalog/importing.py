@@ -863,10 +863,13 @@ def load_list_table(path: str | Path, *, organisation: str, kind: str | None = N
         raise CatalogFileError([Issue(display, 1, f"未知的机构编码 “{organisation}”（--organisation）")])
     found: dict[str, tuple[_Table, list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]] = {}
     issues: list[Issue] = []
+    unreadable = False  # a table whose header is wrong: its rows cannot be checked against the others
     for table in tables:
         entries, numbered, table_issues = _table_entries(table, display)
         issues += table_issues
-        if table.kind in found:
+        if any(i.line == 1 for i in table_issues):
+            unreadable = True
+        elif table.kind in found:
             issues.append(Issue(display, 1, f"{table.where}文件中有两份{KIND_LABELS[table.kind]}"))
         elif table.kind is not None:
             found[table.kind] = (table, entries, numbered)
@@ -876,6 +879,8 @@ def load_list_table(path: str | Path, *, organisation: str, kind: str | None = N
     resps = found["responsibilities"][1] if "responsibilities" in found else (
         [formats.responsibility_to_dict(r) for r in latest.responsibilities.all()] if latest else [])
     power_codes = {p["code"] for p in powers}
+    if unreadable:
+        raise CatalogFileError(issues)
     if "responsibilities" in found:
         table, _, numbered = found["responsibilities"]
         for number, entry in numbered:

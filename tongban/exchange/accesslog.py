@@ -343,9 +343,8 @@ def verify_log() -> VerifyReport:
         if leaf != entry.leaf_hash:
             bad_entry(entry.seq, "stored fields do not match the entry's leaf hash (entry altered)")
         committed = stored_nodes.get((0, entry.seq))
-        if committed is not None and committed != leaf:
-            if report.first_bad_seq != entry.seq:
-                bad_entry(entry.seq, "entry differs from the leaf committed to the tree (entry rewritten)")
+        if committed is not None and committed != leaf and report.first_bad_seq != entry.seq:
+            bad_entry(entry.seq, "entry differs from the leaf committed to the tree (entry rewritten)")
         for level, index, h in frontier.push(bytes.fromhex(leaf)):
             stored = stored_nodes.get((level, index))
             if level and stored is not None and stored != h.hex() and report.first_bad_seq is None:

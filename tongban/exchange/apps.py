@@ -13,6 +13,7 @@ class ExchangeConfig(AppConfig):
     def ready(self) -> None:
         from tongban.core import evidence
 
+        from . import grant_process  # noqa: F401  (registers the exchange.apply_grant_decision handler)
         from .broker import broker
         from .providers import ResourceProvider, resolve_shared
 

@@ -127,9 +127,9 @@ def authorise_shared(request: EvidenceRequest) -> Decision:
     else:
         grant = usable[0]
         requested = list(grant.fields)
-    if resource.sharing_type == SharingType.CONDITIONAL and not grant.consent_exempt:
-        if not consent_exists(request, SHARED, resource.code):
-            raise _refuse(errors.NO_CONSENT, f"调取“{resource.name}”需要数据主体本人授权，尚未取得授权")
+    needs_consent = resource.sharing_type == SharingType.CONDITIONAL and not grant.consent_exempt
+    if needs_consent and not consent_exists(request, SHARED, resource.code):
+        raise _refuse(errors.NO_CONSENT, f"调取“{resource.name}”需要数据主体本人授权，尚未取得授权")
     return Decision(resource=resource, grant=grant, fields=requested, unmasked=frozenset(grant.unmasked_fields))
 
 

@@ -223,6 +223,9 @@ class LogState(models.Model):
     class Meta:
         verbose_name = "留痕日志状态"
 
+    def __str__(self) -> str:
+        return f"access log size {self.size}"
+
 
 class TreeState(models.Model):
     """Singleton: how far the Merkle tree's node cache reaches, and its right edge there."""
@@ -234,6 +237,9 @@ class TreeState(models.Model):
 
     class Meta:
         verbose_name = "默克尔树状态"
+
+    def __str__(self) -> str:
+        return f"tree size {self.size}"
 
 
 class MerkleNode(models.Model):
@@ -250,6 +256,9 @@ class MerkleNode(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["level", "index"], name="uniq_merkle_node")]
         verbose_name = "默克尔树节点"
+
+    def __str__(self) -> str:
+        return f"node ({self.level}, {self.index})"
 
 
 class SignedTreeHead(models.Model):

@@ -20,6 +20,7 @@ from tongban.core.evidence import SHARED, Evidence, EvidenceRequest, NoProvider
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
+from tongban.workflow.engine import WorkflowError
 
 from . import errors, grant_process
 from .broker import acting_as
@@ -189,7 +190,10 @@ def request_grant(*, resource: DataResource, consumer: Organisation | str, field
     if resource.sharing_type == SharingType.UNCONDITIONAL:
         _approve(grant, actor=None, note="无条件共享资源，登记后自动批准", expires_at=expires_at)
     else:
-        grant_process.start(grant, actor=actor)
+        try:
+            grant_process.start(grant, actor=actor)
+        except WorkflowError as exc:
+            raise ExchangeError(exc.code, f"共享申请审核流程未能启动：{exc}", status=409) from exc
     return grant
 
 
@@ -208,19 +212,18 @@ def _approve(grant: Grant, *, actor: User | None, note: str, expires_at: datetim
 def decide_grant(grant: Grant, *, actor: User | None, approve: bool, note: str = "",
                  fields: Sequence[str] | None = None, unmasked_fields: Sequence[str] | None = None,
                  expires_at: datetime | None = None, consent_exempt: bool | None = None,
-                 via_process: bool = False) -> Grant:
-    """The owner department approves (possibly narrowing fields) or rejects a requested grant."""
-    grant = Grant.objects.select_for_update().select_related("resource", "resource__owner").get(pk=grant.pk)
-    if not can_decide(actor, grant.resource):
+                 via_process: bool = False, check_role: bool = True) -> Grant:
+    """The owner department approves (possibly narrowing fields) or rejects a requested grant.
+
+    The decision is applied to the grant, then the owner's review task of the grant's process is
+    completed in the same transaction (``via_process`` = the process itself is applying it).
+    """
+    grant = Grant.objects.select_for_update().select_related("resource", "resource__owner", "consumer").get(
+        pk=grant.pk)
+    if check_role and not can_decide(actor, grant.resource):
         raise ExchangeError(errors.FORBIDDEN, "只有数据提供部门的数据管理人员可以审核共享申请", status=403)
     if grant.status != Grant.Status.REQUESTED:
         raise ExchangeError(errors.BAD_STATE, f"该申请当前状态为“{grant.get_status_display()}”，不能审核", status=409)
-    if not via_process and grant.process_instance_id and grant_process.enabled():
-        # decided through the owner's workflow task so that the process records the decision
-        grant_process.complete(grant, actor=actor, approve=approve, note=note)
-        return decide_grant(grant, actor=actor, approve=approve, note=note, fields=fields,
-                            unmasked_fields=unmasked_fields, expires_at=expires_at,
-                            consent_exempt=consent_exempt, via_process=True)
     if approve:
         if fields is not None or unmasked_fields is not None:
             new_fields, new_unmasked = _check_fields(
@@ -238,11 +241,16 @@ def decide_grant(grant: Grant, *, actor: User | None, approve: bool, note: str =
         if not note.strip():
             raise ExchangeError(errors.INVALID, "驳回须说明理由")
         grant.status = Grant.Status.REJECTED
-        grant.decided_by = actor
+        grant.decided_by = actor if actor and actor.is_authenticated else None
         grant.decided_at = timezone.now()
         grant.decision_note = note.strip()
         grant.save()
         audit("exchange.grant.reject", actor=actor, obj=grant, reason=grant.decision_note)
+    if not via_process and grant.process_instance_id and grant_process.enabled():
+        try:
+            grant_process.complete(grant, actor=actor, approve=approve, note=note)
+        except WorkflowError as exc:
+            raise ExchangeError(exc.code, f"审核流程未能完成：{exc}", status=409) from exc
     return grant
 
 

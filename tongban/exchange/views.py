@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, time
 
@@ -58,6 +59,11 @@ def grant_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _codes(request: HttpRequest, name: str) -> list[str]:
+    """Field codes from a form: several inputs or one text separated by spaces, commas or 、."""
+    return [f for f in re.split(r"[\s,，、]+", " ".join(request.POST.getlist(name))) if f]
+
+
 def _back(request: HttpRequest) -> HttpResponse:
     return redirect("exchange:grants")
 
@@ -77,11 +83,11 @@ def grant_request(request: HttpRequest) -> HttpResponse:
         except ValueError:
             messages.error(request, "有效期格式应为 YYYY-MM-DD")
             return _back(request)
-    fields = request.POST.getlist("fields") or resource.field_names
+    fields = _codes(request, "fields") or resource.field_names
     try:
         grant = services.request_grant(
             resource=resource, consumer=request.POST.get("consumer", ""), fields=fields,
-            unmasked_fields=request.POST.getlist("unmasked_fields"), purpose=request.POST.get("purpose", ""),
+            unmasked_fields=_codes(request, "unmasked_fields"), purpose=request.POST.get("purpose", ""),
             legal_basis=request.POST.get("legal_basis", ""), expires_at=expires_at, actor=request.user)
     except ExchangeError as exc:
         messages.error(request, exc.message)

@@ -129,13 +129,16 @@ def test_schema_errors_are_all_reported_at_their_lines(demo_core, small_doc, tmp
     path, text = _write(tmp_path, small_doc)
     errors = _errors(path)
     assert errors == sorted(errors, key=lambda e: int(e.split(":")[1]))
-    assert f"{path}:{line_of(text, '"T-GA-BA-0001"') - 1}: items[3]: 缺少必填字段 “name”" in errors
-    assert (f"{path}:{line_of(text, '"paper-only"')}: items[1].materials[0].form: 取值 \"paper-only\" 无效，"
-            "应为以下之一：original、copy、original_and_copy、electronic") in errors
-    assert f"{path}:{line_of(text, '"colour"')}: items[4].colour: 不允许的字段 “colour”" in errors
-    assert any(e.startswith(f"{path}:{line_of(text, '"twice"')}: items[5].onsite_visits: 类型错误") for e in errors)
-    assert f"{path}:{line_of(text, '"2026-02-30"')}: duty_lists[1].effective_date: " \
-           "取值 \"2026-02-30\" 不是有效的日期（YYYY-MM-DD）" in errors
+
+    def at(marker: str, delta: int = 0) -> str:
+        return f"{path}:{line_of(text, marker) + delta}: "
+
+    assert at('"T-GA-BA-0001"', -1) + "items[3]: 缺少必填字段 “name”" in errors
+    assert at('"paper-only"') + 'items[1].materials[0].form: 取值 "paper-only" 无效，' \
+        "应为以下之一：original、copy、original_and_copy、electronic" in errors
+    assert at('"colour"') + "items[4].colour: 不允许的字段 “colour”" in errors
+    assert any(e.startswith(at('"twice"') + "items[5].onsite_visits: 类型错误") for e in errors)
+    assert at('"2026-02-30"') + 'duty_lists[1].effective_date: 取值 "2026-02-30" 不是有效的日期（YYYY-MM-DD）' in errors
     assert len(errors) == 5
 
 
@@ -152,16 +155,23 @@ def test_semantic_errors(demo_core, small_doc, tmp_path):
     small_doc["duty_lists"][2]["effective_date"] = "2025-12-01"  # before v1 of the same organisation
     path, text = _write(tmp_path, small_doc)
     errors = _errors(path)
+
+    def at(marker: str, occurrence: int = 1) -> str:
+        return f"{path}:{line_of(text, marker, occurrence)}: "
+
+    first_ga = line_of(text, '"T-GA-BA-0001"')
+    first_date = line_of(text, '"2026-01-01"')
     expected = [
-        f"{path}:{line_of(text, '"yx-nowhere"')}: items[0].implementing_org: 未知的机构编码 “yx-nowhere”",
-        f"{path}:{line_of(text, '"T-NO-SUCH-ITEM"')}: items[1].parent: 未知的上级事项编码 “T-NO-SUCH-ITEM”（文件和数据库中都没有）",
-        f"{path}:{line_of(text, '"M99"')}: items[1].situations[1].materials[2]: 办理情形引用了事项 T-SCJG-XK-0001-01 没有的材料编码 “M99”",
-        f"{path}:{line_of(text, '"promised_limit_days": 30')}: items[2].promised_limit_days: 承诺时限 30 个工作日超过法定时限 3 个工作日",
-        f"{path}:{line_of(text, '"T-GA-BA-0001"', 2)}: items[5].code: 事项编码 “T-GA-BA-0001” 重复（首次出现在第 {line_of(text, '"T-GA-BA-0001"')} 行）",
-        f"{path}:{line_of(text, '"T-MISSING"')}: bundles[0].items[1]: 一件事引用了未知的事项编码 “T-MISSING”",
-        f"{path}:{line_of(text, '"P77"')}: duty_lists[0].responsibilities[2].power_code: 责任事项对应的职权编码 “P77” 不在本清单的 powers 中",
-        f"{path}:{line_of(text, '"T-GHOST"')}: duty_lists[1].powers[0].item_code: 对应事项编码 “T-GHOST” 不存在",
-        f"{path}:{line_of(text, '"2025-12-01"')}: duty_lists[2].effective_date: 生效日期 2025-12-01 早于同一机构前一版本的生效日期 2026-01-01（第 {line_of(text, '"2026-01-01"')} 行）",
+        at('"yx-nowhere"') + "items[0].implementing_org: 未知的机构编码 “yx-nowhere”",
+        at('"T-NO-SUCH-ITEM"') + "items[1].parent: 未知的上级事项编码 “T-NO-SUCH-ITEM”（文件和数据库中都没有）",
+        at('"M99"') + "items[1].situations[1].materials[2]: 办理情形引用了事项 T-SCJG-XK-0001-01 没有的材料编码 “M99”",
+        at('"promised_limit_days": 30') + "items[2].promised_limit_days: 承诺时限 30 个工作日超过法定时限 3 个工作日",
+        at('"T-GA-BA-0001"', 2) + f"items[5].code: 事项编码 “T-GA-BA-0001” 重复（首次出现在第 {first_ga} 行）",
+        at('"T-MISSING"') + "bundles[0].items[1]: 一件事引用了未知的事项编码 “T-MISSING”",
+        at('"P77"') + "duty_lists[0].responsibilities[2].power_code: 责任事项对应的职权编码 “P77” 不在本清单的 powers 中",
+        at('"T-GHOST"') + "duty_lists[1].powers[0].item_code: 对应事项编码 “T-GHOST” 不存在",
+        at('"2025-12-01"') + "duty_lists[2].effective_date: 生效日期 2025-12-01 早于同一机构前一版本的生效日期 "
+        f"2026-01-01（第 {first_date} 行）",
     ]
     for line in expected:
         assert line in errors
@@ -174,10 +184,10 @@ def test_hierarchy_rules(demo_core, small_doc, tmp_path):
     small_doc["items"][2]["node"] = "handling"  # a handling item without parent or kind
     path, text = _write(tmp_path, small_doc)
     errors = _errors(path)
-    parent_line = line_of(text, '"parent": "T-SCJG-XK-0001"')
-    assert any(e.startswith(f"{path}:{parent_line}: items[1].parent: 主项") for e in errors)
-    object_line = line_of(text, '"T-SCJG-DJ-0001"') - 1
-    assert f"{path}:{object_line}: items[2]: 业务办理项必须填写上级事项 parent" in errors
+    parent_at = f"{path}:" + str(line_of(text, '"parent": "T-SCJG-XK-0001"')) + ": "
+    object_at = f"{path}:" + str(line_of(text, '"T-SCJG-DJ-0001"') - 1) + ": "
+    assert any(e.startswith(parent_at + "items[1].parent: 主项") for e in errors)
+    assert object_at + "items[2]: 业务办理项必须填写上级事项 parent" in errors
     assert len(errors) == 3
 
 
@@ -289,6 +299,7 @@ def test_csv_row_errors(catalog_small, tmp_path):
         importing.load_list_table(header, organisation="yx-ga", kind="powers")
     assert [str(i) for i in exc.value.issues] == [
         f"{header}:1: 第 3 列表头 “颜色” 无法识别",
+        f"{header}:1: 缺少必需的列：职权类型、实施依据、实施主体",
     ]
     assert _snapshot() == before
 

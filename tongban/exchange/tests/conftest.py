@@ -16,9 +16,27 @@ def exchange_demo(demo_core):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_breakers():
+def _fresh_state(settings):
+    """Fresh circuit breakers and workflow caches; service tasks run inline (no worker in tests)."""
     from tongban.exchange.providers import reset_breakers
+    from tongban.workflow import engine
 
+    settings.TONGBAN_WORKFLOW_INLINE = True
     reset_breakers()
+    engine.clear_caches()
     yield
     reset_breakers()
+    engine.clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def _restore_evidence_registry():
+    """Tests may register extra providers: put the registry back afterwards."""
+    from tongban.core import evidence
+
+    providers = dict(evidence._providers)
+    broker = evidence._broker
+    yield
+    evidence._providers.clear()
+    evidence._providers.update(providers)
+    evidence.set_broker(broker)

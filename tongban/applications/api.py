@@ -1,0 +1,410 @@
+"""Applications JSON API: the whole applicant, window and approver journey (办件接口).
+
+Authentication: ``Authorization: Bearer <token>`` from ``POST /api/auth/token``, or the browser session.
+Errors: ``{"code": "<stable code>", "message": "<中文说明>", "detail": {...}}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from tongban.core import evidence as core_evidence
+from tongban.core.auth import API_AUTH
+from tongban.core.models import Organisation
+from tongban.workflow import services as wf
+from tongban.workflow.engine import WorkflowError
+from tongban.workflow.models import Task
+
+from . import files, selectors, services
+from .errors import ApplicationError
+from .models import Application, PostCheck, ProxyAuthorisation
+
+router = Router(tags=["applications 办件"], auth=API_AUTH)
+ERRORS = [ApplicationError, WorkflowError]
+
+
+# --- schemas -----------------------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    detail: dict[str, Any] | None = None
+
+
+class SituationChoice(Schema):
+    situation_code: str = ""
+    answers: dict[str, Any] | None = None
+
+
+class ApplicationIn(Schema):
+    item_code: str = ""
+    bundle_code: str = ""
+    situations: dict[str, SituationChoice] = {}
+    form_data: dict[str, Any] = {}
+    proxy_id: int | None = None
+    channel: str = Application.Channel.ONLINE
+    window_code: str = ""
+    applicant_phone: str = ""
+
+
+class SubmitIn(Schema):
+    form_data: dict[str, Any] | None = None
+
+
+class CommitmentIn(Schema):
+    material_keys: list[str]
+    text: str = ""
+
+
+class AcceptIn(Schema):
+    tolerate: bool = False
+    supplement_days: int | None = None
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class VisitIn(Schema):
+    window_code: str
+    purpose: str = "现场办理"
+
+
+class DecideIn(Schema):
+    outcome: str
+    opinion: str = ""
+
+
+class PostCheckIn(Schema):
+    passed: bool
+    result: str
+
+
+class ProxyIn(Schema):
+    principal_name: str
+    principal_id_number: str
+    scope: str
+    valid_until: dt.date
+    kind: str = ProxyAuthorisation.Kind.AGENT
+
+
+class EvidenceIn(Schema):
+    consent: bool
+
+
+def _dt(value: Any) -> str | None:
+    return timezone.localtime(value).isoformat() if value else None
+
+
+def _masked(name: str) -> str:
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+def application_summary(app: Application) -> dict[str, Any]:
+    return {
+        "ref": app.ref, "title": app.title, "status": app.status, "status_label": app.get_status_display(),
+        "item_code": app.item.code if app.item_id else None, "bundle_code": app.bundle.code if app.bundle_id else None,
+        "applicant_name": app.applicant_name, "channel": app.channel,
+        "created_at": _dt(app.created_at), "submitted_at": _dt(app.submitted_at), "accepted_at": _dt(app.accepted_at),
+        "completed_at": _dt(app.completed_at), "promised_limit_days": app.promised_limit_days,
+    }
+
+
+def application_detail(app: Application) -> dict[str, Any]:
+    case = selectors.case_file(app)
+    proxy = app.proxy
+    return {
+        **application_summary(app),
+        "form_data": app.form_data,
+        "proxy": {"id": proxy.pk, "kind": proxy.kind, "agent": str(proxy.agent), "scope": proxy.scope,
+                  "valid_until": proxy.valid_until.isoformat()} if proxy else None,
+        "items": [{"item_code": ai.item.code, "name": ai.item.name, "department": ai.department.code,
+                   "department_name": ai.department.name, "situation": ai.situation.code if ai.situation else None,
+                   "status": ai.status, "status_label": ai.get_status_display(), "opinion": ai.opinion,
+                   "decided_at": _dt(ai.decided_at), "by_commitment": ai.by_commitment} for ai in case.items],
+        "materials": [{"key": m.key, "name": m.name, "items": m.item_codes, "requirement": m.requirement,
+                       "source": m.source, "status": m.status, "status_label": m.get_status_display(),
+                       "sha256": m.file.sha256 if m.file_id else None, "evidence": m.evidence or None}
+                      for m in case.materials],
+        "notices": [{"kind": n.kind, "title": n.get_kind_display(), "code": n.code, "issued_at": _dt(n.issued_at),
+                     "pdf": f"/api/applications/{app.ref}/notices/{n.code}.pdf"} for n in case.notices],
+        "timeline": [{"at": _dt(e.at), "kind": e.kind, "message": e.message, "actor": e.actor_label}
+                     for e in case.timeline],
+        "tasks": [{"id": t.pk, "name": t.name, "department": t.candidate_org.code if t.candidate_org_id else None,
+                   "state": t.state, "outcome": t.outcome, "light": t.light, "due_on": t.due_on.isoformat()
+                   if t.due_on else None, "created_at": _dt(t.created_at), "completed_at": _dt(t.completed_at)}
+                  for t in case.tasks],
+        "visits": case.visits,
+        "supplements": [{"materials": s.material_keys, "deadline": s.deadline.isoformat(),
+                         "fulfilled_at": _dt(s.fulfilled_at), "reminders": s.reminders} for s in case.supplements],
+        "post_checks": [{"id": p.pk, "department": p.department.code, "due_on": p.due_on.isoformat(),
+                         "status": p.status, "result": p.result} for p in case.post_checks],
+    }
+
+
+def _app_for(request: HttpRequest, ref: str) -> Application:
+    app = selectors.get_application(ref)
+    if app is None or not selectors.can_view(request.user, app):
+        raise ApplicationError("application.not_found", f"办件“{ref}”不存在或无权查看", status=404)
+    return app
+
+
+# --- applicant ---------------------------------------------------------------------------------------------
+
+
+@router.get("/applications", summary="我的办件")
+def my_applications(request: HttpRequest) -> list[dict[str, Any]]:
+    return [application_summary(a) for a in selectors.applications_of(request.user)[:200]]
+
+
+@router.post("/applications", response={201: dict, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+             summary="创建申请（单个事项或一件事）")
+def create(request: HttpRequest, payload: ApplicationIn):
+    proxy = None
+    if payload.proxy_id:
+        proxy = ProxyAuthorisation.objects.filter(pk=payload.proxy_id).first()
+        if proxy is None:
+            raise ApplicationError("proxy.not_found", "代办授权不存在", status=404)
+    window = None
+    if payload.window_code:
+        window = Organisation.objects.filter(code=payload.window_code).first()
+        if window is None:
+            raise ApplicationError("window.not_found", f"窗口“{payload.window_code}”不存在", status=404)
+    choices = {code: services.Selection(code, c.situation_code, c.answers) for code, c in payload.situations.items()}
+    app = services.create_application(
+        user=request.user, item_code=payload.item_code, bundle_code=payload.bundle_code, situations=choices,
+        form_data=payload.form_data, proxy=proxy, channel=payload.channel, window=window,
+        applicant_phone=payload.applicant_phone)
+    return 201, application_detail(app)
+
+
+@router.get("/applications/{ref}", summary="办件详情（全部材料、进度、结果）")
+def detail(request: HttpRequest, ref: str) -> dict[str, Any]:
+    return application_detail(_app_for(request, ref))
+
+
+@router.get("/applications/{ref}/form", summary="申请表 JSON Schema（一件事为合并后的一张表）")
+def form(request: HttpRequest, ref: str) -> dict[str, Any]:
+    return services.application_schema(_app_for(request, ref))
+
+
+@router.post("/applications/{ref}/materials/{key}/file", summary="上传材料（同一内容只存一份）")
+def upload(request: HttpRequest, ref: str, key: str, file: UploadedFile = File(...)) -> dict[str, Any]:
+    app = _app_for(request, ref)
+    stored = files.store(file.chunks(), name=file.name or "upload", content_type=file.content_type)
+    row = services.attach_file(app, key, stored, request.user)
+    return {"key": row.key, "status": row.status, "sha256": stored.sha256, "size": stored.size}
+
+
+@router.get("/applications/{ref}/materials/{key}/evidence", summary="免证办理：将从哪个部门调取什么")
+def evidence_plan(request: HttpRequest, ref: str, key: str) -> dict[str, Any]:
+    app = _app_for(request, ref)
+    row = app.materials.filter(key=key).first()
+    if row is None:
+        raise ApplicationError("material.unknown", f"办件没有材料“{key}”", status=404)
+    m = row.materials.select_related("issuing_department").first()
+    code = m.licence_type if row.source == "issued" else m.data_resource
+    try:
+        provider = core_evidence.provider_for(row.source, code)
+        provider_org = provider.organisation_code
+        available = True
+    except core_evidence.EvidenceError:
+        provider_org, available = (m.issuing_department.code if m.issuing_department else ""), False
+    return {"key": key, "name": row.name, "source": row.source, "code": code, "provider_org": provider_org,
+            "available": available, "subject": _masked(app.applicant_name),
+            "purpose": f"办理“{app.title}”（{app.ref}）"}
+
+
+@router.post("/applications/{ref}/materials/{key}/evidence", summary="同意并调取证明材料（免证办理）")
+def fetch_evidence(request: HttpRequest, ref: str, key: str, payload: EvidenceIn) -> dict[str, Any]:
+    app = _app_for(request, ref)
+    if not payload.consent:
+        raise ApplicationError("evidence.consent_required", "调取前须经您同意")
+    row = app.materials.filter(key=key).first()
+    if row is None:
+        raise ApplicationError("material.unknown", f"办件没有材料“{key}”", status=404)
+    m = row.materials.first()
+    code = m.licence_type if row.source == "issued" else m.data_resource
+    first_item = app.items.select_related("department").first()
+    try:
+        ev = core_evidence.fetch(core_evidence.EvidenceRequest(
+            source=row.source, code=code, subject_id=app.applicant_id_number,
+            requester_org=first_item.department.code if first_item else "", purpose=f"办理“{app.title}”",
+            case_ref=app.ref, consent_ref=f"consent:{app.ref}:{key}:{request.user.pk}", actor_id=request.user.pk))
+    except core_evidence.ProviderUnavailable as exc:
+        raise ApplicationError(exc.code, f"{exc}。您可以改为上传该材料，已填写的内容不会丢失。", status=503) from exc
+    except core_evidence.EvidenceError as exc:
+        raise ApplicationError(exc.code, str(exc), status=403 if isinstance(exc, core_evidence.EvidenceRefused)
+                               else 404) from exc
+    evidence = {"provider_org": ev.provider_org, "title": ev.title, "data": ev.data, "reference": ev.reference,
+                "fetched_at": ev.fetched_at.isoformat(), "code": ev.code, "source": ev.source}
+    services.attach_evidence(app, key, evidence, request.user)
+    return {"key": key, "status": "fetched", "evidence": evidence}
+
+
+@router.post("/applications/{ref}/commitment", summary="签署告知承诺书")
+def commitment(request: HttpRequest, ref: str, payload: CommitmentIn) -> dict[str, Any]:
+    c = services.sign_commitment(_app_for(request, ref), request.user, payload.material_keys, payload.text)
+    return {"signed_at": _dt(c.signed_at), "material_keys": c.material_keys, "text": c.text}
+
+
+@router.post("/applications/{ref}/submit", summary="提交申请")
+def submit(request: HttpRequest, ref: str, payload: SubmitIn) -> dict[str, Any]:
+    app = services.submit(_app_for(request, ref), request.user, payload.form_data)
+    return application_detail(app)
+
+
+@router.post("/applications/{ref}/supplements/{key}", summary="补齐容缺材料")
+def supplement(request: HttpRequest, ref: str, key: str, file: UploadedFile = File(...)) -> dict[str, Any]:
+    app = _app_for(request, ref)
+    stored = files.store(file.chunks(), name=file.name or "upload", content_type=file.content_type)
+    row = services.supplement_material(app, key, stored, request.user)
+    app.refresh_from_db()
+    return {"key": row.key, "status": row.status, "application_status": app.status}
+
+
+@router.get("/applications/{ref}/notices/{code}.pdf", summary="下载告知文书 PDF")
+def notice_pdf(request: HttpRequest, ref: str, code: str) -> HttpResponse:
+    app = _app_for(request, ref)
+    notice = get_object_or_404(app.notices, code=code)
+    with files.open_file(notice.file) as fh:
+        response = HttpResponse(fh.read(), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{app.ref}-{notice.kind}.pdf"'
+    return response
+
+
+@router.post("/proxies", response={201: dict, 400: ErrorOut}, summary="登记代办授权（帮办代办），附授权委托书")
+def create_proxy(request: HttpRequest, payload: Form[ProxyIn], letter: UploadedFile | None = File(None)):
+    document = None
+    if letter is not None:
+        document = files.store(letter.chunks(), name=letter.name or "letter", content_type=letter.content_type)
+    proxy = services.authorise_proxy(agent=request.user, principal_name=payload.principal_name,
+                                     principal_id_number=payload.principal_id_number, scope=payload.scope,
+                                     valid_until=payload.valid_until, kind=payload.kind, document=document,
+                                     recorded_by=request.user)
+    return 201, {"id": proxy.pk, "principal_name": proxy.principal_name, "scope": proxy.scope,
+                 "valid_until": proxy.valid_until.isoformat(), "kind": proxy.kind,
+                 "principal_has_account": proxy.principal_id is not None}
+
+
+# --- window ------------------------------------------------------------------------------------------------
+
+
+@router.get("/window/queue", summary="综合窗口待受理办件（任一部门任一事项）")
+def window_queue(request: HttpRequest) -> list[dict[str, Any]]:
+    return [application_summary(a) for a in selectors.window_queue(request.user)[:200]]
+
+
+@router.post("/window/applications/{ref}/accept", summary="受理（可容缺受理）")
+def accept(request: HttpRequest, ref: str, payload: AcceptIn) -> dict[str, Any]:
+    app = services.accept(_app_for(request, ref), request.user, tolerate=payload.tolerate,
+                          supplement_days=payload.supplement_days)
+    return application_detail(app)
+
+
+@router.post("/window/applications/{ref}/one-time-notice", summary="一次性告知")
+def one_time_notice(request: HttpRequest, ref: str) -> dict[str, Any]:
+    notice = services.issue_one_time_notice(_app_for(request, ref), request.user)
+    return {"code": notice.code, "missing": notice.content["lists"][0][1],
+            "pdf": f"/api/applications/{ref}/notices/{notice.code}.pdf"}
+
+
+@router.post("/window/applications/{ref}/refuse", summary="不予受理")
+def refuse(request: HttpRequest, ref: str, payload: ReasonIn) -> dict[str, Any]:
+    notice = services.refuse(_app_for(request, ref), request.user, payload.reason)
+    return {"code": notice.code, "pdf": f"/api/applications/{ref}/notices/{notice.code}.pdf"}
+
+
+@router.post("/window/applications/{ref}/visits", summary="登记现场跑动")
+def visit(request: HttpRequest, ref: str, payload: VisitIn) -> dict[str, Any]:
+    window = Organisation.objects.filter(code=payload.window_code).first()
+    if window is None:
+        raise ApplicationError("window.not_found", f"窗口“{payload.window_code}”不存在", status=404)
+    app = _app_for(request, ref)
+    services.record_visit(app, request.user, window, payload.purpose)
+    return services.visit_report(app)
+
+
+# --- approver workbench ------------------------------------------------------------------------------------
+
+
+def task_out(task: Task) -> dict[str, Any]:
+    ai = selectors.task_application(task)
+    return {"id": task.pk, "name": task.name, "state": task.state, "outcomes": task.outcomes,
+            "department": task.candidate_org.code if task.candidate_org_id else None,
+            "assignee": str(task.assignee) if task.assignee_id else None, "light": task.light,
+            "limit_days": task.limit_days, "due_on": task.due_on.isoformat() if task.due_on else None,
+            "created_at": _dt(task.created_at),
+            "application_ref": ai.application.ref if ai else None, "item_code": ai.item.code if ai else None,
+            "item_name": ai.item.name if ai else None}
+
+
+def _task_for(request: HttpRequest, task_id: int) -> Task:
+    task = Task.objects.select_related("instance", "candidate_org", "assignee").filter(pk=task_id).first()
+    if task is None or not (wf.is_candidate(task, request.user) or task.assignee_id == request.user.pk):
+        raise ApplicationError("task.not_found", "任务不存在或不属于您的部门", status=404)
+    return task
+
+
+@router.get("/workbench/tasks", summary="审批工作台：本部门待办（含红黄灯）")
+def workbench(request: HttpRequest, state: str = "open") -> list[dict[str, Any]]:
+    return [task_out(t) for t in selectors.workbench_tasks(request.user, state=state)[:200]]
+
+
+@router.get("/workbench/tasks/{task_id}", summary="任务及完整案卷")
+def workbench_task(request: HttpRequest, task_id: int) -> dict[str, Any]:
+    task = _task_for(request, task_id)
+    ai = selectors.task_application(task)
+    return {"task": task_out(task), "application": application_detail(ai.application) if ai else None}
+
+
+@router.post("/workbench/tasks/{task_id}/claim", summary="认领")
+def claim(request: HttpRequest, task_id: int) -> dict[str, Any]:
+    return task_out(wf.claim(_task_for(request, task_id), request.user))
+
+
+@router.post("/workbench/tasks/{task_id}/decide", summary="审批决定：approve / reject（须说明理由）/ return（退回补正）")
+def decide(request: HttpRequest, task_id: int, payload: DecideIn) -> dict[str, Any]:
+    task = _task_for(request, task_id)
+    if payload.outcome in {"reject", "return"} and not payload.opinion.strip():
+        raise ApplicationError("decision.reason_required", "不予许可或退回补正须填写理由")
+    task = wf.complete(task, request.user, payload.outcome, opinion=payload.opinion)
+    ai = selectors.task_application(task)
+    return {"task": task_out(task),
+            "application": application_summary(Application.objects.get(pk=ai.application_id)) if ai else None}
+
+
+@router.get("/post-checks", summary="事后核查任务")
+def post_checks(request: HttpRequest) -> list[dict[str, Any]]:
+    return [{"id": p.pk, "application_ref": p.application.ref, "department": p.department.code,
+             "due_on": p.due_on.isoformat(), "status": p.status, "result": p.result}
+            for p in selectors.post_checks_for(request.user)]
+
+
+@router.post("/post-checks/{check_id}", summary="完成事后核查（不通过将撤销审批并记入信用）")
+def complete_post_check(request: HttpRequest, check_id: int, payload: PostCheckIn) -> dict[str, Any]:
+    check = get_object_or_404(PostCheck, pk=check_id)
+    check = services.complete_post_check(check, request.user, passed=payload.passed, result=payload.result)
+    return {"id": check.pk, "status": check.status, "application_status": check.application.status}
+
+
+# --- public ------------------------------------------------------------------------------------------------
+
+
+@router.get("/notices/{code}/verify", auth=None, summary="告知文书真伪查验（公开）")
+def verify_notice(request: HttpRequest, code: str) -> dict[str, Any]:
+    notice = selectors.verify_notice(code)
+    if notice is None:
+        raise ApplicationError("notice.not_found", "查验码不存在，文书可能为伪造", status=404)
+    app = notice.application
+    return {"valid": True, "kind": notice.kind, "title": notice.get_kind_display(), "ref": app.ref,
+            "application_title": app.title, "applicant": _masked(app.applicant_name),
+            "issued_at": _dt(notice.issued_at)}

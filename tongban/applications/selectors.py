@@ -1,0 +1,123 @@
+"""Application reads: my applications, the case file, the window queue, the approver workbench."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tongban.core.models import Organisation, Role, User
+from tongban.core.selectors import organisations_for_role
+from tongban.workflow.models import Task
+
+from . import workflow_bridge
+from .models import Application, ApplicationItem, Notice, PostCheck
+
+
+def applications_of(user: User) -> QuerySet[Application]:
+    """The applications a user may see as applicant: their own, and those they submitted as agent."""
+    return (Application.objects.filter(Q(applicant=user) | Q(submitted_by=user))
+            .select_related("item", "bundle", "proxy").prefetch_related("items__item", "items__department")
+            .order_by("-created_at", "-id"))
+
+
+def can_view(user: User, app: Application) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or app.applicant_id == user.pk or app.submitted_by_id == user.pk:
+        return True
+    if organisations_for_role(user, Role.WINDOW_CLERK).exists():
+        return True
+    dept_ids = set(app.items.values_list("department_id", flat=True))
+    return organisations_for_role(user, Role.APPROVER).filter(pk__in=dept_ids).exists() or \
+        organisations_for_role(user, Role.SUPERVISOR).filter(pk__in=dept_ids).exists()
+
+
+def get_application(ref: str) -> Application | None:
+    return (Application.objects.select_related("item", "bundle", "proxy", "applicant", "submitted_by", "window")
+            .filter(ref=ref).first())
+
+
+@dataclass
+class CaseFile:
+    application: Application
+    items: list[ApplicationItem]
+    materials: list[Any]
+    notices: list[Notice]
+    timeline: list[Any]
+    tasks: list[Task]
+    workflow_events: list[Any]
+    visits: dict[str, Any]
+    supplements: list[Any]
+    post_checks: list[PostCheck]
+
+
+def case_file(app: Application) -> CaseFile:
+    from .services import visit_report
+
+    return CaseFile(
+        application=app,
+        items=list(app.items.select_related("item", "department", "situation")),
+        materials=list(app.materials.select_related("file")),
+        notices=list(app.notices.all()),
+        timeline=list(app.events.all()),
+        tasks=workflow_bridge.tasks_for_application(app),
+        workflow_events=workflow_bridge.events_for_application(app),
+        visits=visit_report(app),
+        supplements=list(app.supplements.all()),
+        post_checks=list(app.post_checks.select_related("department")),
+    )
+
+
+def window_queue(user: User) -> QuerySet[Application]:
+    """Applications waiting for intake at a window (any item of any department: 一窗受理)."""
+    if not organisations_for_role(user, Role.WINDOW_CLERK).exists() and not user.is_superuser:
+        return Application.objects.none()
+    return (Application.objects.filter(status__in=[Application.Status.SUBMITTED, Application.Status.INCOMPLETE])
+            .select_related("item", "bundle").order_by("submitted_at", "id"))
+
+
+def workbench_tasks(user: User, *, state: str = "open") -> QuerySet[Task]:
+    """Approver workbench (审批工作台): open tasks of the user's departments (and tasks they hold), lights first."""
+    orgs = organisations_for_role(user, Role.APPROVER)
+    qs = Task.objects.filter(Q(candidate_org__in=orgs, candidate_role=Role.APPROVER) | Q(assignee=user))
+    if state == "open":
+        qs = qs.filter(state__in=Task.OPEN_STATES)
+    elif state == "done":
+        qs = qs.filter(state=Task.State.COMPLETED, assignee=user)
+    return qs.select_related("instance", "candidate_org", "assignee").order_by("due_on", "id")
+
+
+def task_application(task: Task) -> ApplicationItem | None:
+    return workflow_bridge.application_item_for_task(task)
+
+
+def post_checks_for(user: User) -> QuerySet[PostCheck]:
+    orgs = organisations_for_role(user, Role.APPROVER) | organisations_for_role(user, Role.SUPERVISOR)
+    return PostCheck.objects.filter(department__in=orgs).select_related("application", "department")
+
+
+def verify_notice(code: str) -> Notice | None:
+    return Notice.objects.select_related("application").filter(code=code.strip().upper()).first()
+
+
+def visit_statistics(since: dt.date | None = None) -> dict[str, Any]:
+    """Real on-site visits against the catalogue's promise, over completed applications."""
+    qs = Application.objects.exclude(status__in=[Application.Status.DRAFT])
+    if since:
+        qs = qs.filter(created_at__date__gte=since)
+    total = kept = visits = 0
+    for app in qs.prefetch_related("visits"):
+        n = len(app.visits.all())
+        total += 1
+        visits += n
+        kept += n <= app.promised_visits
+    return {"applications": total, "visits": visits, "kept_promise": kept,
+            "share_kept": round(kept / total, 4) if total else None, "as_of": timezone.now().isoformat()}
+
+
+def windows_of(user: User) -> QuerySet[Organisation]:
+    return organisations_for_role(user, Role.WINDOW_CLERK).filter(kind=Organisation.Kind.WINDOW)

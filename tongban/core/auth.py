@@ -1,0 +1,57 @@
+"""API authentication: the browser session (with CSRF) or a bearer token issued by ``POST /api/auth/token``.
+
+Tokens are stateless, signed with the secret key (django.core.signing) and expire after
+``TONGBAN_API_TOKEN_MAX_AGE`` seconds (default 8 hours). Government deployments replace the demo identity
+provider (Django accounts) by their unified identity platform behind the same two entry points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core import signing
+from django.http import HttpRequest
+from ninja.security import HttpBearer, django_auth
+
+from .models import User
+
+SALT = "tongban.api-token"
+
+
+def max_age() -> int:
+    return int(getattr(settings, "TONGBAN_API_TOKEN_MAX_AGE", 8 * 3600))
+
+
+def issue_token(user: User) -> str:
+    return signing.dumps({"uid": user.pk, "pw": user.password[-12:]}, salt=SALT, compress=True)
+
+
+def user_for_token(token: str) -> User | None:
+    try:
+        data = signing.loads(token, salt=SALT, max_age=max_age())
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("uid"), is_active=True).first()
+    # A password change invalidates the tokens issued before it.
+    if user is None or user.password[-12:] != data.get("pw"):
+        return None
+    return user
+
+
+def login(username: str, password: str) -> User | None:
+    user = authenticate(username=username, password=password)
+    return user if user is not None and user.is_active else None
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+# For routers and operations: ``auth=API_AUTH``.
+API_AUTH = [BearerToken(), django_auth]
