@@ -10,6 +10,7 @@ def _tongban_home(tmp_path, settings):
     """Every test gets its own media and key directories."""
     settings.MEDIA_ROOT = tmp_path / "files"
     settings.KEYS_DIR = tmp_path / "keys"
+    settings.TONGBAN_ARCHIVES_DIR = tmp_path / "archives"  # e-archives of closed cases (credentials)
 
 
 @pytest.fixture

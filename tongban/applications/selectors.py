@@ -121,3 +121,63 @@ def visit_statistics(since: dt.date | None = None) -> dict[str, Any]:
 
 def windows_of(user: User) -> QuerySet[Organisation]:
     return organisations_for_role(user, Role.WINDOW_CLERK).filter(kind=Organisation.Kind.WINDOW)
+
+
+# --- reads of the HTML pages (hportal): proxies, correction tasks, task clocks, investment projects ----------
+
+
+def proxies_as_agent(user: User) -> QuerySet[Any]:
+    """Authorisations in which ``user`` is the agent (帮办代办), newest first."""
+    from .models import ProxyAuthorisation
+
+    return ProxyAuthorisation.objects.filter(agent=user).select_related("principal", "document")
+
+
+def proxies_as_principal(user: User) -> QuerySet[Any]:
+    """Authorisations given by ``user`` (as account, or by their id number) to an agent or a window clerk."""
+    from .models import ProxyAuthorisation
+
+    q = Q(principal=user)
+    if user.id_number:
+        q |= Q(principal_id_number=user.id_number)
+    return ProxyAuthorisation.objects.filter(q).select_related("agent", "document")
+
+
+def open_correction_tasks(app: Application) -> list[Task]:
+    """The applicant's open 补正 tasks of an application (after an approver returned an item for correction)."""
+    return [t for t in workflow_bridge.tasks_for_application(app)
+            if t.element_id == "correction" and t.state in Task.OPEN_STATES]
+
+
+def task_clock(task: Task) -> Any:
+    """The statutory clock of an open task as of today (``workflow.clock.ClockStatus``), or None without a limit."""
+    from tongban.workflow.clock import clock_status
+    from tongban.workflow.engine import calendar_for, parse_suspensions, yellow_share
+
+    if task.limit_days is None or task.started_on is None:
+        return None
+    division_id = task.candidate_org.division_id if task.candidate_org_id else None
+    return clock_status(calendar_for(division_id), task.started_on, task.limit_days, timezone.localdate(),
+                        parse_suspensions(task.suspensions), yellow_share())
+
+
+def projects_visible_to(user: User) -> QuerySet[Any]:
+    """Investment projects (投资项目): the owner's own; every project for staff."""
+    from .models import InvestmentProject
+
+    qs = InvestmentProject.objects.select_related("owner")
+    if user.is_staff or user.is_superuser:
+        return qs
+    return qs.filter(owner=user)
+
+
+def get_project(code: str) -> Any:
+    """A project with its stages, each stage's applications and their items (the project status page)."""
+    from django.db.models import Prefetch
+
+    from .models import InvestmentProject, ProjectStage
+
+    stages = ProjectStage.objects.select_related("bundle").prefetch_related(
+        "applications__items__item", "applications__items__department").order_by("order")
+    return (InvestmentProject.objects.select_related("owner").prefetch_related(Prefetch("stages", queryset=stages))
+            .filter(code=code).first())

@@ -680,3 +680,118 @@ def record_visit(app: Application, clerk: User, window: Organisation, purpose: s
 def visit_report(app: Application) -> dict[str, Any]:
     real = app.visits.count()
     return {"promised": app.promised_visits, "actual": real, "kept": real <= app.promised_visits}
+
+
+# --- writes of the HTML pages (hportal): draft saving, decisions with reasons, corrections, projects ---------
+
+
+@transaction.atomic
+def save_draft(app: Application, user: User, form_data: dict[str, Any]) -> Application:
+    """Keep the entered form data of an open application without submitting it (保存草稿; not validated)."""
+    app = Application.objects.select_for_update().get(pk=app.pk)
+    _can_edit(app, user)
+    properties = application_schema(app).get("properties", {})
+    app.form_data = {k: v for k, v in form_data.items() if k in properties}
+    app.save(update_fields=["form_data"])
+    return app
+
+
+REASON_REQUIRED_OUTCOMES = {"reject": "不予许可", "return": "退回补正"}
+
+
+def decide_task(task: Any, user: User, outcome: str, opinion: str = "") -> Any:
+    """An approver decides a review task: approve, reject (reason required) or return for correction (reason
+    required). A returned item shows as 退回补正 to the applicant until the correction is made."""
+    from tongban.workflow import services as wf
+
+    opinion = (opinion or "").strip()
+    if outcome in REASON_REQUIRED_OUTCOMES and not opinion:
+        raise ApplicationError("decision.reason_required", f"{REASON_REQUIRED_OUTCOMES[outcome]}须填写理由")
+    with transaction.atomic():
+        ai = workflow_bridge.application_item_for_task(task)
+        wf.complete(task, user, outcome, opinion=opinion)
+        if ai is not None and outcome == "return":
+            ai.status = ApplicationItem.Status.RETURNED
+            ai.save(update_fields=["status"])
+            log(ai.application, "returned", f"{ai.department.name}：{ai.item.name} 退回补正（{opinion}）", user)
+    return task
+
+
+@transaction.atomic
+def complete_correction(app: Application, user: User, *, note: str = "",
+                        replacements: dict[str, StoredFile] | None = None) -> int:
+    """申请人补正: answer a return for correction, optionally replacing material files; the review resumes.
+    Returns the number of correction tasks completed."""
+    from tongban.workflow import services as wf
+    from tongban.workflow.models import Task
+
+    app = Application.objects.select_for_update().get(pk=app.pk)
+    if app.submitted_by_id != user.pk and app.applicant_id != user.pk:
+        raise ApplicationError("application.forbidden", "无权操作该办件", status=403)
+    tasks = [t for t in workflow_bridge.tasks_for_application(app)
+             if t.element_id == "correction" and t.state in Task.OPEN_STATES]
+    if not tasks:
+        raise ApplicationError("correction.none", "该办件没有待补正的事项", status=409)
+    for key, stored in (replacements or {}).items():
+        row = _material(app, key)
+        row.file, row.provided_at = stored, timezone.now()
+        if row.status in {ApplicationMaterial.Status.MISSING, ApplicationMaterial.Status.TOLERATED}:
+            row.status = ApplicationMaterial.Status.SUPPLEMENTED
+        row.save(update_fields=["file", "status", "provided_at"])
+        log(app, "material", f"补正材料“{row.name}”", user, sha256=stored.sha256)
+    for task in tasks:
+        ai = workflow_bridge.application_item_for_task(task)
+        wf.complete(task, user, "corrected", opinion=note, check_permissions=False)
+        if ai is not None and ai.status == ApplicationItem.Status.RETURNED:
+            ai.status = ApplicationItem.Status.IN_REVIEW
+            ai.save(update_fields=["status"])
+    log(app, "corrected", "申请人已补正" + (f"：{note}" if note.strip() else ""), user)
+    audit("application.correct", actor=user, obj=app, detail={"materials": sorted(replacements or {})})
+    return len(tasks)
+
+
+def next_project_code(now: dt.datetime | None = None) -> str:
+    """投资项目代码: year-division-00-01-sequence, e.g. 2026-910100-00-01-000007."""
+    from .models import InvestmentProject
+
+    year = timezone.localtime(now or timezone.now()).year
+    prefix = f"{year}-910100-00-01-"
+    last = InvestmentProject.objects.filter(code__startswith=prefix).aggregate(m=Max("code"))["m"]
+    return f"{prefix}{int(last[len(prefix):]) + 1 if last else 1:06d}"
+
+
+@transaction.atomic
+def create_project(*, owner: User, name: str, location: str = "", total_investment: Any = 0,
+                   stage_bundles: dict[str, Bundle] | None = None) -> Any:
+    """赋码: register an investment project with its four stages (立项用地规划许可 → 竣工验收)."""
+    from decimal import Decimal, InvalidOperation
+
+    from .models import InvestmentProject, ProjectStage
+
+    if not name.strip():
+        raise ApplicationError("project.name_required", "请填写项目名称")
+    try:
+        amount = Decimal(str(total_investment or 0))
+    except InvalidOperation:
+        raise ApplicationError("project.invalid_investment", "总投资须为数字（万元）") from None
+    if amount < 0 or not amount.is_finite():
+        raise ApplicationError("project.invalid_investment", "总投资须为不小于 0 的数字（万元）")
+    project = InvestmentProject.objects.create(code=next_project_code(), name=name.strip()[:200], owner=owner,
+                                               location=location.strip()[:200], total_investment=amount)
+    for order, (stage, _label) in enumerate(ProjectStage.STAGES, start=1):
+        ProjectStage.objects.create(project=project, stage=stage, order=order,
+                                    bundle=(stage_bundles or {}).get(stage))
+    audit("project.create", actor=owner, obj=project, detail={"code": project.code})
+    return project
+
+
+@transaction.atomic
+def link_project_stage(app: Application, stage: Any, user: User) -> Application:
+    """File an application under a stage of the applicant's investment project."""
+    if stage.project.owner_id not in {app.applicant_id, user.pk}:
+        raise ApplicationError("project.forbidden", "只能将办件归入本单位的投资项目", status=403)
+    _can_edit(app, user)
+    app.project_stage = stage
+    app.save(update_fields=["project_stage"])
+    log(app, "project", f"归入投资项目 {stage.project.code}（{stage.get_stage_display()}）", user)
+    return app

@@ -49,6 +49,15 @@ class Page(Generic[T]):
         return self.page < self.pages
 
 
+# What a search result shows (the list page and the API's item summaries); the guide loads the rest.
+SUMMARY_FIELDS = (
+    "code", "name", "item_type", "node", "handling_kind", "exercise_level", "online_level", "statutory_limit_days",
+    "promised_limit_days", "onsite_visits", "status", "version", "competent_department__code",
+    "competent_department__name", "competent_department__short_name", "implementing_org__code",
+    "implementing_org__name", "implementing_org__short_name",
+)
+
+
 def search_items(q: str = "", *, department: str | None = None, item_type: str | None = None,
                  exercise_level: str | None = None, online_level: str | None = None,
                  status: str | None = ItemStatus.PUBLISHED, page: int = 1, page_size: int = 20
@@ -62,7 +71,10 @@ def search_items(q: str = "", *, department: str | None = None, item_type: str |
     if status:
         qs = qs.filter(status=status)
     for term in q.split():
-        qs = qs.filter(Q(name__icontains=term) | Q(code__icontains=term))
+        condition = Q(name__icontains=term)
+        if term.isascii():  # codes are ASCII: a Chinese word can only match the name
+            condition |= Q(code__icontains=term)
+        qs = qs.filter(condition)
     if department:
         qs = qs.filter(Q(competent_department__code=department) | Q(implementing_org__code=department))
     if item_type:
@@ -75,8 +87,8 @@ def search_items(q: str = "", *, department: str | None = None, item_type: str |
     page = max(1, page)
     count = qs.count()
     offset = (page - 1) * page_size
-    items = list(qs.select_related("competent_department", "implementing_org")[offset:offset + page_size]) \
-        if offset < count else []
+    items = list(qs.select_related("competent_department", "implementing_org").only(*SUMMARY_FIELDS)
+                 [offset:offset + page_size]) if offset < count else []
     return Page(items=items, count=count, page=page, page_size=page_size)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import secrets
 import shutil
@@ -41,7 +42,7 @@ DEFAULT_SOURCE_ORGANIZATION = "云溪市政务服务管理局（通办 tongban�
 _UNSAFE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
 
-def _safe_name(name: str, fallback: str = "file") -> str:
+def safe_name(name: str, fallback: str = "file") -> str:
     cleaned = _UNSAFE.sub("_", Path(str(name)).name).strip("._")
     return cleaned[:120] or fallback
 
@@ -97,12 +98,13 @@ def _describe(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k not in ("content", "content_base64")}
 
 
-def build_archive(case: dict[str, Any], retention_years: int, dest_dir: Path | str) -> Path:
+def build_archive(case: dict[str, Any], retention_years: int, dest_dir: Path | str, *, name: str = "") -> Path:
     """Pack a closed case as a BagIt bag under ``dest_dir`` and return the bag's path.
 
     ``case``: application_ref (required), item_codes / item_code, organisation (Source-Organization),
     closed_at, form_data, materials ([{name, filename, path | content | content_base64}]), decisions,
     events, results ([{credential_id?, licence_number?, filename?, path | content, vc?}]).
+    The bag directory is named after the application ref (or ``name``); an existing one is never overwritten.
     """
     if not isinstance(case, dict):
         raise InvalidData("案卷必须是 JSON 对象", code="credentials.invalid_case")
@@ -113,7 +115,7 @@ def build_archive(case: dict[str, Any], retention_years: int, dest_dir: Path | s
         raise InvalidData("保管期限必须是正整数（年）", code="credentials.invalid_case")
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
-    final = dest / _safe_name(ref, "case")
+    final = dest / safe_name(name or ref, "case")
     if final.exists():
         raise InvalidData(f"办件 {ref} 的档案已存在：{final}", code="credentials.archive_exists", http_status=409)
     closed = _closed_on(case)
@@ -128,7 +130,7 @@ def build_archive(case: dict[str, Any], retention_years: int, dest_dir: Path | s
         for n, entry in enumerate(case.get("materials") or [], start=1):
             if not isinstance(entry, dict):
                 raise InvalidData("材料条目格式错误", code="credentials.invalid_case")
-            filename = f"{n:02d}-{_safe_name(entry.get('filename') or entry.get('name') or 'material')}"
+            filename = f"{n:02d}-{safe_name(entry.get('filename') or entry.get('name') or 'material')}"
             (staging / "materials").mkdir(exist_ok=True)
             (staging / "materials" / filename).write_bytes(_file_content(entry))
             materials_index.append({**_describe(entry), "file": f"materials/{filename}"})
@@ -137,12 +139,12 @@ def build_archive(case: dict[str, Any], retention_years: int, dest_dir: Path | s
             if not isinstance(entry, dict):
                 raise InvalidData("结果条目格式错误", code="credentials.invalid_case")
             (staging / "results").mkdir(exist_ok=True)
-            stem = _safe_name(entry.get("licence_number") or entry.get("credential_id") or f"result-{n:02d}")
+            stem = safe_name(entry.get("licence_number") or entry.get("credential_id") or f"result-{n:02d}")
             files = []
             if entry.get("path") or entry.get("content") or entry.get("content_base64"):
-                name = _safe_name(entry.get("filename") or f"{stem}.pdf")
-                (staging / "results" / name).write_bytes(_file_content(entry))
-                files.append(f"results/{name}")
+                result_name = safe_name(entry.get("filename") or f"{stem}.pdf")
+                (staging / "results" / result_name).write_bytes(_file_content(entry))
+                files.append(f"results/{result_name}")
             if entry.get("vc"):
                 (staging / "results" / f"{stem}.vc.jwt").write_text(str(entry["vc"]))
                 files.append(f"results/{stem}.vc.jwt")
@@ -208,6 +210,16 @@ def verify_archive(path: Path | str) -> ArchiveCheck:
         return ArchiveCheck(False, str(target), problems=[f"不是有效的 BagIt 档案包：{exc}"])
     info = {k: v for k, v in bag.info.items()}
     count = sum(1 for _ in bag.payload_files())
+    bagit_logger = logging.getLogger("bagit")
+    level = bagit_logger.level
+    bagit_logger.setLevel(logging.ERROR)  # we report the problems ourselves, once, in Chinese
+    try:
+        return _validate(bag, target, count, info)
+    finally:
+        bagit_logger.setLevel(level)
+
+
+def _validate(bag: bagit.Bag, target: Path, count: int, info: dict[str, Any]) -> ArchiveCheck:
     try:
         bag.validate(processes=1)
         return ArchiveCheck(True, str(target), file_count=count, info=info)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import fcntl
 import hashlib
 import logging
 import os
@@ -107,15 +108,30 @@ def _name(common_name: str, organisation: str, unit: str = "") -> x509.Name:
     return x509.Name(attrs)
 
 
+def _load_root(key_path: Path, cert_path: Path) -> RootCA:
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return RootCA(key, cert)
+
+
 def root_ca() -> RootCA:
-    """The platform root CA (created on first use under KEYS_DIR)."""
+    """The platform root CA (created on first use under KEYS_DIR; creation is serialised by a file lock)."""
     base = _ensure_dir(conf.keys_dir())
     key_path, cert_path = base / ROOT_KEY, base / ROOT_CERT
     if key_path.exists() and cert_path.exists():
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        assert isinstance(key, ec.EllipticCurvePrivateKey)
-        return RootCA(key, cert)
+        return _load_root(key_path, cert_path)
+    with open(base / ".root-ca.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if key_path.exists() and cert_path.exists():  # another process made it meanwhile
+                return _load_root(key_path, cert_path)
+            return _create_root(key_path, cert_path)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _create_root(key_path: Path, cert_path: Path) -> RootCA:
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name("通办平台电子印章根证书 tongban Root CA", "通办 tongban 政务服务平台")
     now = timezone.now()
@@ -136,7 +152,7 @@ def root_ca() -> RootCA:
                                                serialization.NoEncryption()))
     _write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     cert_path.chmod(0o644)
-    logger.info("created the platform root CA under %s", base)
+    logger.info("created the platform root CA under %s", key_path.parent)
     return RootCA(key, cert)
 
 

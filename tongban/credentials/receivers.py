@@ -48,6 +48,11 @@ def on_decision_made(sender: Any, *, application_ref: str = "", item_code: str =
               reason=exc.message, detail={"item_code": item_code, "licence_type": licence_type, "code": exc.code,
                                           "details": exc.details})
         return None
+    except OSError as exc:  # disk full, key directory not writable, ...
+        logger.exception("could not issue %s for %s/%s", licence_type, application_ref, item_code)
+        audit("credentials.issue_failed", object_type="application", object_id=application_ref, reason=str(exc),
+              detail={"item_code": item_code, "licence_type": licence_type, "code": "credentials.storage_error"})
+        return None
 
 
 def on_case_closed(sender: Any, *, application_ref: str = "", case_file: dict[str, Any] | None = None,

@@ -85,13 +85,14 @@ def validate_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> PdfSealChec
         return PdfSealCheck(False, "credentials.malformed_pdf", f"无法解析该 PDF 文件：{exc}")
     if not signatures:
         return PdfSealCheck(False, "credentials.unsigned_pdf", "该 PDF 没有电子印章（未签名）")
+    named = credential_id_of(reader)  # reported on failures too: "this file claims to be credential X"
     context = ValidationContext(trust_roots=[_asn1_cert(c) for c in trust_roots], allow_fetching=False)
     checks = []
     for embedded in signatures:
         try:
             status = validate_pdf_signature(embedded, context)
         except Exception as exc:  # noqa: BLE001 - a mangled signature container is a bad signature
-            return PdfSealCheck(False, "credentials.bad_signature", f"电子印章无法校验：{exc}")
+            return PdfSealCheck(False, "credentials.bad_signature", f"电子印章无法校验：{exc}", credential_id=named)
         checks.append(status)
     status = checks[-1]
     signer = status.signing_cert.subject.human_friendly if status.signing_cert is not None else ""
@@ -104,15 +105,15 @@ def validate_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> PdfSealChec
     }
     if not all(s.intact for s in checks):
         return PdfSealCheck(False, "credentials.pdf_altered", "文件内容在盖章后被改动（文档摘要与电子印章不符）",
-                            signer=signer, signed_at=signed_at, details=details)
+                            credential_id=named, signer=signer, signed_at=signed_at, details=details)
     if not all(s.valid for s in checks):
         return PdfSealCheck(False, "credentials.bad_signature", "电子印章签名无效（签名值与证书不符）",
-                            signer=signer, signed_at=signed_at, details=details)
+                            credential_id=named, signer=signer, signed_at=signed_at, details=details)
     if not all(s.trusted for s in checks):
         return PdfSealCheck(False, "credentials.untrusted_seal", "电子印章证书不是由本平台根证书签发的",
-                            signer=signer, signed_at=signed_at, details=details)
+                            credential_id=named, signer=signer, signed_at=signed_at, details=details)
     if status.coverage is None or status.coverage.name != "ENTIRE_FILE":
         return PdfSealCheck(False, "credentials.pdf_modified", "盖章后文件被追加修改（电子印章未覆盖整个文件）",
-                            signer=signer, signed_at=signed_at, details=details)
-    return PdfSealCheck(True, "", "电子印章有效，文件未被改动", credential_id=credential_id_of(reader),
-                        signer=signer, signed_at=signed_at, details=details)
+                            credential_id=named, signer=signer, signed_at=signed_at, details=details)
+    return PdfSealCheck(True, "", "电子印章有效，文件未被改动",
+                        credential_id=named, signer=signer, signed_at=signed_at, details=details)

@@ -333,7 +333,9 @@ def issue_credential(licence_type: str | LicenceType, holder: Holder | dict[str,
             raise NotFound(f"发证机关“{issuer_org}”不存在", code="credentials.organisation_not_found")
     holder = Holder.of(holder)
     _check_holder(holder, lt)
-    data = validate_data(lt, _fill_holder_fields(lt, holder, data if isinstance(data, dict) else data))
+    if not isinstance(data, dict):
+        raise InvalidData("证照数据必须是 JSON 对象", details=[{"field": "", "label": "", "message": "not an object"}])
+    data = validate_data(lt, _fill_holder_fields(lt, holder, data))
 
     written: list[Path] = []
     try:
@@ -540,7 +542,7 @@ def _credential_results(application_ref: str) -> list[dict[str, Any]]:
 def archive_case(application_ref: str, case_file: dict[str, Any], item_codes: list[str] | None = None,
                  *, retention_years: int | None = None, actor: User | None = None) -> ArchiveRecord:
     """Archive a closed case under ``TONGBAN_HOME/archives`` (idempotent: one archive per application)."""
-    from .archive import build_archive, verify_archive
+    from .archive import build_archive, safe_name, verify_archive
 
     existing = ArchiveRecord.objects.filter(application_ref=application_ref).first()
     if existing is not None:
@@ -552,7 +554,10 @@ def archive_case(application_ref: str, case_file: dict[str, Any], item_codes: li
     extra = [r for r in _credential_results(application_ref) if r["credential_id"] not in known]
     case["results"] = [r for r in case.get("results") or [] if isinstance(r, dict)] + extra
     years = retention_years or int(case.get("retention_years") or 0) or conf.archive_retention_years()
-    path = build_archive(case, years, conf.archives_dir())
+    name = application_ref
+    if (conf.archives_dir() / safe_name(application_ref)).exists():  # a bag without a record: keep it, add one
+        name = f"{application_ref}-{timezone.now():%Y%m%d%H%M%S%f}"
+    path = build_archive(case, years, conf.archives_dir(), name=name)
     check = verify_archive(path)
     record = ArchiveRecord.objects.create(
         application_ref=application_ref, path=str(path), item_codes=case["item_codes"],

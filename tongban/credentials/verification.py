@@ -198,7 +198,8 @@ def verify_pdf(pdf: bytes) -> VerificationResult:
         return _fail(method, exc.code, exc.message)
     checks: dict[str, Any] = {"seal": check.details, "signer": check.signer, "signed_at": check.signed_at}
     if not check.ok:
-        return _fail(method, check.code, check.reason, checks=checks)
+        named = _stored(check.credential_id) if check.credential_id else None
+        return _fail(method, check.code, check.reason, checks=checks, credential_id=str(named.id) if named else "")
     stored = _stored(check.credential_id) if check.credential_id else None
     if stored is None:
         return _fail(method, "credentials.not_found", "电子印章有效，但文件所指的证照在本平台不存在", checks=checks)

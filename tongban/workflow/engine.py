@@ -611,15 +611,16 @@ class Run:
         node = self.elements.get(timer.element_id)
         if token is None or node is None:
             return False
-        self.event("timer.fired", timer.element_id, due_at=timer.due_at.isoformat())
         if node["type"] == "intermediateCatchEvent":
             if token.element_id != timer.element_id:
                 return False
+            self.event("timer.fired", timer.element_id, due_at=timer.due_at.isoformat())
             self.continue_from(token)
             return True
         host = node["attached_to"]
         if token.element_id != host or token.state == DONE:
             return False
+        self.event("timer.fired", timer.element_id, due_at=timer.due_at.isoformat())
         if node["cancel"]:
             # interrupting: end the activity (its task, inner tokens, children) and leave by the boundary event
             inner = self._with_descendants([token])[1:]
