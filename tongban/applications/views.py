@@ -583,6 +583,8 @@ def _fill_context(app: Application, form_data: dict[str, Any], field_errors: lis
     return {
         "app": app, "schema": schema, "fields": schema_fields(schema, form_data, errors, names),
         "form_values": form_data, "form_errors": field_errors, "item_names": names,
+        "error_links": [{"message": e["message"], "anchor": FormField(path=e["field"], title="", widget="").html_id}
+                        for e in field_errors],
         "unknown_errors": [e for e in field_errors if e["field"] not in _all_paths(schema)],
         "materials": materials, "commitment_allowed": commitment_allowed and bool(replaceable),
         "replaceable": replaceable, "commitment": getattr(app, "commitment", None) if hasattr(app, "commitment")
