@@ -130,27 +130,27 @@ def proof_sizes(env: dict[str, str], sizes: list[int]) -> list[tuple[int, int, f
     from django.utils import timezone
 
     from tongban.exchange import accesslog, merkle
-    from tongban.exchange.models import AccessLogEntry, LogState
+    from tongban.exchange.models import AccessLogEntry
 
     rows = []
     rnd = random.Random(7)
     for target in sizes:
+        accesslog.sync_tree()
         size = accesslog.log_size()
         now = timezone.now()
-        while size < target:
+        while size < target:  # synthetic entries, written unsequenced like real appends (in bulk)
             batch = []
-            for seq in range(size, min(size + 5000, target)):
-                e = AccessLogEntry(seq=seq, at=now, actor="bench", consumer_org=CONSUMER, source="shared",
-                                   resource=RESOURCE, subject_id=subject(seq % 1000), case_ref=CASE, purpose="基准测试",
-                                   fields=["name"], masked_fields=[], outcome="granted", leaf_hash="")
+            for i in range(size, min(size + 5000, target)):
+                e = AccessLogEntry(at=now, actor="bench", consumer_org=CONSUMER, source="shared", resource=RESOURCE,
+                                   subject_id=subject(i % 1000), case_ref=CASE, purpose="基准测试", fields=["name"],
+                                   masked_fields=[], outcome="granted", leaf_hash="")
                 e.leaf_hash = accesslog.compute_leaf_hash(e)
                 batch.append(e)
             with transaction.atomic():
                 AccessLogEntry.objects.bulk_create(batch)
-                size += len(batch)
-                LogState.objects.update_or_create(pk=1, defaults={"size": size})
+            size += len(batch)
         t = time.perf_counter()
-        accesslog.sign_tree_head()
+        accesslog.sign_tree_head()  # sequences the new entries, stores their subtree hashes, signs
         sync_s = time.perf_counter() - t
         lengths, times = [], []
         root = accesslog.root_at(target)  # the tree at that size (the log may already be larger)
@@ -167,9 +167,8 @@ def proof_sizes(env: dict[str, str], sizes: list[int]) -> list[tuple[int, int, f
 
 def _scratch_postgres(url: str, force: bool) -> None:
     import psycopg
-    from psycopg import sql
-
     from dj_database_url import parse
+    from psycopg import sql
 
     cfg = parse(url)
     name = cfg["NAME"]

@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -46,6 +47,15 @@ from .models import (
 
 WorkflowError = wf.WorkflowError
 UPLOAD_ACCEPT = ",".join(sorted(files.EXTENSIONS))
+EVENT_LABELS = {
+    "instance.started": "流程启动", "instance.completed": "流程结束", "instance.cancelled": "流程撤销",
+    "element.started": "进入环节", "element.completed": "完成环节", "element.interrupted": "环节中断",
+    "task.claimed": "认领任务", "task.unclaimed": "退回任务池", "task.opinion": "添加意见",
+    "task.cancelled": "任务取消", "task.escalated": "超期督办", "clock.suspended": "计时中止",
+    "clock.resumed": "恢复计时", "clock.light": "时限亮灯", "timer.fired": "定时器触发",
+    "timer.scheduled": "设置定时器", "service.failed": "自动环节失败", "service.retried": "自动环节重试",
+    "decision.evaluated": "规则决策", "variables.set": "更新流程变量",
+}
 LIGHT_TEXT = {"green": "绿灯：正常", "yellow": "黄灯：临近到期", "red": "红灯：已超期"}
 
 
@@ -299,6 +309,8 @@ def _case_context(app: Application) -> dict[str, Any]:
     case = selectors.case_file(app)
     schema = services.application_schema(app)
     names = {ai.item.code: ai.item.name for ai in case.items}
+    for m in case.materials:
+        m.item_names = [names.get(c, c) for c in m.item_codes]
     open_supplements = [s for s in case.supplements if s.fulfilled_at is None]
     owed_keys = {k for s in open_supplements for k in s.material_keys}
     return {
@@ -423,16 +435,14 @@ def proxy_letter(request: HttpRequest, pk: int) -> HttpResponse:
 def apply_index(request: HttpRequest) -> HttpResponse:
     """Start an application: ``?item=CODE`` or ``?bundle=CODE`` (keeps ``proxy`` and ``stage``), or pick one."""
     keep = {k: request.GET[k] for k in ("proxy", "stage") if request.GET.get(k)}
-    query = ("?" + "&".join(f"{k}={v}" for k, v in keep.items())) if keep else ""
-    target = (request.GET.get("target") or "").strip()
-    if ":" in target:
-        kind, _, code = target.partition(":")
-        if kind in {"item", "bundle"} and code:
-            return redirect(reverse(f"applications:apply_{kind}", args=[code]) + query)
-    for kind in ("bundle", "item"):
+    query = ("?" + urlencode(keep)) if keep else ""
+    for kind in ("item", "bundle"):
         code = (request.GET.get(kind) or "").strip()
         if code:
             return redirect(reverse(f"applications:apply_{kind}", args=[code]) + query)
+    kind, _, code = (request.GET.get("target") or "").strip().partition(":")
+    if kind in {"item", "bundle"} and code:
+        return redirect(reverse(f"applications:apply_{kind}", args=[code]) + query)
     return _render(request, "apply_index.html", {"bundles": catalog_selectors.list_bundles(), "query": query})
 
 
@@ -788,6 +798,8 @@ def window_assist(request: HttpRequest) -> HttpResponse:
     error, values = "", {}
     if request.method == "POST":
         values = {k: (request.POST.get(k) or "").strip() for k in ("principal_name", "principal_id_number", "target")}
+        if (request.POST.get("item_code") or "").strip():
+            values["target"] = "item:" + request.POST["item_code"].strip()
         kind, _, code = values["target"].partition(":")
         try:
             if kind not in {"item", "bundle"} or not code:
@@ -840,6 +852,14 @@ class TaskRow:
     light: str
     light_text: str
 
+    @property
+    def due(self) -> dt.date | None:
+        return self.clock.due if self.clock is not None else self.task.due_on
+
+    @property
+    def overdue_days(self) -> int:
+        return -self.clock.remaining if self.clock is not None and self.clock.remaining < 0 else 0
+
 
 def _task_row(task: Task) -> TaskRow:
     clock = selectors.task_clock(task) if task.is_open else None
@@ -856,7 +876,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state") if request.GET.get("state") in {"open", "done"} else "open"
     rows = [_task_row(t) for t in selectors.workbench_tasks(request.user, state=state)[:300]]
     order = {"red": 0, "yellow": 1, "green": 2}
-    rows.sort(key=lambda r: (order.get(r.light, 3), r.task.due_on or dt.date.max, r.task.pk))
+    rows.sort(key=lambda r: (order.get(r.light, 3), r.due or dt.date.max, r.task.pk))
     counts = {k: sum(1 for r in rows if r.light == k) for k in order}
     return _render(request, "workbench.html", {"rows": rows, "state": state, "counts": counts,
                                                "post_checks": selectors.post_checks_for(request.user)
@@ -871,6 +891,13 @@ def _task_for(request: HttpRequest, task_id: int) -> Task | HttpResponse:
     return task
 
 
+def _parse_datetime(text: str) -> dt.datetime | None:
+    try:
+        return timezone.localtime(dt.datetime.fromisoformat(text))
+    except (TypeError, ValueError):
+        return None
+
+
 @login_required
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     """One task with the whole case file; claim, decide, add an opinion."""
@@ -882,6 +909,11 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     if row.ai is not None:
         context.update(_case_context(row.ai.application))
         context["other_items"] = [ai for ai in context["case"].items if ai.pk != row.ai.pk]
+    if row.ai is not None:
+        context["wf_events"] = [{"at": e.at, "label": EVENT_LABELS.get(e.type, e.type), "element": e.element_id,
+                                 "actor": e.actor_label, "text": (e.data or {}).get("text", "")}
+                                for e in context["case"].workflow_events]
+    context["opinions"] = [{**o, "at": _parse_datetime(o.get("at", ""))} for o in task.opinions or []]
     context["can_decide"] = task.is_open and task.assignee_id in {None, request.user.pk}
     context["outcomes"] = [(o, {"approve": "准予许可", "reject": "不予许可", "return": "退回补正"}.get(o, o))
                            for o in task.outcomes]

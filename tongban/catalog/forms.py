@@ -81,12 +81,17 @@ def merge_schemas(forms: list[tuple[str, dict[str, Any] | None]], *, title: str 
 
 
 def material_key(material: Material) -> tuple[str, str]:
-    """Materials with the same key are one material in a bundle."""
+    """Materials with the same key are one material in a bundle: the same document of the same person.
+
+    An e-licence or a shared-data record is identified by its type *and* its name, so that the mother's and
+    the father's ID card stay two materials while the one business licence several items need is one.
+    """
+    name = material.name.strip()
     if material.source == Material.Source.ISSUED and material.licence_type:
-        return ("issued", material.licence_type)
+        return ("issued", f"{material.licence_type}:{name}")
     if material.source == Material.Source.SHARED and material.data_resource:
-        return ("shared", material.data_resource)
-    return ("name", material.name.strip())
+        return ("shared", f"{material.data_resource}:{name}")
+    return ("name", name)
 
 
 def merged_materials(items: list[ServiceItem]) -> list[dict[str, Any]]:

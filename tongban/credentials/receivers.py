@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from tongban.catalog.models import ServiceItem
 from tongban.core.services import audit
 
 from . import selectors, services
@@ -22,13 +23,41 @@ from .models import Credential, LicenceType
 logger = logging.getLogger(__name__)
 
 
+def licence_type_for_result(result_name: str, item_code: str = "") -> LicenceType | None:
+    """The licence type whose name the result name contains (营业执照, 《食品经营许可证》...), looking up the
+    item's result name in the catalogue when the decision does not carry one; the longest match wins."""
+    if not result_name and item_code:
+        result_name = ServiceItem.objects.filter(code=item_code).values_list("result_name", flat=True).first() or ""
+    if not result_name:
+        return None
+    matches = [t for t in LicenceType.objects.all() if t.name and t.name in result_name]
+    return max(matches, key=lambda t: len(t.name)) if matches else None
+
+
+def licence_data(licence_type: LicenceType, data: Any) -> dict[str, Any]:
+    """The licence's fields out of the application's (merged) form data: keys the type's schema does not
+    know are left out, so a bundle form with many other fields still yields a valid licence."""
+    if not isinstance(data, dict):
+        return {}
+    known = (licence_type.schema or {}).get("properties") or {}
+    if not known or (licence_type.schema or {}).get("additionalProperties", True) is not False:
+        return dict(data)
+    return {k: v for k, v in data.items() if k in known and v not in (None, "")}
+
+
 def on_decision_made(sender: Any, *, application_ref: str = "", item_code: str = "", outcome: str = "",
                      holder: dict[str, Any] | None = None, result: dict[str, Any] | None = None,
                      organisation_code: str = "", **kwargs: Any) -> Credential | None:
-    if outcome != "approved" or not isinstance(result, dict) or not result.get("licence_type"):
+    if outcome != "approved" or not isinstance(result, dict):
         return None
-    licence_type = str(result["licence_type"])
-    if not LicenceType.objects.filter(code=licence_type).exists():
+    licence_type = str(result.get("licence_type") or "")
+    if not licence_type:
+        found = licence_type_for_result(str(result.get("result_name") or ""), item_code)
+        if found is None:
+            return None  # a result that is no e-licence (a filing, a notice, ...)
+        licence_type = found.code
+    lt = LicenceType.objects.filter(code=licence_type).first()
+    if lt is None:
         logger.warning("decision %s/%s names unknown licence type %s", application_ref, item_code, licence_type)
         audit("credentials.issue_failed", object_type="application", object_id=application_ref,
               reason=f"unknown licence type {licence_type}", detail={"item_code": item_code})
@@ -39,7 +68,7 @@ def on_decision_made(sender: Any, *, application_ref: str = "", item_code: str =
         return existing  # the same decision delivered twice
     try:
         return services.issue_credential(
-            licence_type, holder or {}, dict(result.get("data") or {}),
+            lt, holder or {}, licence_data(lt, result.get("data")),
             issuer_org=organisation_code or None, application_ref=application_ref, item_code=item_code,
         )
     except CredentialError as exc:

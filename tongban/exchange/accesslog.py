@@ -1,13 +1,17 @@
 """The tamper-evident access log (查询留痕): an append-only RFC 6962 Merkle tree with signed tree heads.
 
-Appending (:func:`append`) is one short transaction: bump the singleton counter row (its row lock
-serialises appenders and makes ``seq`` gapless), insert the entry with its leaf hash. Nothing else
-happens per append. The tree's node cache (:class:`MerkleNode`) is brought up to date by
-:func:`sync_tree`, which :func:`sign_tree_head` calls; heads are signed on demand (CLI, API) and
-periodically (a background task enqueued every ``TONGBAN_EXCHANGE_STH_EVERY`` appends).
+Appending (:func:`append`) is a single INSERT of the entry with its leaf hash, committed before any
+data leaves the exchange: no lock, so concurrent appends commit (and flush the WAL) together.
+The *sequencer* (:func:`sync_tree`) then takes every committed, unsequenced entry in insertion order
+under a lock (the ``TreeState`` row), gives it the next contiguous ``seq`` (its leaf index), and
+stores the perfect-subtree hashes it completes (:class:`MerkleNode`) — the merge step of a
+Certificate Transparency log. Tree heads are signed on demand (CLI ``tongban exchange sth``, the
+API when stale) and periodically (a background task enqueued every ``TONGBAN_EXCHANGE_STH_EVERY``
+appends), each after sequencing.
 
-Leaf data is the canonical JSON of the entry (:func:`entry_bytes`); the signed tree head follows
-RFC 6962's ``TreeHeadSignature``: version 0, signature type 1, timestamp (ms), tree size, root hash.
+Leaf data is the canonical JSON of the entry (:func:`entry_bytes`, position-independent as in RFC
+6962); the signed tree head follows RFC 6962's ``TreeHeadSignature``: version 0, signature type 1,
+timestamp (ms), tree size, root hash.
 """
 
 from __future__ import annotations
@@ -27,11 +31,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import keys, merkle
-from .models import AccessLogEntry, LogState, MerkleNode, SignedTreeHead, TreeState
+from .models import AccessLogEntry, MerkleNode, SignedTreeHead, TreeState
 
 logger = logging.getLogger(__name__)
 
-ENTRY_FIELDS = ("seq", "at", "actor", "consumer_org", "source", "resource", "subject_id", "case_ref",
+ENTRY_FIELDS = ("at", "actor", "consumer_org", "source", "resource", "subject_id", "case_ref",
                 "purpose", "fields", "masked_fields", "outcome", "error_code", "grant_id")
 
 
@@ -44,7 +48,7 @@ def _ts(value: datetime) -> str:
 
 
 def entry_bytes(entry: AccessLogEntry) -> bytes:
-    """Canonical leaf data: sorted-key compact JSON (UTF-8) of every field but the leaf hash."""
+    """Canonical leaf data: sorted-key compact JSON (UTF-8) of the entry's fields (not id, seq, leaf hash)."""
     doc = {name: getattr(entry, name) for name in ENTRY_FIELDS}
     doc["at"] = _ts(entry.at)
     doc["fields"] = list(entry.fields)
@@ -58,39 +62,43 @@ def compute_leaf_hash(entry: AccessLogEntry) -> str:
 
 # --- Appending ------------------------------------------------------------------------------------
 
+_INSERT_COLUMNS = ("at", "actor", "consumer_org", "source", "resource", "subject_id", "case_ref", "purpose",
+                   "fields", "masked_fields", "outcome", "error_code", "grant_id", "leaf_hash")
+_insert_sql: dict[str, str] = {}
 
-def _bump_counter() -> int:
-    """Take the next seq; the counter row stays locked until the surrounding transaction ends."""
-    table = connection.ops.quote_name(LogState._meta.db_table)
-    sql = f"UPDATE {table} SET size = size + 1 WHERE id = 1 RETURNING size"
+
+def _insert(entry: AccessLogEntry) -> int:
+    """One INSERT (hot path: no model save machinery); returns the new id."""
+    vendor = connection.vendor
+    sql = _insert_sql.get(vendor)
+    if sql is None:
+        qn = connection.ops.quote_name
+        cols = ", ".join(qn(AccessLogEntry._meta.get_field(c).column) for c in _INSERT_COLUMNS)
+        marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
+        sql = f"INSERT INTO {qn(AccessLogEntry._meta.db_table)} ({cols}) VALUES ({marks}) RETURNING {qn('id')}"
+        _insert_sql[vendor] = sql
+    params = [AccessLogEntry._meta.get_field(c).get_db_prep_save(getattr(entry, c), connection)
+              for c in _INSERT_COLUMNS]
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-        if row is None:
-            LogState.objects.get_or_create(pk=1)
-            cursor.execute(sql)
-            row = cursor.fetchone()
-    return int(row[0]) - 1
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
 
 
 def append(*, actor: str, consumer_org: str, source: str, resource: str, subject_id: str, case_ref: str = "",
            purpose: str = "", fields: Iterable[str] = (), masked_fields: Iterable[str] = (),
            outcome: str, error_code: str = "", grant_id: int | None = None) -> AccessLogEntry:
-    """Append one entry (concurrency-safe, gapless ``seq``) and return it."""
-    # Inside a caller's transaction the entry shares its fate and holds the counter lock until it
-    # commits: evidence should be fetched outside long transactions (see docs/exchange.md).
-    with transaction.atomic():
-        seq = _bump_counter()
-        entry = AccessLogEntry(
-            seq=seq, at=timezone.now(), actor=actor[:150], consumer_org=consumer_org, source=source,
-            resource=resource, subject_id=subject_id, case_ref=case_ref, purpose=purpose[:300],
-            fields=list(fields), masked_fields=list(masked_fields), outcome=outcome, error_code=error_code,
-            grant_id=grant_id, leaf_hash="",
-        )
-        entry.leaf_hash = compute_leaf_hash(entry)
-        entry.save(force_insert=True)
+    """Append one entry: durable when this returns (outside a caller's transaction); ``seq`` follows
+    when the sequencer runs. Inside a caller's transaction the entry shares its fate: fetch evidence
+    outside long transactions (see docs/exchange.md)."""
+    entry = AccessLogEntry(
+        at=timezone.now(), actor=actor[:150], consumer_org=consumer_org, source=source, resource=resource,
+        subject_id=subject_id, case_ref=case_ref, purpose=purpose[:300], fields=list(fields),
+        masked_fields=list(masked_fields), outcome=outcome, error_code=error_code, grant_id=grant_id, leaf_hash="",
+    )
+    entry.leaf_hash = compute_leaf_hash(entry)
+    entry.id = _insert(entry)
     every = int(getattr(settings, "TONGBAN_EXCHANGE_STH_EVERY", 1000))
-    if every > 0 and (seq + 1) % every == 0:
+    if every > 0 and entry.id % every == 0:
         _schedule_signing()
     return entry
 
@@ -105,8 +113,13 @@ def _schedule_signing() -> None:
 
 
 def log_size() -> int:
-    state = LogState.objects.filter(pk=1).values_list("size", flat=True).first()
-    return int(state or 0)
+    """Entries sequenced into the tree so far (the current tree size)."""
+    return int(TreeState.objects.filter(pk=1).values_list("size", flat=True).first() or 0)
+
+
+def pending_count() -> int:
+    """Entries written but not yet sequenced."""
+    return AccessLogEntry.objects.filter(seq__isnull=True).count()
 
 
 # --- The tree -------------------------------------------------------------------------------------
@@ -118,33 +131,34 @@ def _tree_state_for_update() -> TreeState:
 
 
 def sync_tree(batch: int = 5000) -> TreeState:
-    """Extend the node cache to every committed entry; return the tree state (size, frontier, root)."""
+    """The sequencer: give every committed, unsequenced entry the next ``seq`` (insertion order), store
+    the subtree hashes it completes, and return the tree state (size, frontier, root)."""
     with transaction.atomic():
         state = _tree_state_for_update()
-        target = log_size()
-        if state.size >= target:
-            return state
         frontier = merkle.Frontier.from_json(state.size, state.frontier)
-        start = state.size
-        while start < target:
-            stop = min(start + batch, target)
-            rows = list(AccessLogEntry.objects.filter(seq__gte=start, seq__lt=stop).order_by("seq")
-                        .values_list("seq", "leaf_hash"))
-            nodes = []
-            for seq, leaf in rows:
-                if seq != frontier.size:
-                    raise LogCorrupt(f"access log entry seq {frontier.size} is missing")
+        table = connection.ops.quote_name(AccessLogEntry._meta.db_table)
+        update = f"UPDATE {table} SET seq = %s WHERE id = %s"
+        grew = False
+        while True:
+            rows = list(AccessLogEntry.objects.filter(seq__isnull=True).order_by("id")
+                        .values_list("id", "leaf_hash")[:batch])
+            if not rows:
+                break
+            nodes, assignments = [], []
+            for entry_id, leaf in rows:
+                assignments.append((frontier.size, entry_id))
                 for level, index, h in frontier.push(bytes.fromhex(leaf)):
                     nodes.append(MerkleNode(level=level, index=index, hash=h.hex()))
-            if frontier.size != stop:
-                raise LogCorrupt(f"access log entry seq {frontier.size} is missing")
+            with connection.cursor() as cursor:
+                cursor.executemany(update, assignments)
             MerkleNode.objects.bulk_create(nodes, batch_size=2000)
-            start = stop
-        state.size = frontier.size
-        state.frontier = frontier.to_json()
-        state.root_hash = frontier.root().hex()
-        state.updated_at = timezone.now()
-        state.save()
+            grew = True
+        if grew:
+            state.size = frontier.size
+            state.frontier = frontier.to_json()
+            state.root_hash = frontier.root().hex()
+            state.updated_at = timezone.now()
+            state.save()
         return state
 
 
@@ -162,12 +176,12 @@ def _fetch_nodes(needed: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     return found
 
 
-def _ensure_synced(n: int) -> int:
-    state = TreeState.objects.filter(pk=1).first()
-    synced = state.size if state else 0
-    if n > synced:
-        synced = sync_tree().size
-    return synced
+def _tree_size_for(n: int) -> int:
+    """The tree size, sequencing pending entries first when ``n`` is beyond it."""
+    size = log_size()
+    if n > size:
+        size = sync_tree().size
+    return size
 
 
 def _hash_ranges(ranges: list[tuple[int, int]]) -> list[bytes]:
@@ -177,19 +191,18 @@ def _hash_ranges(ranges: list[tuple[int, int]]) -> list[bytes]:
 
 def root_at(n: int) -> bytes:
     """The tree's root hash at size ``n`` (``n`` ≤ log size)."""
-    if n < 0 or n > log_size():
+    if n < 0 or n > _tree_size_for(n):
         raise ValueError(f"tree size {n} is beyond the log")
     if n == 0:
         return merkle.EMPTY_ROOT
-    _ensure_synced(n)
     return _hash_ranges([(0, n)])[0]
 
 
 def inclusion_proof(seq: int, tree_size: int) -> dict:
     """Audit path of entry ``seq`` in the tree of ``tree_size`` entries (RFC 6962 PATH)."""
-    if tree_size < 1 or tree_size > log_size() or not 0 <= seq < tree_size:
-        raise ValueError(f"need 0 ≤ seq < tree_size ≤ {log_size()}")
-    _ensure_synced(tree_size)
+    size = _tree_size_for(tree_size)
+    if tree_size < 1 or tree_size > size or not 0 <= seq < tree_size:
+        raise ValueError(f"need 0 ≤ seq < tree_size ≤ {size}")
     ranges = merkle.inclusion_ranges(seq, tree_size)
     hashes = _hash_ranges([*ranges, (0, tree_size)])
     leaf = AccessLogEntry.objects.values_list("leaf_hash", flat=True).get(seq=seq)
@@ -199,9 +212,9 @@ def inclusion_proof(seq: int, tree_size: int) -> dict:
 
 def consistency_proof(first: int, second: int) -> dict:
     """Proof that the tree of ``second`` entries extends the tree of ``first`` (RFC 6962 PROOF)."""
-    if not 0 <= first <= second or second > log_size():
-        raise ValueError(f"need 0 ≤ first ≤ second ≤ {log_size()}")
-    _ensure_synced(second)
+    size = _tree_size_for(second)
+    if not 0 <= first <= second or second > size:
+        raise ValueError(f"need 0 ≤ first ≤ second ≤ {size}")
     ranges = merkle.consistency_ranges(first, second)
     roots = [r for r in [(0, first), (0, second)] if r[1] > 0]
     hashes = _hash_ranges([*ranges, *roots])
@@ -250,7 +263,8 @@ def latest_tree_head(max_age_seconds: int | None = None) -> SignedTreeHead:
     if sth is None:
         return sign_tree_head()
     age = (timezone.now() - sth.timestamp).total_seconds()
-    if sth.tree_size < log_size() and age >= max_age_seconds:
+    grew = sth.tree_size < log_size() or AccessLogEntry.objects.filter(seq__isnull=True).exists()
+    if grew and age >= max_age_seconds:
         return sign_tree_head()
     return sth
 
@@ -283,6 +297,7 @@ class VerifyReport:
     tree_size: int = 0
     root_hash: str = ""
     heads_checked: int = 0
+    pending: int = 0  # entries written but not yet sequenced (their leaf hashes are checked too)
     problems: list[str] = field(default_factory=list)
     first_bad_seq: int | None = None
     first_bad_head: int | None = None  # SignedTreeHead id
@@ -292,14 +307,15 @@ class VerifyReport:
         return not self.problems
 
 
-def _stream_entries(chunk: int = 5000) -> Iterator[AccessLogEntry]:
-    last = -1
+def _stream(qs, key: str, chunk: int = 5000) -> Iterator[AccessLogEntry]:
+    last = None
     while True:
-        rows = list(AccessLogEntry.objects.filter(seq__gt=last).order_by("seq")[:chunk])
+        page = qs if last is None else qs.filter(**{f"{key}__gt": last})
+        rows = list(page.order_by(key)[:chunk])
         if not rows:
             return
         yield from rows
-        last = rows[-1].seq
+        last = getattr(rows[-1], key)
 
 
 def verify_log() -> VerifyReport:
@@ -334,7 +350,7 @@ def verify_log() -> VerifyReport:
                 report.problems.append(f"signed tree head #{sth.pk} (tree size {sth.tree_size}): {why}")
 
     check_heads(0)
-    for entry in _stream_entries():
+    for entry in _stream(AccessLogEntry.objects.filter(seq__isnull=False), "seq"):
         expected = frontier.size
         if entry.seq != expected:
             bad_entry(expected, f"missing (next stored entry is seq {entry.seq})")
@@ -352,15 +368,23 @@ def verify_log() -> VerifyReport:
                                        "the recomputed tree")
         check_heads(frontier.size)
 
-    total = log_size()
-    if frontier.size < total and report.first_bad_seq is None:
-        bad_entry(frontier.size, f"missing (the log counter says {total} entries)")
+    state = TreeState.objects.filter(pk=1).first()
+    sequenced = state.size if state else 0
+    if frontier.size < sequenced and report.first_bad_seq is None:
+        bad_entry(frontier.size, f"missing (the tree holds {sequenced} entries)")
+    if state and frontier.size == sequenced and sequenced and state.root_hash != frontier.root().hex():
+        report.problems.append("stored tree state root does not match the recomputed tree")
     for sth in heads:
         if sth.tree_size > frontier.size:
             if report.first_bad_head is None:
                 report.first_bad_head = sth.pk
             report.problems.append(f"signed tree head #{sth.pk} (tree size {sth.tree_size}): "
                                    f"covers entries that are not in the log (only {frontier.size})")
+    for entry in _stream(AccessLogEntry.objects.filter(seq__isnull=True), "id"):
+        report.pending += 1
+        if compute_leaf_hash(entry) != entry.leaf_hash:
+            report.problems.append(f"entry id {entry.pk} (not yet sequenced): stored fields do not match its "
+                                   "leaf hash (entry altered)")
     report.tree_size = frontier.size
     report.root_hash = frontier.root().hex() if frontier.size else merkle.EMPTY_ROOT.hex()
     return report

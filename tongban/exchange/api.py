@@ -431,7 +431,8 @@ def evidence_plan(request: HttpRequest, payload: PlanIn):
 
 
 class AccessOut(Schema):
-    seq: int
+    id: int
+    seq: int | None
     at: dt.datetime
     consumer_org: str
     consumer_name: str
@@ -486,18 +487,19 @@ def consistency_proof(request: HttpRequest, first: int = Query(...), second: int
         return _err(400, errors.BAD_PROOF_REQUEST, str(exc))
 
 
-@router.get("log/entries/{seq}", response={200: dict[str, Any], codes_4xx: ErrorOut},
-            summary="留痕条目及其叶数据（本人或管理员）")
-def log_entry(request: HttpRequest, seq: int):
+@router.get("log/entries/{entry_id}", response={200: dict[str, Any], codes_4xx: ErrorOut},
+            summary="留痕条目、叶数据及其在树中的序号（本人或管理员）")
+def log_entry(request: HttpRequest, entry_id: int):
     user = _session_user(request)
     if isinstance(user, tuple):
         return user
-    entry = AccessLogEntry.objects.filter(seq=seq).first()
+    entry = AccessLogEntry.objects.filter(pk=entry_id).first()
     if entry is None:
         return _err(404, errors.NOT_FOUND, "留痕条目不存在")
     if not (user.is_superuser or (user.id_number and user.id_number == entry.subject_id)):
         return _err(403, errors.FORBIDDEN, "只能查看与本人有关的留痕条目")
-    return {"seq": entry.seq, "leaf_data": accesslog.entry_bytes(entry).decode(), "leaf_hash": entry.leaf_hash,
+    return {"id": entry.pk, "seq": entry.seq, "leaf_data": accesslog.entry_bytes(entry).decode(),
+            "leaf_hash": entry.leaf_hash,
             "leaf_hash_rule": "SHA-256(0x00 || UTF-8 leaf_data)"}
 
 

@@ -4,7 +4,8 @@ For every :class:`~tongban.core.evidence.EvidenceRequest` it
 
 1. authorises: for a data resource (source ``shared``) the resource must be shareable and the
    consuming organisation must hold a usable grant covering the requested fields; a consent of the
-   subject is needed for 有条件共享 resources unless the grant is consent-exempt; for an e-licence
+   subject is needed for 有条件共享 resources unless the grant is consent-exempt (the owner
+   department reading its own register needs neither grant nor consent); for an e-licence
    (source ``issued``) the holder's consent is always needed (no grant: the holder presents it);
 2. calls the provider (remote providers have their own timeout, retries and circuit breaker) and
    rejects an answer that does not match the resource's JSON Schema or names another subject;
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
@@ -72,7 +74,7 @@ def _actor_label(request: EvidenceRequest) -> str:
 @dataclass
 class Decision:
     resource: DataResource
-    grant: Grant
+    grant_id: int | None  # None: the owner department reading its own register
     fields: list[str]
     unmasked: frozenset[str]
 
@@ -81,56 +83,91 @@ def _refuse(code: str, message: str) -> EvidenceRefused:
     return EvidenceRefused(message, code=code)
 
 
-def consent_exists(request: EvidenceRequest, source: str, code: str) -> bool:
-    """An active consent of the subject for this consumer, resource/licence type and case."""
-    qs = Consent.objects.filter(subject_id=request.subject_id, source=source, code=code,
-                                consumer__code=request.requester_org, case_ref=request.case_ref,
+def _consents(request: EvidenceRequest, source: str, code: str) -> QuerySet[Consent] | None:
+    """Active consents of the subject for this resource/licence type and case (consumer left open);
+    None when the named consent ref is not even a UUID."""
+    qs = Consent.objects.filter(subject_id=request.subject_id, source=source, code=code, case_ref=request.case_ref,
                                 withdrawn_at__isnull=True)
     if request.consent_ref:
         try:
             qs = qs.filter(ref=uuid.UUID(str(request.consent_ref)))
         except ValueError:
-            return False
-    return qs.exists()
+            return None
+    return qs
+
+
+def consent_exists(request: EvidenceRequest, source: str, code: str) -> bool:
+    """An active consent of the subject for this consumer, resource/licence type and case."""
+    qs = _consents(request, source, code)
+    return qs is not None and qs.filter(consumer__code=request.requester_org).exists()
+
+
+# Resources change rarely: keep them per process, checked against ``updated_at`` on every query
+# (the grant query returns it), so a change to a resource is seen at once.
+_resources: dict[int, tuple[Any, DataResource]] = {}
+
+
+def _resource(pk: int, updated_at: Any) -> DataResource:
+    hit = _resources.get(pk)
+    if hit is not None and hit[0] == updated_at:
+        return hit[1]
+    resource = DataResource.objects.select_related("owner").get(pk=pk)
+    if len(_resources) > 1024:
+        _resources.clear()
+    _resources[pk] = (resource.updated_at, resource)
+    return resource
 
 
 def authorise_shared(request: EvidenceRequest) -> Decision:
-    """Check resource, grant, fields and consent; raise EvidenceRefused with a stable code."""
-    grants = list(Grant.objects.filter(consumer__code=request.requester_org, resource__code=request.code)
-                  .select_related("resource", "resource__owner").order_by("-requested_at", "-id"))
-    resource = grants[0].resource if grants else (
-        DataResource.objects.select_related("owner").filter(code=request.code).first())
+    """Check resource, grant, fields and consent (one query on the way to yes); raise EvidenceRefused
+    with a stable code."""
+    consents = _consents(request, SHARED, request.code)
+    has_consent = Exists(consents.filter(consumer_id=OuterRef("consumer_id"))) if consents is not None else Value(False)
+    rows = list(Grant.objects.filter(consumer__code=request.requester_org, resource__code=request.code)
+                .order_by("-requested_at", "-id").annotate(has_consent=has_consent)
+                .values_list("pk", "status", "expires_at", "fields", "unmasked_fields", "consent_exempt",
+                             "resource_id", "resource__updated_at", "has_consent"))
+    if rows:
+        resource = _resource(rows[0][6], rows[0][7])
+    else:
+        resource = DataResource.objects.select_related("owner").filter(code=request.code).first()
     if resource is None or not resource.active:
         raise _refuse(errors.UNKNOWN_RESOURCE, f"数据资源“{request.code}”不存在或已停用")
+    if request.requester_org == resource.owner.code:  # its own register: no grant, no consent, no masking
+        requested = list(dict.fromkeys(request.fields)) or resource.field_names
+        unknown = [f for f in requested if f not in resource.field_names]
+        if unknown:
+            raise _refuse(errors.FIELDS_NOT_GRANTED, f"“{resource.name}”没有这些数据项：{'、'.join(unknown)}")
+        return Decision(resource=resource, grant_id=None, fields=requested, unmasked=frozenset(requested))
     if resource.sharing_type == SharingType.NOT_SHARED:
         raise _refuse(errors.NOT_SHAREABLE, f"“{resource.name}”为不予共享资源")
-    if not grants:
+    if not rows:
         raise _refuse(errors.NO_GRANT, f"本部门未获得“{resource.name}”的共享授权，请先提出共享申请")
     now = timezone.now()
-    usable = [g for g in grants if g.is_usable(now)]
+    approved = Grant.Status.APPROVED
+    usable = [r for r in rows if r[1] == approved and (r[2] is None or r[2] > now)]
     if not usable:
-        latest = grants[0]
-        if latest.status == Grant.Status.EXPIRED or (latest.status == Grant.Status.APPROVED and latest.is_expired(now)):
+        status, expires_at = rows[0][1], rows[0][2]
+        if status == Grant.Status.EXPIRED or (status == approved and expires_at is not None and expires_at <= now):
             raise _refuse(errors.GRANT_EXPIRED, f"“{resource.name}”的共享授权已过期，请重新申请")
-        if latest.status == Grant.Status.REVOKED:
+        if status == Grant.Status.REVOKED:
             raise _refuse(errors.GRANT_REVOKED, f"“{resource.name}”的共享授权已被提供部门撤销")
-        if latest.status == Grant.Status.REQUESTED:
+        if status == Grant.Status.REQUESTED:
             raise _refuse(errors.GRANT_PENDING, f"“{resource.name}”的共享申请尚在审核中")
         raise _refuse(errors.NO_GRANT, f"本部门没有“{resource.name}”的有效共享授权")
     requested = list(dict.fromkeys(request.fields))
     if requested:
-        grant = next((g for g in usable if set(requested) <= set(g.fields)), None)
-        if grant is None:
-            outside = [f for f in requested if f not in usable[0].fields]
-            raise _refuse(errors.FIELDS_NOT_GRANTED,
-                          f"请求的数据项超出授权范围：{'、'.join(outside)}")
+        row = next((r for r in usable if set(requested) <= set(r[3])), None)
+        if row is None:
+            outside = [f for f in requested if f not in usable[0][3]]
+            raise _refuse(errors.FIELDS_NOT_GRANTED, f"请求的数据项超出授权范围：{'、'.join(outside)}")
     else:
-        grant = usable[0]
-        requested = list(grant.fields)
-    needs_consent = resource.sharing_type == SharingType.CONDITIONAL and not grant.consent_exempt
-    if needs_consent and not consent_exists(request, SHARED, resource.code):
+        row = usable[0]
+        requested = list(row[3])
+    needs_consent = resource.sharing_type == SharingType.CONDITIONAL and not row[5]
+    if needs_consent and not row[8]:
         raise _refuse(errors.NO_CONSENT, f"调取“{resource.name}”需要数据主体本人授权，尚未取得授权")
-    return Decision(resource=resource, grant=grant, fields=requested, unmasked=frozenset(grant.unmasked_fields))
+    return Decision(resource=resource, grant_id=row[0], fields=requested, unmasked=frozenset(row[4]))
 
 
 _validators: dict[tuple[int, Any, tuple[str, ...]], Draft202012Validator] = {}
@@ -191,14 +228,14 @@ def _fetch_shared(request: EvidenceRequest, provider: EvidenceProvider, actor: s
     except EvidenceRefused as exc:
         _log(request, actor, AccessLogEntry.Outcome.REFUSED, code=exc.code, fields=request.fields)
         raise
-    resource, grant = decision.resource, decision.grant
+    resource, grant_id = decision.resource, decision.grant_id
     asked = tuple(dict.fromkeys([*decision.fields, resource.subject_field]))
     try:
         evidence = _call(provider, dataclasses.replace(request, fields=asked), resource)
         data = validate_answer(resource, evidence.data, asked, request.subject_id)
     except EvidenceError as exc:
         _log(request, actor, AccessLogEntry.Outcome.FAILED, code=exc.code, fields=decision.fields,
-             grant_id=grant.pk)
+             grant_id=grant_id)
         raise
     out: dict[str, Any] = {}
     masked: list[str] = []
@@ -210,7 +247,7 @@ def _fetch_shared(request: EvidenceRequest, provider: EvidenceProvider, actor: s
             value = mask_value(value)
             masked.append(name)
         out[name] = value
-    _log(request, actor, AccessLogEntry.Outcome.GRANTED, fields=list(out), masked=masked, grant_id=grant.pk)
+    _log(request, actor, AccessLogEntry.Outcome.GRANTED, fields=list(out), masked=masked, grant_id=grant_id)
     return Evidence(source=SHARED, code=resource.code, provider_org=resource.owner.code, title=resource.name,
                     data=out, fetched_at=evidence.fetched_at, reference=evidence.reference,
                     masked_fields=tuple(masked))

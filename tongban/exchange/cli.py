@@ -21,11 +21,15 @@ def verify_log() -> None:
         typer.echo(f"tree_size={report.tree_size}")
         typer.echo(f"root_hash={report.root_hash}")
         typer.echo(f"signed tree heads checked: {report.heads_checked}, all valid")
+        if report.pending:
+            typer.echo(f"entries awaiting sequencing (checked, not yet in the tree): {report.pending}")
         return
     if report.first_bad_seq is not None:
         typer.echo(f"FIRST BAD ENTRY: seq {report.first_bad_seq}", err=True)
     elif report.first_bad_head is not None:
         typer.echo(f"FIRST BAD TREE HEAD: #{report.first_bad_head}", err=True)
+    else:
+        typer.echo(f"LOG DOES NOT VERIFY: {report.problems[0]}", err=True)
     for problem in report.problems[:20]:
         typer.echo(f"  {problem}", err=True)
     if len(report.problems) > 20:
@@ -35,7 +39,7 @@ def verify_log() -> None:
 
 @exchange_app.command("sth")
 def sth() -> None:
-    """Sign a tree head of the access log now and print it."""
+    """Sequence pending entries, sign a tree head of the access log now and print it."""
     from .accesslog import sign_tree_head
 
     head = sign_tree_head()

@@ -15,7 +15,7 @@ from tongban.core.demo import DEMO_PASSWORD, ID_NUMBERS
 from tongban.core.models import Organisation, Role, User
 
 from . import services
-from .models import DataResource, ExchangeClient, Grant, SharingType, UpdateFrequency
+from .models import MASKED_SENSITIVITIES, DataResource, ExchangeClient, Grant, SharingType, UpdateFrequency
 
 ID = ID_NUMBERS  # zhangsan, lisi, yunxi-tech
 WANGFANG = "910103199207081526"
@@ -279,8 +279,8 @@ GRANTS: list[tuple[str, str, list[str] | None, list[str], str, str]] = [
 ]
 
 # A request still waiting for the owner's decision, so the data owner has something to decide.
-PENDING = ("yx-zjj", "real_estate_register", ["certificate_no", "owner_name", "location", "usage", "area_sqm"],
-           "住房保障资格审核", "《公共租赁住房管理办法》")
+PENDING = ("yx-jt", "real_estate_register", ["certificate_no", "owner_name", "location", "usage", "area_sqm"],
+           "道路运输经营场所核验", "《中华人民共和国道路运输条例》")
 
 # Data owners (数据提供部门人员) of the five registers; password as every demo account.
 DATA_OWNERS = [
@@ -293,6 +293,35 @@ DATA_OWNERS = [
 
 DEMO_CLIENT_NAME = "人社局社会保险业务系统"
 DEMO_CLIENT_KEY = "demo0001.tongban-demo-exchange-client-key"  # demo only: printed on the docs page
+
+
+def _grants_for_catalogue(resources: dict[str, DataResource], orgs: dict[str, Organisation], admin: User | None
+                          ) -> int:
+    """Every department whose catalogue item asks for a shared-data material gets a grant for it, so
+    that each such material can be fetched in the demo (免证办理). Personal fields come in clear:
+    the department handles the applicant's own case."""
+    from tongban.catalog.models import Material
+
+    wanted = set()
+    rows = Material.objects.filter(source=Material.Source.SHARED).values_list(
+        "item__competent_department__code", "item__implementing_org__code", "data_resource")
+    for competent, implementing, code in rows:
+        for org in {competent, implementing}:
+            if org and org in orgs and code in resources and org != resources[code].owner.code:
+                wanted.add((org, code))
+    created = 0
+    for org, code in sorted(wanted):
+        resource = resources[code]
+        if Grant.objects.filter(consumer=orgs[org], resource=resource, status=Grant.Status.APPROVED).exists():
+            continue
+        personal = [f for f in resource.field_names if resource.sensitivity_of(f) in MASKED_SENSITIVITIES]
+        grant = services.request_grant(resource=resource, consumer=orgs[org], fields=resource.field_names,
+                                       unmasked_fields=personal, purpose="办理本部门政务服务事项（免证办理）",
+                                       legal_basis="《优化营商环境条例》第三十五条；《政务信息资源共享管理暂行办法》")
+        if grant.status == Grant.Status.REQUESTED:
+            services.decide_grant(grant, actor=admin, approve=True, note="演示数据：按事项材料清单批准")
+        created += 1
+    return created
 
 
 @transaction.atomic
@@ -329,6 +358,7 @@ def load(console: Console) -> None:
         if grant.status == Grant.Status.REQUESTED:
             services.decide_grant(grant, actor=admin, approve=True, note="演示数据：已批准")
         created += 1
+    created += _grants_for_catalogue(resources, orgs, admin)
     consumer, code, fields, purpose, basis = PENDING
     if consumer in orgs and not Grant.objects.filter(consumer=orgs[consumer], resource=resources[code]).exists():
         services.request_grant(resource=resources[code], consumer=orgs[consumer], fields=fields, purpose=purpose,

@@ -180,8 +180,10 @@ class Consent(models.Model):
 class AccessLogEntry(models.Model):
     """One query or refusal in the tamper-evident access log (查询留痕). Append-only.
 
-    ``seq`` is the leaf index in the RFC 6962 tree; ``leaf_hash`` = SHA-256(0x00 || canonical bytes
-    of the fields below), see :func:`tongban.exchange.log.entry_bytes`.
+    An entry is written (committed) before any data leaves the exchange, with ``leaf_hash`` =
+    SHA-256(0x00 || canonical bytes of its fields, see :func:`tongban.exchange.accesslog.entry_bytes`).
+    The sequencer then gives it ``seq``, its leaf index in the RFC 6962 tree (contiguous from 0,
+    assigned under a lock in commit order), like a Certificate Transparency log's merge step.
     """
 
     class Outcome(models.TextChoices):
@@ -189,7 +191,7 @@ class AccessLogEntry(models.Model):
         REFUSED = "refused", "已拒绝"
         FAILED = "failed", "调取失败"
 
-    seq = models.BigIntegerField("序号", primary_key=True)
+    seq = models.BigIntegerField("序号", null=True, blank=True, unique=True)
     at = models.DateTimeField("时间")
     actor = models.CharField("操作人", max_length=150, blank=True)
     consumer_org = models.CharField("使用部门", max_length=32)
@@ -206,29 +208,19 @@ class AccessLogEntry(models.Model):
     leaf_hash = models.CharField("叶哈希", max_length=64)
 
     class Meta:
-        ordering = ["seq"]
-        indexes = [models.Index(fields=["subject_id", "at"]), models.Index(fields=["consumer_org", "at"])]
+        ordering = ["id"]
+        indexes = [models.Index(fields=["subject_id", "at"]), models.Index(fields=["consumer_org", "at"]),
+                   models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="exchange_log_unsequenced")]
         verbose_name = "查询留痕"
         verbose_name_plural = "查询留痕"
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.consumer_org} {self.resource} {self.outcome}"
-
-
-class LogState(models.Model):
-    """Singleton counter of the access log: the next ``seq`` (its row lock serialises appends)."""
-
-    size = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = "留痕日志状态"
-
-    def __str__(self) -> str:
-        return f"access log size {self.size}"
+        return f"#{self.seq if self.seq is not None else '-'} {self.consumer_org} {self.resource} {self.outcome}"
 
 
 class TreeState(models.Model):
-    """Singleton: how far the Merkle tree's node cache reaches, and its right edge there."""
+    """Singleton: the tree's size (entries sequenced so far), its right edge and root; its row lock
+    serialises the sequencer."""
 
     size = models.BigIntegerField(default=0)
     frontier = models.JSONField(default=list)
@@ -245,8 +237,8 @@ class TreeState(models.Model):
 class MerkleNode(models.Model):
     """Hash of the perfect subtree ``(level, index)`` = leaves [index·2^level, (index+1)·2^level).
 
-    Written when the tree is synced (not on every append); level 0 holds the leaves as they were
-    committed, so an entry altered later is named by ``verify-log``.
+    Written by the sequencer (not on every append); level 0 holds the leaves as they were sequenced,
+    so an entry altered later is named by ``verify-log``.
     """
 
     level = models.SmallIntegerField()

@@ -150,6 +150,15 @@ class LocalTableProvider:
         return Evidence(source=SHARED, code=self.code, provider_org=owner, title=title, data=data,
                         fetched_at=timezone.now(), reference=f"{self.code}:{pk}")
 
+    def fetch_for(self, resource: DataResource, request: EvidenceRequest) -> Evidence:
+        """The same read when the resource is already known (the broker's path: no join)."""
+        row = (ProviderRecord.objects.filter(resource_id=resource.pk, subject_id=request.subject_id)
+               .values_list("pk", "data").first())
+        if row is None:
+            raise EvidenceNotFound(NOT_FOUND_MESSAGE.format(name=resource.name))
+        return Evidence(source=SHARED, code=self.code, provider_org=resource.owner.code, title=resource.name,
+                        data=row[1], fetched_at=timezone.now(), reference=f"{self.code}:{row[0]}")
+
 
 # --- Remote department APIs -----------------------------------------------------------------------
 
@@ -258,7 +267,7 @@ class ResourceProvider:
     def fetch_for(self, resource: DataResource, request: EvidenceRequest) -> Evidence:
         if resource.endpoint_url:
             return remote_provider(resource).fetch(request)
-        return self.local.fetch(request)
+        return self.local.fetch_for(resource, request)
 
     def fetch(self, request: EvidenceRequest) -> Evidence:
         resource = DataResource.objects.select_related("owner").filter(code=self.code).first()

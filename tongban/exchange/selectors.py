@@ -65,7 +65,7 @@ def access_log_for_subject(subject_id: str, limit: int = 200) -> list[dict[str, 
     """Who read (or tried to read) the subject's data: newest first, with names for people."""
     if not subject_id:
         return []
-    entries = list(AccessLogEntry.objects.filter(subject_id=subject_id).order_by("-seq")[:limit])
+    entries = list(AccessLogEntry.objects.filter(subject_id=subject_id).order_by("-id")[:limit])
     orgs = dict(Organisation.objects.filter(code__in={e.consumer_org for e in entries}).values_list("code", "name"))
     names = dict(DataResource.objects.filter(code__in={e.resource for e in entries}).values_list("code", "name"))
     titles: dict[str, dict[str, str]] = {}
@@ -75,7 +75,7 @@ def access_log_for_subject(subject_id: str, limit: int = 200) -> list[dict[str, 
     for e in entries:
         field_titles = titles.get(e.resource, {})
         rows.append({
-            "seq": e.seq, "at": e.at, "consumer_org": e.consumer_org,
+            "id": e.pk, "seq": e.seq, "at": e.at, "consumer_org": e.consumer_org,
             "consumer_name": orgs.get(e.consumer_org, e.consumer_org),
             "resource": e.resource, "resource_name": names.get(e.resource, e.resource),
             "source": e.source, "case_ref": e.case_ref, "purpose": e.purpose, "outcome": e.outcome,

@@ -415,6 +415,11 @@ def _plan_shared(row: dict[str, Any], code: str, consumer_org: str, org_names: d
         return
     row.update(provider_org=resource.owner.code, provider_org_name=resource.owner.name,
                resource_name=resource.name)
+    titles = {f["name"]: f["title"] for f in resource.field_rows()}
+    if resource.owner.code == consumer_org:  # the department's own register
+        row["fields"] = [{"name": f, "title": titles[f], "masked": False} for f in resource.field_names]
+        row.update(consent_required=False, available=True)
+        return
     if resource.sharing_type == SharingType.NOT_SHARED:
         row["reason"] = "该数据不予共享，请上传该材料"
         return
@@ -424,7 +429,6 @@ def _plan_shared(row: dict[str, Any], code: str, consumer_org: str, org_names: d
     if grant is None:
         row["reason"] = f"{org_names.get(consumer_org, consumer_org)}尚无该数据的有效共享授权，请上传该材料"
         return
-    titles = {f["name"]: f["title"] for f in resource.field_rows()}
     row["fields"] = [{"name": f, "title": titles.get(f, f),
                       "masked": resource.sensitivity_of(f) in MASKED_SENSITIVITIES and f not in grant.unmasked_fields}
                      for f in grant.fields]

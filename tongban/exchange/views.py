@@ -159,4 +159,4 @@ def _is_uuid(text: str) -> bool:
 
 def log_page(request: HttpRequest) -> HttpResponse:
     return render(request, "exchange/log.html", {"sth": selectors.latest_signed_head(),
-                                                 "size": accesslog.log_size()})
+                                                 "size": accesslog.log_size(), "pending": accesslog.pending_count()})

@@ -8,7 +8,7 @@ own drill-down plane.
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any
 
 from lxml import etree
@@ -81,17 +81,51 @@ def layout_scope(graph: dict[str, Any], scope: str) -> tuple[dict[str, tuple[int
                 rank[nxt] = max(rank[nxt], rank[node])
             else:
                 rank[nxt] = max(rank[nxt], rank[node] + 1)
-    rows: dict[int, int] = defaultdict(int)
+    # height: longest path to a sink (back edges ignored); the longest branch stays on the row of its source
+    height: dict[str, int] = {}
+    for node in order:  # post-order: successors first
+        h = 0
+        for nxt in succ.get(node, ()):
+            if (node, nxt) not in back and nxt in elements:
+                h = max(h, height.get(nxt, 0) + 1)
+        height[node] = h
+    boundary_ids = {b for host in elements for b in graph["boundaries"].get(host, ())}
+    occupied: set[tuple[int, int]] = set()
+    row_of: dict[str, int] = {}
+
+    def place(node: str, want: int) -> None:
+        r, row = rank[node], max(want, 0)
+        while (r, row) in occupied:
+            row += 1
+        occupied.add((r, row))
+        row_of[node] = row
+
+    main: deque[tuple[str, int]] = deque([(start, 0)] if start in elements else [])
+    later: deque[tuple[str, int]] = deque()
+    pending = [e for e in elements if e not in boundary_ids]
+    while main or later or pending:
+        if main:
+            node, want = main.popleft()
+        elif later:
+            node, want = later.popleft()
+        else:
+            node, want = pending.pop(0), 0
+        if node in row_of or node in boundary_ids:
+            continue
+        place(node, want)
+        row = row_of[node]
+        normal = [t for t in succ.get(node, ()) if t not in boundary_ids and t in elements]
+        normal.sort(key=lambda t: -height.get(t, 0))
+        for i, tgt in enumerate(normal):
+            main.append((tgt, row + i))
+        for b in graph["boundaries"].get(node, ()):
+            for tgt in succ.get(b, ()):
+                later.append((tgt, row + 1))
     shapes: dict[str, tuple[int, int, int, int]] = {}
     boundary_count: dict[str, int] = defaultdict(int)
-    for node in reversed(order):
-        if node not in elements or elements[node]["type"] == "boundaryEvent":
-            continue
-        r = rank[node]
+    for node, row in row_of.items():
         w, h = _size(elements[node]["type"])
-        row = rows[r]
-        rows[r] += 1
-        cx = X0 + r * COL + TASK_SIZE[0] // 2
+        cx = X0 + rank[node] * COL + TASK_SIZE[0] // 2
         cy = Y0 + row * ROW + TASK_SIZE[1] // 2
         shapes[node] = (cx - w // 2, cy - h // 2, w, h)
     for eid, node in elements.items():
@@ -100,37 +134,29 @@ def layout_scope(graph: dict[str, Any], scope: str) -> tuple[dict[str, tuple[int
             i = boundary_count[node["attached_to"]]
             boundary_count[node["attached_to"]] += 1
             shapes[eid] = (hx + hw - 48 - i * 40, hy + hh - 18, 36, 36)
-        elif eid not in shapes:
-            r = rank.get(eid, 0)
-            w, h = _size(node["type"])
-            row = rows[r]
-            rows[r] += 1
-            shapes[eid] = (X0 + r * COL, Y0 + row * ROW, w, h)
     edges: dict[str, list] = {}
     for fid, f in flows.items():
         if f["source"] not in shapes or f["target"] not in shapes:
             continue
         sx, sy, sw, sh = shapes[f["source"]]
         tx, ty, tw, th = shapes[f["target"]]
-        if elements[f["source"]]["type"] == "boundaryEvent":
-            start_pt = (sx + sw // 2, sy + sh)
-            end_pt = (tx, ty + th // 2)
-            edges[fid] = [start_pt, (start_pt[0], end_pt[1]), end_pt]
+        b = (tx, ty + th // 2)
+        source_kind = elements[f["source"]]["type"]
+        if source_kind == "boundaryEvent":
+            host = elements[f["source"]]["attached_to"]
+            gap = X0 + rank.get(host, 0) * COL + TASK_SIZE[0] + (COL - TASK_SIZE[0]) // 2
+            drop = sy + sh + 14
+            edges[fid] = [(sx + sw // 2, sy + sh), (sx + sw // 2, drop), (gap, drop), (gap, b[1]), b]
             continue
         a = (sx + sw, sy + sh // 2)
-        b = (tx, ty + th // 2)
-        if b[0] <= a[0]:  # a loop back: go round below
+        if b[0] <= a[0]:  # a loop back: round below both
             low = max(sy + sh, ty + th) + 30
             edges[fid] = [(sx + sw // 2, sy + sh), (sx + sw // 2, low), (tx + tw // 2, low), (tx + tw // 2, ty + th)]
         elif a[1] == b[1]:
             edges[fid] = [a, b]
-        else:
-            mx = a[0] + 25 if elements[f["source"]]["type"].endswith("Gateway") else (a[0] + b[0]) // 2
-            if elements[f["source"]]["type"].endswith("Gateway"):
-                a = (sx + sw // 2, sy + sh if b[1] > a[1] else sy)
-                edges[fid] = [a, (a[0], b[1]), b]
-            else:
-                edges[fid] = [a, (mx, a[1]), (mx, b[1]), b]
+        else:  # vertical segment in the gap right after the source's column, never through a shape
+            gap = X0 + rank[f["source"]] * COL + TASK_SIZE[0] + (COL - TASK_SIZE[0]) // 2
+            edges[fid] = [a, (gap, a[1]), (gap, b[1]), b]
     return shapes, edges
 
 
@@ -162,13 +188,20 @@ def with_diagram(root: Any, graphs: list[dict[str, Any]]) -> str:
         if local(el.tag) == "BPMNDiagram":
             root.remove(el)
     n = 1
+    diagrams = []
     for graph in graphs:
-        root.append(_diagram(graph["key"], graph["key"], graph, "", n))
+        diagrams.append(_diagram(graph["key"], graph["key"], graph, "", n))
         n += 1
         for eid, node in graph["elements"].items():
             if node["type"] == "subProcess":
-                root.append(_diagram(eid, eid, graph, eid, n))
+                diagrams.append(_diagram(eid, eid, graph, eid, n))
                 n += 1
+    if len(root):
+        root[-1].tail = "\n  "
+    for i, diagram in enumerate(diagrams):
+        etree.indent(diagram, space="  ", level=1)
+        diagram.tail = "\n" if i == len(diagrams) - 1 else "\n  "
+        root.append(diagram)
     nsmap = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS}
     etree.cleanup_namespaces(root, top_nsmap=nsmap)
     return etree.tostring(root, encoding="unicode", pretty_print=True)

@@ -145,3 +145,7 @@ def instance_for_business_key(business_key: str, process_key: str | None = None)
 def notifications_for(user: User, unread_only: bool = False) -> QuerySet[Notification]:
     qs = Notification.objects.filter(recipient=user).select_related("task")
     return qs.filter(read_at__isnull=True) if unread_only else qs
+
+
+def definition_versions(key: str) -> list[ProcessDefinition]:
+    return list(ProcessDefinition.objects.filter(key=key).defer("bpmn_xml", "display_xml").order_by("-version"))

@@ -176,9 +176,9 @@ def _lock_instance(instance_id: int, root_id: int | None = -1) -> ProcessInstanc
             raise WorkflowError("workflow.not_found", f"流程实例 {instance_id} 不存在", 404)
         root_id = row[0]
     if root_id and root_id != instance_id:
-        list(ProcessInstance.objects.filter(pk=root_id).values_list("pk", flat=True))
+        list(ProcessInstance.objects.select_for_update().filter(pk=root_id).values_list("pk", flat=True))
     try:
-        return ProcessInstance.objects.get(pk=instance_id)
+        return ProcessInstance.objects.select_for_update().get(pk=instance_id)
     except ProcessInstance.DoesNotExist:
         raise WorkflowError("workflow.not_found", f"流程实例 {instance_id} 不存在", 404) from None
 
@@ -828,7 +828,7 @@ def fire_timer(timer_id: int, now: datetime | None = None) -> bool:
     with transaction.atomic():
         inst = _lock_instance(row[0], row[1])
         try:
-            timer = Timer.objects.get(pk=timer_id)
+            timer = Timer.objects.select_for_update().get(pk=timer_id)
         except Timer.DoesNotExist:
             return False
         if timer.fired_at is not None or timer.cancelled_at is not None or timer.due_at > now:

@@ -93,7 +93,7 @@ def test_commitment_then_failed_post_check(small_catalog):
     ref = app["ref"]
     ok(zhang.upload(f"/api/applications/{ref}/materials/name:申请人身份证明/file"))
     ok(zhang.post(f"/api/applications/{ref}/commitment",
-                  {"material_keys": ["issued:business_licence", "name:食品经营许可场所平面图"]}))
+                  {"material_keys": ["issued:business_licence:营业执照", "name:食品经营许可场所平面图"]}))
     done = ok(zhang.post(f"/api/applications/{ref}/submit",
                          {"form_data": {"applicant_name": "张三", "shop_address": "翠湖路1号"}}))
     assert done["status"] == "approved" and done["items"][0]["by_commitment"]

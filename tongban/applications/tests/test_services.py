@@ -97,7 +97,7 @@ def test_commitment_approves_at_once_and_failed_post_check_revokes(small_catalog
     zhang = users["zhangsan"]
     app = services.create_application(user=zhang, item_code="T-SHOP-01")
     _upload(app, "name:申请人身份证明", zhang)
-    services.sign_commitment(app, zhang, ["issued:business_licence", "name:食品经营许可场所平面图"])
+    services.sign_commitment(app, zhang, ["issued:business_licence:营业执照", "name:食品经营许可场所平面图"])
     services.submit(app, zhang, {"applicant_name": "张三", "shop_address": "翠湖路1号"})
     app.refresh_from_db()
     assert app.status == Application.Status.APPROVED

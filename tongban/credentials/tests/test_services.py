@@ -197,3 +197,30 @@ def test_expired_tokens_are_refused(business_licence, settings, monkeypatch):
     later = timezone.now().timestamp() + 120
     monkeypatch.setattr("django.core.signing.time.time", lambda: later)
     assert not services.check_download_token(token, business_licence)
+
+
+def test_decision_without_licence_type_is_matched_by_result_name(licence_types, company_user):
+    from tongban.catalog.models import ServiceItem
+    from tongban.core.models import Organisation
+
+    scjg = Organisation.objects.get(code="yx-scjg")
+    ServiceItem.objects.create(code="ITEM-FOOD-NEW", name="食品经营许可证核发", item_type="licensing",
+                               competent_department=scjg, implementing_org=scjg, exercise_level="city",
+                               result_name="《食品经营许可证》")
+    holder = {"kind": "legal", "name": COMPANY, "id_number": ID_NUMBERS["yunxi-tech"], "user_id": company_user.pk}
+    bundle_form = {"main_business": "小型餐馆", "address": "翠湖路90号", "employees": 12, "bank": "农商行",
+                   "legal_representative": ""}
+    events.decision_made.send(sender=None, application_ref="YX-B-1", item_code="ITEM-FOOD-NEW", outcome="approved",
+                              holder=holder, result={"data": bundle_form}, organisation_code="yx-scjg")
+    food = Credential.objects.get(application_ref="YX-B-1")
+    assert food.licence_type.code == "food_operation_licence"
+    assert food.data == {"operator_name": COMPANY, "credit_code": ID_NUMBERS["yunxi-tech"],
+                         "main_business": "小型餐馆", "address": "翠湖路90号"}
+    events.decision_made.send(sender=None, application_ref="YX-B-2", item_code="ITEM-SEAL", outcome="approved",
+                              holder=holder, result={"result_name": "印章刻制备案回执", "data": {}},
+                              organisation_code="yx-ga")
+    events.decision_made.send(sender=None, application_ref="YX-B-3", item_code="ITEM-X", outcome="approved",
+                              holder=holder, result={"result_name": "营业执照（电子营业执照）", "data": bundle_form},
+                              organisation_code="yx-scjg")
+    assert not Credential.objects.filter(application_ref="YX-B-2").exists()
+    assert Credential.objects.get(application_ref="YX-B-3").licence_type.code == "business_licence"

@@ -25,13 +25,19 @@ def memory_tree() -> merkle.MemoryTree:
                              .values_list("leaf_hash", flat=True))
 
 
-def test_append_is_sequential_and_leaf_hash_is_rfc6962_of_the_canonical_entry():
+def test_append_then_sequence_in_insertion_order_and_leaf_hash_is_rfc6962_of_the_canonical_entry():
     entries = add(5)
-    assert [e.seq for e in entries] == [0, 1, 2, 3, 4] and accesslog.log_size() == 5
+    assert all(e.seq is None for e in entries) and accesslog.log_size() == 0 and accesslog.pending_count() == 5
+    state = accesslog.sync_tree()
+    assert state.size == 5 and accesslog.pending_count() == 0
+    assert list(AccessLogEntry.objects.order_by("id").values_list("seq", flat=True)) == [0, 1, 2, 3, 4]
     e = AccessLogEntry.objects.get(seq=3)
     data = accesslog.entry_bytes(e)
-    assert e.leaf_hash == merkle.leaf_hash(data).hex()
-    assert b'"seq":3' in data and '"subject_id":"S3"'.encode() in data
+    assert e.leaf_hash == merkle.leaf_hash(data).hex() and e.subject_id == "S3"
+    assert b'"subject_id":"S3"' in data and b'"seq"' not in data  # position-independent, as in RFC 6962
+    assert accesslog.sync_tree().size == 5  # nothing new: idempotent
+    add(2, start=5)
+    assert accesslog.sync_tree().size == 7 and AccessLogEntry.objects.get(subject_id="S6").seq == 6
 
 
 def test_proofs_from_the_database_verify_and_match_the_in_memory_tree():
@@ -83,11 +89,14 @@ def test_signed_tree_heads_verify_with_the_published_key(settings):
 def test_periodic_signing_is_enqueued_every_n_appends(settings, django_capture_on_commit_callbacks):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.TONGBAN_EXCHANGE_STH_EVERY = 4
+    expected = []
     for start in (0, 4, 8):  # each append commits on its own in production; here per block of four
         with django_capture_on_commit_callbacks(execute=True):
-            add(4 if start < 8 else 3, start=start)
+            block = add(4 if start < 8 else 3, start=start)
+        if any(e.id % 4 == 0 for e in block):  # ids, not seqs, drive the schedule
+            expected.append(start + len(block))
     sizes = sorted(SignedTreeHead.objects.values_list("tree_size", flat=True))
-    assert sizes == [4, 8]  # not signed on every append
+    assert sizes == expected and 2 <= len(sizes) <= 3  # not signed on every append
     assert all(accesslog.check_tree_head_signature(h) for h in SignedTreeHead.objects.all())
 
 
@@ -118,6 +127,18 @@ def test_verify_log_on_an_empty_log():
     assert merkle.EMPTY_ROOT.hex() in result.output
 
 
+def test_entry_altered_before_sequencing_is_reported():
+    add(3)
+    accesslog.sync_tree()
+    add(2, start=3)
+    AccessLogEntry.objects.filter(subject_id="S4").update(purpose="changed")
+    result = run_cli("verify-log")
+    assert result.exit_code == 1 and "not yet sequenced" in result.output
+    AccessLogEntry.objects.filter(subject_id="S4").update(purpose="p")
+    result = run_cli("verify-log")
+    assert result.exit_code == 0 and "awaiting sequencing" in result.output and "tree_size=3" in result.output
+
+
 def test_altered_entry_is_named():
     add(10)
     accesslog.sign_tree_head()
@@ -144,6 +165,7 @@ def test_rewritten_entry_with_recomputed_leaf_hash_is_named():
 
 def test_deleted_entry_is_named():
     add(6)
+    accesslog.sync_tree()
     AccessLogEntry.objects.filter(seq=2).delete()
     result = run_cli("verify-log")
     assert result.exit_code == 1 and "FIRST BAD ENTRY: seq 2" in result.output
@@ -178,7 +200,7 @@ def test_sth_command_signs_now():
     add(2)
     result = run_cli("sth")
     assert result.exit_code == 0 and "tree_size=2" in result.output
-    assert SignedTreeHead.objects.count() == 1
+    assert SignedTreeHead.objects.count() == 1 and accesslog.pending_count() == 0
 
 
 def test_cli_registered_on_the_tongban_app():
@@ -194,27 +216,45 @@ def test_cli_registered_on_the_tongban_app():
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_appends_get_gapless_sequential_seqs():
+def test_concurrent_appends_and_sequencers_give_gapless_sequential_seqs():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (row locks, several connections)")
     errors: list[BaseException] = []
 
-    def worker(n: int) -> None:
+    def appender(n: int) -> None:
         try:
             for i in range(25):
                 accesslog.append(actor=f"w{n}", consumer_org="yx-ga", source="shared", resource="r",
                                  subject_id=f"{n}-{i}", outcome="granted")
+                if i % 10 == 0:
+                    accesslog.sync_tree(batch=7)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    def sequencer() -> None:
+        try:
+            for _ in range(10):
+                accesslog.sync_tree(batch=5)
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=appender, args=(n,)) for n in range(6)]
+    threads += [threading.Thread(target=sequencer) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not errors
+    accesslog.sync_tree()
     seqs = list(AccessLogEntry.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(150)) and accesslog.log_size() == 150
+    # every writer's entries are in insertion (id) order within the tree
+    for n in range(6):
+        mine = list(AccessLogEntry.objects.filter(actor=f"w{n}").order_by("id").values_list("seq", flat=True))
+        assert mine == sorted(mine)
+    accesslog.sign_tree_head()
     assert accesslog.verify_log().ok

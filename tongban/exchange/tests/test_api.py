@@ -50,7 +50,7 @@ def test_query_with_a_client_key(exchange_demo, client):
     body = r.json()
     assert body["data"] == {"id_number": ZHANGSAN, "name": "张三", "gender": "*", "birth_date": "1990-**-**"}
     assert body["masked_fields"] == ["gender", "birth_date"] and body["provider_org"] == "yx-ga"
-    entry = AccessLogEntry.objects.order_by("-seq").first()
+    entry = AccessLogEntry.objects.order_by("-id").first()
     assert entry.actor == "client:人社局社会保险业务系统" and entry.consumer_org == "yx-rsj"
     # a system acts only for its own department
     r = query(client, {"resource": "household_register", "subject_id": ZHANGSAN, "purpose": "x",
@@ -81,7 +81,7 @@ def test_refusals_are_403_with_stable_codes_and_logged(exchange_demo, client, se
     r = query(client, {"subject_id": ZHANGSAN, "purpose": "登记", "case_ref": "A-1", **body})
     assert r.status_code == 403 and r.json()["code"] == code and r.json()["message"]
     assert AccessLogEntry.objects.count() == before + 1
-    entry = AccessLogEntry.objects.order_by("-seq").first()
+    entry = AccessLogEntry.objects.order_by("-id").first()
     assert (entry.outcome, entry.error_code, entry.actor) == ("refused", code, "approver-scjg")
 
 
@@ -150,11 +150,18 @@ def test_consents_plan_and_my_access_log(exchange_demo, client):
     login(client, "zhangsan")
     log = client.get("/api/exchange/my-access-log").json()
     assert log[0]["consumer_org"] == "yx-ga" and log[0]["case_ref"] == "B-1" and "新生儿姓名" in log[0]["fields"]
-    seq = log[0]["seq"]
-    entry = client.get(f"/api/exchange/log/entries/{seq}").json()
+    entry_id = log[0]["id"]
+    assert log[0]["seq"] is None  # written at once, in the tree when the sequencer runs
+    entry = client.get(f"/api/exchange/log/entries/{entry_id}").json()
     assert merkle.leaf_hash(entry["leaf_data"].encode()).hex() == entry["leaf_hash"]
+    sth = client.get("/api/exchange/log/sth").json()  # signing sequences pending entries
+    seq = client.get(f"/api/exchange/log/entries/{entry_id}").json()["seq"]
+    proof = client.get(f"/api/exchange/log/proof/inclusion?seq={seq}&tree_size={sth['tree_size']}").json()
+    assert proof["leaf_hash"] == entry["leaf_hash"] and proof["root_hash"] == sth["root_hash"]
+    assert merkle.verify_inclusion(bytes.fromhex(entry["leaf_hash"]), seq, sth["tree_size"],
+                                   [bytes.fromhex(h) for h in proof["audit_path"]], bytes.fromhex(sth["root_hash"]))
     login(client, "lisi")
-    assert client.get(f"/api/exchange/log/entries/{seq}").status_code == 403
+    assert client.get(f"/api/exchange/log/entries/{entry_id}").status_code == 403
     login(client, "zhangsan")
     r = post(client, f"/api/exchange/consents/{ref}/withdraw", {})
     assert r.status_code == 200 and r.json()["withdrawn_at"]

@@ -40,7 +40,7 @@ def consent(code: str, org: str, subject: str = ZHANGSAN, case: str = "A-1", sou
 
 
 def last() -> AccessLogEntry:
-    return AccessLogEntry.objects.order_by("-seq").first()
+    return AccessLogEntry.objects.order_by("-id").first()
 
 
 def refused(request: EvidenceRequest, code: str) -> AccessLogEntry:
@@ -212,3 +212,11 @@ def test_issued_licences_need_the_holders_consent(exchange_demo):
     ev = evidence.fetch(request)
     assert ev.data == {"licence_no": "L-1", "holder": "云溪星火科技有限公司"} and ev.reference == "cred-1"
     assert (last().outcome, last().source, last().resource) == ("granted", ISSUED, "business_licence")
+
+
+def test_the_owner_reads_its_own_register_without_grant_or_consent(exchange_demo):
+    ev = evidence.fetch(req("household_register", "yx-ga", case=""))
+    assert ev.data["name"] == "张三" and ev.data["ethnicity"] == "汉族" and ev.masked_fields == ()
+    entry = last()
+    assert (entry.outcome, entry.grant_id, entry.consumer_org) == ("granted", None, "yx-ga")
+    refused(req("household_register", "yx-ga", fields=["nope"]), errors.FIELDS_NOT_GRANTED)

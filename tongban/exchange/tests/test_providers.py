@@ -13,7 +13,13 @@ from joserfc import jws
 from joserfc.jwk import KeySet
 
 from tongban.core import evidence
-from tongban.core.evidence import SHARED, EvidenceError, EvidenceNotFound, EvidenceRequest, ProviderUnavailable
+from tongban.core.evidence import (
+    SHARED,
+    EvidenceError,
+    EvidenceNotFound,
+    EvidenceRequest,
+    ProviderUnavailable,
+)
 from tongban.exchange import errors, keys, services
 from tongban.exchange.models import AccessLogEntry, DataResource
 from tongban.exchange.providers import CircuitBreaker, RemoteHttpProvider

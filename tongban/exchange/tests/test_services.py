@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tongban.core.evidence import ISSUED, SHARED, Evidence, register_provider
+from tongban.core.evidence import ISSUED, SHARED, register_provider
 from tongban.core.models import AuditLog, Organisation, User
 from tongban.exchange import errors, services
 from tongban.exchange.demo import DEMO_CLIENT_KEY, RESOURCES
@@ -260,3 +260,21 @@ def test_preview_evidence_plan_says_who_what_and_why_not(exchange_demo):
     assert licence["available"] and licence["provider_org_name"] == Organisation.objects.get(code="yx-wsjk").name
     assert not licence["consent_given"]
     assert not missing["available"] and "上传" in missing["reason"]
+
+
+def test_demo_grants_cover_every_shared_material_of_the_catalogue(exchange_demo):
+    """With the demo catalogue loaded, each department can fetch every shared-data material it asks for."""
+    from rich.console import Console
+
+    from tongban.catalog import demo as catalog_demo
+    from tongban.catalog.models import Material
+    from tongban.exchange import demo
+
+    catalog_demo.load(Console(quiet=True))
+    demo.load(Console(quiet=True))
+    materials = list(Material.objects.filter(source=Material.Source.SHARED).select_related("item__implementing_org"))
+    assert materials, "the demo catalogue has shared-data materials"
+    for m in materials:
+        plan = services.preview_evidence_plan([{"source": SHARED, "code": m.data_resource, "name": m.name}],
+                                              ZHANGSAN, m.item.implementing_org.code)
+        assert plan[0]["available"], (m.item.code, m.data_resource, plan[0]["reason"])
