@@ -1,0 +1,287 @@
+"""Workflow engine benchmark: tongban vs SpiffWorkflow on the same BPMN process, same database, same run.
+
+    python benchmarks/workflow.py --instances N [--database-url URL]
+
+The process (one file both engines accept): start → parallel fork → three departmental user tasks (市场监管,
+消防, 城管) → join → DMN decision (business rule task) → end. Each instance takes four steps: start, then the
+three approvals (the third one also runs the join, the decision and the end). State is persisted after every
+step in both engines:
+
+- tongban: every step is one ``services`` call = one transaction on its relational tables (tokens, tasks,
+  events, ...), with the real permission checks (each approver holds the role in their department);
+- SpiffWorkflow 3.x (``BpmnWorkflow`` from the Camunda-flavoured parser, its DMN engine): after every step the
+  workflow is serialised with ``BpmnWorkflowSerializer`` and the JSON written to a row of a table in the same
+  database, in a transaction.
+
+Transitions = BPMN flow nodes completed (start, fork, 3 tasks, join, decision, end = 8 per instance in both).
+The script builds its own scratch database: a temporary SQLite file by default, or the database named by
+``--database-url`` (created if missing, tables via ``migrate``). It never touches ``var/``.
+Last line of output: ``ratio_vs_spiffworkflow=X.XX`` (tongban transitions/s ÷ SpiffWorkflow's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:tongban="https://tongban.org/schema/bpmn"
+    id="bench_defs" targetNamespace="https://tongban.org/benchmark">
+  <bpmn:process id="bench_joint" name="并联审批基准" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:parallelGateway id="fork"/>
+    <bpmn:userTask id="scjg" name="市场监管局审查" tongban:candidateRole="approver" tongban:candidateOrg="yx-scjg"
+        tongban:outcomes="approve,reject" tongban:limitDays="5"/>
+    <bpmn:userTask id="xf" name="消防救援支队审查" tongban:candidateRole="approver" tongban:candidateOrg="yx-xf"
+        tongban:outcomes="approve,reject" tongban:limitDays="5"/>
+    <bpmn:userTask id="cg" name="城管局审查" tongban:candidateRole="approver" tongban:candidateOrg="yx-cg"
+        tongban:outcomes="approve,reject" tongban:limitDays="5"/>
+    <bpmn:parallelGateway id="join"/>
+    <bpmn:businessRuleTask id="decide" name="审批决定" camunda:decisionRef="bench_decision"
+        tongban:decisionRef="bench_decision" tongban:resultVariable="decision"/>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="fork"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="scjg"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="xf"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="cg"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="scjg" targetRef="join"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="xf" targetRef="join"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="cg" targetRef="join"/>
+    <bpmn:sequenceFlow id="f7" sourceRef="join" targetRef="decide"/>
+    <bpmn:sequenceFlow id="f8" sourceRef="decide" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+# Empty input entries mean "any" in both engines; string literals are FEEL and Python alike.
+DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="bench_dmn" name="bench"
+    namespace="https://tongban.org/benchmark">
+  <decision id="bench_decision" name="审批决定">
+    <decisionTable id="bench_table" hitPolicy="UNIQUE">
+      <input id="i1" label="市场监管"><inputExpression id="e1" typeRef="string"><text>scjg_outcome</text></inputExpression></input>
+      <input id="i2" label="消防"><inputExpression id="e2" typeRef="string"><text>xf_outcome</text></inputExpression></input>
+      <input id="i3" label="城管"><inputExpression id="e3" typeRef="string"><text>cg_outcome</text></inputExpression></input>
+      <output id="o1" name="decision" typeRef="string"/>
+      <rule id="r1"><inputEntry id="r1a"><text>"approve"</text></inputEntry><inputEntry id="r1b"><text>"approve"</text></inputEntry><inputEntry id="r1c"><text>"approve"</text></inputEntry><outputEntry id="r1o"><text>"grant"</text></outputEntry></rule>
+      <rule id="r2"><inputEntry id="r2a"><text>"reject"</text></inputEntry><inputEntry id="r2b"><text></text></inputEntry><inputEntry id="r2c"><text></text></inputEntry><outputEntry id="r2o"><text>"deny"</text></outputEntry></rule>
+      <rule id="r3"><inputEntry id="r3a"><text>"approve"</text></inputEntry><inputEntry id="r3b"><text>"reject"</text></inputEntry><inputEntry id="r3c"><text></text></inputEntry><outputEntry id="r3o"><text>"deny"</text></outputEntry></rule>
+      <rule id="r4"><inputEntry id="r4a"><text>"approve"</text></inputEntry><inputEntry id="r4b"><text>"approve"</text></inputEntry><inputEntry id="r4c"><text>"reject"</text></inputEntry><outputEntry id="r4o"><text>"deny"</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+DEPARTMENTS = [("scjg", "approver-scjg"), ("xf", "approver-xf"), ("cg", "approver-cg")]
+
+
+def outcomes_for(n: int) -> dict[str, str]:
+    """Every seventh instance has one rejection, so that both decision branches run."""
+    out = {"scjg": "approve", "xf": "approve", "cg": "approve"}
+    if n % 7 == 6:
+        out["xf"] = "reject"
+    return out
+
+
+def ensure_postgres_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    import dj_database_url
+
+    cfg = dj_database_url.parse(url)
+    if "postgresql" not in cfg["ENGINE"]:
+        return
+    conninfo = {"host": cfg.get("HOST") or None, "port": cfg.get("PORT") or None, "user": cfg.get("USER") or None,
+                "password": cfg.get("PASSWORD") or None, "dbname": "postgres"}
+    with psycopg.connect(**{k: v for k, v in conninfo.items() if v}, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(cfg["NAME"])))
+
+
+def setup(database_url: str | None, home: Path) -> None:
+    os.environ["TONGBAN_HOME"] = str(home)
+    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        ensure_postgres_database(database_url)
+        os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tongban.settings"
+    os.environ.setdefault("TONGBAN_LOG_LEVEL", "ERROR")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # scratch accounts only
+    from django.core.management import call_command
+    from rich.console import Console
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from tongban.core import demo
+
+    demo.load(Console(quiet=True))
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("CREATE TABLE IF NOT EXISTS bench_spiff_state (id serial PRIMARY KEY, "
+                        "business_key varchar(100) NOT NULL, state text NOT NULL)")
+        else:
+            cur.execute("CREATE TABLE IF NOT EXISTS bench_spiff_state (id integer PRIMARY KEY AUTOINCREMENT, "
+                        "business_key varchar(100) NOT NULL, state text NOT NULL)")
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):  # noqa: ANN001
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def run_tongban(n: int, prefix: str) -> tuple[int, float, int]:
+    from django.db import connection
+
+    from tongban.core.models import User
+    from tongban.workflow import services
+    from tongban.workflow.models import Event, ProcessInstance, Task
+
+    services.deploy_decisions(DMN, "bench.dmn")
+    services.deploy(BPMN, "bench.bpmn")
+    users = {u.username: u for u in User.objects.filter(username__in=[d[1] for d in DEPARTMENTS])}
+    counter = QueryCounter()
+    started = time.perf_counter()
+    ids = []
+    with connection.execute_wrapper(counter):
+        for i in range(n):
+            inst = services.start("bench_joint", f"{prefix}-{i}")
+            ids.append(inst.pk)
+            tasks = {t.element_id: t for t in Task.objects.filter(instance_id=inst.pk).select_related("instance")}
+            outcomes = outcomes_for(i)
+            for element, username in DEPARTMENTS:
+                services.complete(tasks[element], users[username], outcomes[element])
+    elapsed = time.perf_counter() - started
+    done = ProcessInstance.objects.filter(pk__in=ids, status="completed").count()
+    if done != n:
+        raise SystemExit(f"tongban: only {done} of {n} instances completed")
+    transitions = Event.objects.filter(instance_id__in=ids, type="element.completed").count()
+    return transitions, elapsed, counter.count
+
+
+def run_spiff(n: int, prefix: str) -> tuple[int, float, int]:
+    from django.db import connection, transaction
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+    from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+    from SpiffWorkflow.util.task import TaskState
+
+    tmp = Path(tempfile.mkdtemp(prefix="spiff-bench-"))
+    try:
+        (tmp / "bench.bpmn").write_text(BPMN, encoding="utf-8")
+        (tmp / "bench.dmn").write_text(DMN, encoding="utf-8")
+        parser = CamundaParser()
+        parser.add_bpmn_file(str(tmp / "bench.bpmn"))
+        parser.add_dmn_file(str(tmp / "bench.dmn"))
+        spec = parser.get_spec("bench_joint")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
+    counter = QueryCounter()
+    transitions = 0
+    decisions = {"grant": 0, "deny": 0}
+
+    def persist(row_id: int | None, business_key: str, workflow: BpmnWorkflow) -> int:
+        state = serializer.serialize_json(workflow)
+        with transaction.atomic(), connection.cursor() as cur:
+            if row_id is None:
+                if connection.vendor == "postgresql":
+                    cur.execute("INSERT INTO bench_spiff_state (business_key, state) VALUES (%s, %s) RETURNING id",
+                                [business_key, state])
+                    return cur.fetchone()[0]
+                cur.execute("INSERT INTO bench_spiff_state (business_key, state) VALUES (%s, %s)",
+                            [business_key, state])
+                return cur.lastrowid
+            cur.execute("UPDATE bench_spiff_state SET state = %s WHERE id = %s", [state, row_id])
+            return row_id
+
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        for i in range(n):
+            bk = f"{prefix}-{i}"
+            workflow = BpmnWorkflow(spec)
+            workflow.do_engine_steps()
+            row = persist(None, bk, workflow)
+            outcomes = outcomes_for(i)
+            for element, _username in DEPARTMENTS:
+                task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+                            if t.task_spec.bpmn_id == element)
+                task.data[f"{element}_outcome"] = outcomes[element]
+                task.run()
+                workflow.do_engine_steps()
+                persist(row, bk, workflow)
+            if not workflow.is_completed():
+                raise SystemExit(f"SpiffWorkflow: instance {bk} did not complete")
+            decisions[workflow.data.get("decision", "?")] = decisions.get(workflow.data.get("decision", "?"), 0) + 1
+            transitions += sum(1 for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                               if getattr(t.task_spec, "bpmn_id", None))
+    elapsed = time.perf_counter() - started
+    expected_deny = sum(1 for i in range(n) if "reject" in outcomes_for(i).values())
+    if decisions.get("deny", 0) != expected_deny:
+        raise SystemExit(f"SpiffWorkflow: unexpected decisions {decisions}")
+    return transitions, elapsed, counter.count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--instances", type=int, default=200, help="process instances per engine (default 200)")
+    parser.add_argument("--database-url", default=None,
+                        help="e.g. postgres://postgres@127.0.0.1:5432/tongban_bench (default: temporary SQLite)")
+    parser.add_argument("--warmup", type=int, default=5, help="instances per engine run first and not timed")
+    args = parser.parse_args()
+    if args.instances < 1:
+        parser.error("--instances must be at least 1")
+    home = Path(tempfile.mkdtemp(prefix="tongban-bench-"))
+    try:
+        setup(args.database_url, home)
+        from django.db import connection
+
+        from tongban.workflow.models import ProcessInstance
+
+        if args.warmup:
+            run_tongban(args.warmup, "warm")
+            run_spiff(args.warmup, "warm")
+        prefix = f"bench-{int(time.time())}"
+        t_trans, t_secs, t_queries = run_tongban(args.instances, prefix)
+        s_trans, s_secs, s_queries = run_spiff(args.instances, prefix)
+        steps = args.instances * 4
+        rows = [
+            ("tongban", t_trans, t_secs, t_queries),
+            ("SpiffWorkflow", s_trans, s_secs, s_queries),
+        ]
+        db = f"{connection.vendor} ({connection.settings_dict['NAME']})"
+        print(f"workflow benchmark: {args.instances} instances per engine, {steps} persisted steps each, "
+              f"database {db}")
+        print(f"{'engine':<15}{'transitions':>12}{'seconds':>10}{'transitions/s':>15}{'ms/step':>10}{'queries/step':>14}")
+        for name, trans, secs, queries in rows:
+            print(f"{name:<15}{trans:>12}{secs:>10.2f}{trans / secs:>15.1f}{secs * 1000 / steps:>10.2f}"
+                  f"{queries / steps:>14.1f}")
+        ProcessInstance.objects.filter(business_key__startswith=prefix).count()  # keeps the import honest
+        ratio = (t_trans / t_secs) / (s_trans / s_secs)
+        print(f"ratio_vs_spiffworkflow={ratio:.2f}")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
