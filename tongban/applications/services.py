@@ -22,7 +22,7 @@ from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
 
-from . import documents, files, workflow_bridge
+from . import documents, files, results, workflow_bridge
 from .errors import ApplicationError
 from .models import (
     Application,
@@ -578,10 +578,12 @@ def _release_result(app: Application, final: str) -> None:
     holder = {"kind": app.applicant_kind, "name": app.applicant_name, "id_number": app.applicant_id_number,
               "user_id": app.applicant_id}
     for ai in items:
+        approved = ai.status == ApplicationItem.Status.APPROVED
+        licence_type, data = results.licence_data(ai) if approved else ("", {})
         events.decision_made.send(
             sender=Application, application_ref=app.ref, item_code=ai.item.code,
-            outcome="approved" if ai.status == ApplicationItem.Status.APPROVED else "rejected",
-            holder=holder, result={"result_name": ai.item.result_name, "data": app.form_data},
+            outcome="approved" if approved else "rejected", holder=holder,
+            result={"result_name": ai.item.result_name, "licence_type": licence_type, "data": data},
             organisation_code=ai.department.code)
 
 

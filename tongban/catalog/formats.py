@@ -38,6 +38,8 @@ ITEM_DEFAULTS: dict[str, Any] = {
     "consultation": "",
     "complaint": "",
     "form_schema": None,
+    "result_licence_type": "",
+    "result_mapping": {},
     "status": "published",
 }
 ITEM_REQUIRED = ("code", "name", "item_type", "competent_department", "implementing_org", "exercise_level")

@@ -99,6 +99,13 @@ class ServiceItem(models.Model):
     consultation = models.CharField("咨询方式", max_length=300, blank=True)
     complaint = models.CharField("监督投诉方式", max_length=300, blank=True)
     form_schema = models.JSONField("申请表 JSON Schema", null=True, blank=True)
+    result_licence_type = models.CharField(
+        "结果电子证照类型", max_length=64, blank=True,
+        help_text="The e-licence type issued when the item is approved, e.g. business_licence.")
+    result_mapping = models.JSONField(
+        "证照数据映射", default=dict, blank=True,
+        help_text='licence field → form field, or "=applicant_name" / "=applicant_id_number" / "=today" / '
+                  '"=new_credit_code" / "=department_name", e.g. {"name": "enterprise_name"}')
     status = models.CharField("状态", max_length=10, choices=ItemStatus.choices, default=ItemStatus.PUBLISHED)
     version = models.PositiveIntegerField("版本", default=1)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import dmn, expressions
+from . import dmn, expressions, store
 from .bpmn import parse_duration
 from .models import DecisionDefinition, Event, Light, ProcessDefinition, ProcessInstance, Task, Timer, Token
 
@@ -67,7 +67,11 @@ def graph_for(definition_id: int) -> dict[str, Any]:
 
 
 def latest_definition_id(key: str) -> int:
-    pk = ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("pk", flat=True).first()
+    pd = ProcessDefinition
+    sql = (f"SELECT {store.column(pd, 'id')} FROM {store.table(pd)} WHERE {store.column(pd, 'key')} = %s "
+           f"ORDER BY {store.column(pd, 'version')} DESC LIMIT 1")
+    rows = store.fetch(sql, [key])
+    pk = rows[0][0] if rows else None
     if pk is None:
         raise WorkflowError("workflow.process_not_found", f"没有已部署的流程 {key}（process not deployed）", 404,
                             key=key)
@@ -221,11 +225,12 @@ class Run:
         self.enqueue_timers: list[Timer] = []
         self.enqueue_services: list[Token] = []
         self.cancel_children_of: list[int] = []
+        self.task_updates: list[tuple[Task, tuple[str, ...]]] = []
+        self.write_hooks: list[Any] = []  # callables run with the writes (e.g. the core audit record)
 
     @classmethod
     def load(cls, instance: ProcessInstance, actor: Any = None, now: datetime | None = None) -> Run:
-        tokens = list(Token.objects.filter(instance_id=instance.pk).exclude(state=DONE))
-        return cls(instance, tokens, actor, now)
+        return cls(instance, live_tokens(instance.pk), actor, now)
 
     # -- bookkeeping ---------------------------------------------------------------------------------------
     def live_tokens(self) -> list[Token]:
@@ -689,7 +694,8 @@ class Run:
 
     # -- writing ---------------------------------------------------------------------------------------------
     def flush(self) -> None:
-        # tokens: parents before children
+        """Write the step: first the rows whose ids later rows need (tokens, parents first; tasks; timers), then
+        every other change in one pipeline (one round trip on PostgreSQL)."""
         pending = list(self.new_tokens)
         while pending:
             ready = [t for t in pending if t.scope is None or t.scope.pk is not None]
@@ -697,45 +703,62 @@ class Run:
                 raise RuntimeError("token scope cycle")
             for t in ready:
                 t.parent_id = t.scope.pk if t.scope is not None else None
-            Token.objects.bulk_create(ready)
+            store.insert(Token, ready)
             pending = [t for t in pending if t.pk is None]
         for t in self.new_tokens:
             self.tokens[t.pk] = t
         self.new_tokens = []
-        dirty = [t for t in self.dirty_tokens.values()]
-        if len(dirty) == 1:
-            dirty[0].save(update_fields=["element_id", "state", "data", "ended_at"])
-        elif dirty:
-            Token.objects.bulk_update(dirty, ["element_id", "state", "data", "ended_at"])
-        self.dirty_tokens = {}
-        if self.cancel_timer_tokens:
-            Timer.objects.filter(token_id__in=self.cancel_timer_tokens, fired_at=None, cancelled_at=None).update(
-                cancelled_at=self.now)
-            self.cancel_timer_tokens = set()
         if self.new_tasks:
             for task in self.new_tasks:
                 task.token_id = task.token.pk
-            Task.objects.bulk_create(self.new_tasks)
+            store.insert(Task, self.new_tasks)
             self.new_tasks = []
-        if self.dirty_tasks:
-            Task.objects.bulk_update(list(self.dirty_tasks.values()),
-                                     ["state", "completed_at", "suspended_since", "suspensions", "due_on"])
-            self.dirty_tasks = {}
         if self.new_timers:
             for timer in self.new_timers:
                 timer.token_id = timer.token.pk
-            Timer.objects.bulk_create(self.new_timers)
+            store.insert(Timer, self.new_timers)
             self.enqueue_timers.extend(self.new_timers)
             self.new_timers = []
-        if self.instance_dirty:
-            self.instance.save(update_fields=sorted(self.instance_dirty))
-            self.instance_dirty = set()
-        if self.events:
-            for ev in self.events:
-                if ev.task is not None:
-                    ev.task_id = ev.task.pk
-            Event.objects.bulk_create(self.events)
-            self.events = []
+        with store.pipeline():
+            if self.dirty_tokens:
+                store.update(Token, list(self.dirty_tokens.values()), TOKEN_FIELDS)
+                self.dirty_tokens = {}
+            if self.cancel_timer_tokens:
+                ids = sorted(self.cancel_timer_tokens)
+                store.execute(
+                    f"UPDATE {store.table(Timer)} SET {store.column(Timer, 'cancelled_at')} = %s "
+                    f"WHERE {store.column(Timer, 'token')} IN ({', '.join(['%s'] * len(ids))}) "
+                    f"AND {store.column(Timer, 'fired_at')} IS NULL AND {store.column(Timer, 'cancelled_at')} IS NULL",
+                    [Timer._meta.get_field("cancelled_at").get_db_prep_save(self.now, store.connection), *ids])
+                self.cancel_timer_tokens = set()
+            if self.dirty_tasks:
+                store.update(Task, list(self.dirty_tasks.values()), CANCEL_TASK_FIELDS)
+                self.dirty_tasks = {}
+            for task, fields in self.task_updates:
+                store.update(Task, [task], fields)
+            self.task_updates = []
+            if self.instance_dirty:
+                store.update(ProcessInstance, [self.instance], sorted(self.instance_dirty))
+                self.instance_dirty = set()
+            if self.events:
+                for ev in self.events:
+                    if ev.task is not None:
+                        ev.task_id = ev.task.pk
+                store.insert(Event, self.events, returning=False)
+                self.events = []
+            hooks, self.write_hooks = self.write_hooks, []
+            for hook in hooks:
+                hook()
+
+
+TOKEN_FIELDS = ("element_id", "state", "data", "ended_at")
+CANCEL_TASK_FIELDS = ("state", "completed_at", "suspended_since", "suspensions", "due_on")
+
+
+def live_tokens(instance_id: int) -> list[Token]:
+    """The tokens of an instance that are not done (one indexed query)."""
+    return store.select(Token, f"{store.column(Token, 'instance')} = %s AND {store.column(Token, 'state')} <> %s",
+                        [instance_id, DONE])
 
 
 def parse_suspensions(items: list[dict[str, Any]]) -> list[Any]:

@@ -25,7 +25,7 @@ from tongban.core.models import Organisation, Role, RoleAssignment, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
 
-from . import dmn, expressions
+from . import dmn, expressions, store
 from .bpmn import DefinitionError, Issue, parse_bpmn
 from .engine import (
     DONE,
@@ -33,6 +33,7 @@ from .engine import (
     WAITING,
     Run,
     WorkflowError,
+    _ORGS,
     _as_int,
     actor_id,
     actor_label,
@@ -168,6 +169,10 @@ def _check_variables(variables: Any) -> dict[str, Any]:
     return variables
 
 
+def _instance_where() -> str:
+    return f"{store.column(ProcessInstance, 'id')} = %s"
+
+
 def _lock_instance(instance_id: int, root_id: int | None = -1) -> ProcessInstance:
     """Lock the root of the instance tree, then return the (locked) instance. Call inside a transaction."""
     if root_id == -1:
@@ -175,40 +180,67 @@ def _lock_instance(instance_id: int, root_id: int | None = -1) -> ProcessInstanc
         if not row:
             raise WorkflowError("workflow.not_found", f"流程实例 {instance_id} 不存在", 404)
         root_id = row[0]
+    queries = []
     if root_id and root_id != instance_id:
-        list(ProcessInstance.objects.select_for_update().filter(pk=root_id).values_list("pk", flat=True))
-    try:
-        return ProcessInstance.objects.select_for_update().get(pk=instance_id)
-    except ProcessInstance.DoesNotExist:
-        raise WorkflowError("workflow.not_found", f"流程实例 {instance_id} 不存在", 404) from None
+        queries.append((ProcessInstance, _instance_where(), [root_id], True))
+    queries.append((ProcessInstance, _instance_where(), [instance_id], True))
+    found = store.select_batch(queries)[-1]
+    if not found:
+        raise WorkflowError("workflow.not_found", f"流程实例 {instance_id} 不存在", 404)
+    return found[0]
 
 
-def _lock_task(task: Task | int) -> Task:
+def _task_ids(task: Task | int) -> tuple[int, int, int | None]:
+    """(task id, instance id, root id or -1 when unknown) without a query when a loaded task is given."""
     if isinstance(task, Task):
-        task_id = task.pk
         cached = task._state.fields_cache.get("instance")
-        instance_id = task.instance_id
-        root_id = cached.root_id if cached is not None else -1
+        return task.pk, task.instance_id, (cached.root_id if cached is not None else -1)
+    row = Task.objects.filter(pk=task).values_list("instance_id", "instance__root_id").first()
+    if row is None:
+        raise WorkflowError("workflow.not_found", f"任务 {task} 不存在", 404)
+    return int(task), row[0], row[1]
+
+
+def _lock_task(task: Task | int, with_tokens: bool = False) -> Task:
+    """Lock the instance tree of a task and read the task fresh (and, with ``with_tokens``, the instance's live
+    tokens as ``task.live_tokens``), all in one round trip."""
+    task_id, instance_id, root_id = _task_ids(task)
+    if root_id == -1:
+        row = ProcessInstance.objects.filter(pk=instance_id).values_list("root_id", flat=True)
+        root_id = row[0] if row else None
+    queries = []
+    if root_id and root_id != instance_id:
+        queries.append((ProcessInstance, _instance_where(), [root_id], True))
+    queries.append((ProcessInstance, _instance_where(), [instance_id], True))
+    queries.append((Task, f"{store.column(Task, 'id')} = %s", [task_id], False))
+    if with_tokens:
+        queries.append((Token, f"{store.column(Token, 'instance')} = %s AND {store.column(Token, 'state')} <> %s",
+                        [instance_id, DONE], False))
+    results = store.select_batch(queries)
+    if with_tokens:
+        *_, instances, tasks, tokens = results
     else:
-        row = Task.objects.filter(pk=task).values_list("instance_id", "instance__root_id").first()
-        if row is None:
-            raise WorkflowError("workflow.not_found", f"任务 {task} 不存在", 404)
-        task_id, (instance_id, root_id) = int(task), row
-    instance = _lock_instance(instance_id, root_id)
-    try:
-        fresh = Task.objects.get(pk=task_id)
-    except Task.DoesNotExist:
-        raise WorkflowError("workflow.not_found", f"任务 {task_id} 不存在", 404) from None
-    fresh.instance = instance
+        *_, instances, tasks = results
+        tokens = None
+    if not tasks or not instances:
+        raise WorkflowError("workflow.not_found", f"任务 {task_id} 不存在", 404)
+    fresh = tasks[0]
+    fresh.instance = instances[0]
+    fresh.live_tokens = tokens
     return fresh
 
 
 def is_candidate(task: Task, user: User) -> bool:
-    """Whether ``user`` holds the task's candidate role in its candidate organisation."""
+    """Whether ``user`` holds the task's candidate role in its candidate organisation. The answer is kept on the
+    user object for its lifetime (one request), like Django's own permission cache."""
     if not task.candidate_role:
         return bool(user.is_superuser)
-    org = Organisation(pk=task.candidate_org_id) if task.candidate_org_id else None
-    return has_role(user, task.candidate_role, org)
+    cache = user.__dict__.setdefault("_tongban_role_cache", {})
+    key = (task.candidate_role, task.candidate_org_id)
+    if key not in cache:
+        org = Organisation(pk=task.candidate_org_id) if task.candidate_org_id else None
+        cache[key] = has_role(user, task.candidate_role, org)
+    return cache[key]
 
 
 def _require_open(task: Task) -> None:
@@ -426,7 +458,7 @@ def start(key: str, business_key: str = "", variables: dict[str, Any] | None = N
         inst = ProcessInstance(definition_id=def_id, process_key=key, business_key=business_key,
                                variables=variables, started_by_id=actor_id(actor), started_at=now)
         _init_case_clock(inst, graph, timezone.localdate(now), limit_days, statutory_limit_days)
-        inst.save()
+        store.insert(ProcessInstance, [inst])
         before = dict(variables)
         run = Run(inst, [], actor, now)
         run.instance_dirty = set()
@@ -523,7 +555,7 @@ def complete(task: Task | int, user: User | None, outcome: str | None = None,
     opinion = (opinion or "").strip()
     now = timezone.now()
     with transaction.atomic():
-        t = _lock_task(task)
+        t = _lock_task(task, with_tokens=True)
         _require_open(t)
         if check_permissions:
             _require_holder(t, user)
@@ -539,11 +571,12 @@ def complete(task: Task | int, user: User | None, outcome: str | None = None,
         t.state = Task.State.COMPLETED
         t.outcome = outcome[:40]
         t.completed_at = now
+        fields = ["state", "outcome", "completed_at"]
         if opinion:
             t.opinion = opinion
             t.opinions = [*t.opinions, {"user": actor_label(user), "at": now.isoformat(), "text": opinion,
                                         "outcome": outcome}]
-        fields = ["state", "outcome", "completed_at", "opinion", "opinions"]
+            fields += ["opinion", "opinions"]
         if user is not None and actor_id(user) and not t.assignee_id:
             t.assignee = user
             t.claimed_at = now
@@ -559,22 +592,27 @@ def complete(task: Task | int, user: User | None, outcome: str | None = None,
             if t.suspended_since:
                 t.suspended_since = None
                 fields.append("suspended_since")
-        t.save(update_fields=fields)
-        run = Run.load(t.instance, user, now)
+        run = Run(t.instance, t.live_tokens, user, now)
+        run.task_updates.append((t, tuple(fields)))
         run.variables.update(variables)
         if outcome:
             run.variables["outcome"] = outcome
             run.variables[f"{t.element_id}_outcome"] = outcome
         run.complete_task(t, outcome, opinion)
-        _drive(run)
         if actor_id(user):
-            audit("workflow.task.complete", actor=user, obj=t, detail={"outcome": outcome, "instance": t.instance_id})
+            run.write_hooks.append(lambda: audit("workflow.task.complete", actor=user, obj=t,
+                                                 detail={"outcome": outcome, "instance": t.instance_id}))
+        _drive(run)
     return t
 
 
 def _division_of(org_id: int | None) -> int | None:
+    """The division of an organisation (cached with the organisation codes)."""
     if org_id is None:
         return None
+    for _at, pk, division in _ORGS.values():
+        if pk == org_id:
+            return division
     return Organisation.objects.filter(pk=org_id).values_list("division_id", flat=True).first()
 
 

@@ -80,19 +80,23 @@ def _insert_cols(model: type[models.Model]) -> tuple[models.Field, ...]:
     return tuple(f for f in _fields(model, None) if f is not model._meta.pk)
 
 
-def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    """Insert ``objs`` in one statement and set their primary keys (``RETURNING``)."""
+def insert(model: type[models.Model], objs: Sequence[models.Model], *, returning: bool = True) -> None:
+    """Insert ``objs`` in one statement; with ``returning`` set their primary keys (``RETURNING``)."""
     if not objs:
         return
     fields = _insert_cols(model)
     row = "(" + _SEP.join(["%s"] * len(fields)) + ")"
     sql = (f"INSERT INTO {_q(model._meta.db_table)} ({_SEP.join(_q(f.column) for f in fields)}) VALUES "
-           + _SEP.join([row] * len(objs)) + f" RETURNING {_q(model._meta.pk.column)}")
+           + _SEP.join([row] * len(objs)))
+    if returning:
+        sql += f" RETURNING {_q(model._meta.pk.column)}"
     params: list[Any] = []
     for obj in objs:
         params.extend(_prep(obj, fields))
     with connection.cursor() as cur:
         cur.execute(sql, params)
+        if not returning:
+            return
         ids = [r[0] for r in cur.fetchall()]
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
@@ -120,10 +124,32 @@ def update(model: type[models.Model], objs: Sequence[models.Model], names: Seque
             cur.executemany(sql, rows)
 
 
-def execute(sql: str, params: Sequence[Any] = ()) -> int:
+def execute(sql: str, params: Sequence[Any] = ()) -> None:
+    """Run a statement whose result is not needed (safe inside ``pipeline``)."""
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        return cur.rowcount
+
+
+def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def select_batch(queries: Sequence[tuple[type[models.Model], str, Sequence[Any], bool]]) -> list[list[Any]]:
+    """Several ``select`` queries sent together (one round trip on PostgreSQL), run in order."""
+    cursors = []
+    try:
+        with pipeline():
+            for model, where, params, lock in queries:
+                sql, _ = _select_sql(model, where, lock)
+                cur = connection.cursor()
+                cursors.append((model, cur))
+                cur.execute(sql, params)
+        return [[_build(model, r) for r in cur.fetchall()] for model, cur in cursors]
+    finally:
+        for _, cur in cursors:
+            cur.close()
 
 
 @contextmanager
