@@ -15,7 +15,7 @@ from ninja import Query, Router, Schema, Status
 
 from tongban.core.models import Organisation
 
-from . import selectors
+from . import forms, selectors
 from .models import Bundle, DutyList, ItemType, Material, ServiceItem
 
 catalog_router = Router(tags=["catalog 事项目录"])
@@ -310,6 +310,21 @@ def get_bundle(request: Any, code: str) -> Any:
     if bundle is None:
         return _error("catalog.bundle_not_found", f"没有编码为 {code} 的一件事")
     return _bundle(bundle)
+
+
+@catalog_router.get("/bundles/{code}/form", response={200: dict, 404: ErrorOut, 409: ErrorOut},
+                    summary="The merged form of a bundle (一件事一张表): each field once, with the items that use it")
+def bundle_form(request: Any, code: str) -> Any:
+    """``schema`` is one JSON Schema (draft 2020-12) for the whole bundle: a field needed by several items
+    appears once and lists them in ``x-tongban-items``; ``fields`` lists every field with ``items``;
+    ``materials`` lists each distinct material once with the items that need it."""
+    bundle = selectors.get_bundle(code)
+    if bundle is None:
+        return _error("catalog.bundle_not_found", f"没有编码为 {code} 的一件事")
+    try:
+        return forms.bundle_form(bundle)
+    except forms.FormConflict as exc:
+        return Status(409, {"code": "catalog.form_conflict", "message": str(exc)})
 
 
 # --- lists -----------------------------------------------------------------------------------------

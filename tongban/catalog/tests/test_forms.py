@@ -50,3 +50,28 @@ def test_validate_form_names_fields_in_chinese():
     assert any("招牌尺寸" in e["message"] for e in errors)
     assert validate_form(merged, {"applicant_name": "张三", "applicant_id_number": "91010219900101123X",
                                   "signboard_size": "3m×1m"}) == []
+
+
+@pytest.mark.django_db
+def test_bundle_form_api_merges_fields_once(client):
+    from rich.console import Console
+
+    from tongban.catalog import demo as catalog_demo
+    from tongban.core import demo as core_demo
+
+    core_demo.load(Console(quiet=True))
+    catalog_demo.load(Console(quiet=True))
+    r = client.get("/api/catalog/bundles/YX-YJS-KBQY/form")
+    assert r.status_code == 200
+    body = r.json()
+    names = [f["name"] for f in body["fields"]]
+    assert len(names) == len(set(names))  # each field once
+    shared = [f for f in body["fields"] if len(f["items"]) > 1]
+    assert {"enterprise_name", "legal_representative"} <= {f["name"] for f in shared}
+    item_codes = {i["code"] for i in body["items"]}
+    assert all(set(f["items"]) <= item_codes for f in body["fields"])
+    assert body["schema"]["properties"]["enterprise_name"][ITEMS_KEY] == next(
+        f["items"] for f in body["fields"] if f["name"] == "enterprise_name")
+    assert any(len(m["items"]) > 1 for m in body["materials"])
+    missing = client.get("/api/catalog/bundles/NOPE/form")
+    assert missing.status_code == 404 and missing.json()["code"] == "catalog.bundle_not_found"
