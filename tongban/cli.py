@@ -81,11 +81,28 @@ def serve(port: int = typer.Option(8000, help="Port to serve on (127.0.0.1)."),
     _serve(port, with_worker=worker)
 
 
+def _worker_start_hooks() -> None:
+    """Each bounded context's ``tasks.on_worker_start()`` (e.g. workflow schedules its periodic clock check)."""
+    from tongban.apps_registry import BOUNDED_CONTEXTS
+
+    for name in BOUNDED_CONTEXTS:
+        try:
+            module = importlib.import_module(f"tongban.{name}.tasks")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"tongban.{name}", f"tongban.{name}.tasks"):
+                raise
+            continue
+        hook = getattr(module, "on_worker_start", None)
+        if hook is not None:
+            hook()
+
+
 @app.command()
 def worker() -> None:
     """Run the background worker (timers, service tasks) until stopped."""
     from django.core.management import call_command
 
+    _worker_start_hooks()
     call_command("db_worker", interval=1.0)
 
 

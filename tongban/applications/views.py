@@ -299,7 +299,7 @@ def _item_names(app: Application) -> dict[str, str]:
 def my_applications(request: HttpRequest) -> HttpResponse:
     """我的办件: live status of every application, newest first."""
     apps = list(selectors.applications_of(request.user)[:200])
-    context = {"apps": apps, "bundles": catalog_selectors.list_bundles()}
+    context = {"apps": apps}
     if request.GET.get("fragment") == "list":
         return _render(request, "_my_list.html", context)
     return _render(request, "my.html", context)
@@ -321,7 +321,7 @@ def _case_context(app: Application) -> dict[str, Any]:
         "corrections": selectors.open_correction_tasks(app),
         "editable": app.status in services.OPEN_STATUSES,
         "upload_accept": UPLOAD_ACCEPT,
-        "commitment": getattr(app, "commitment", None) if hasattr(app, "commitment") else None,
+        "commitment": getattr(app, "commitment", None),
     }
 
 
@@ -359,7 +359,9 @@ def supplement(request: HttpRequest, ref: str) -> HttpResponse:
         messages.success(request, f"已补齐 {done} 项材料")
     elif not request.FILES:
         messages.error(request, "请选择要补正的材料文件")
-    return redirect(request.POST.get("next") or reverse("applications:my_application", args=[app.ref]))
+    if has_role(request.user, Role.WINDOW_CLERK) and not _owns(request.user, app):
+        return redirect("applications:window_application", ref=app.ref)
+    return redirect("applications:my_application", ref=app.ref)
 
 
 @login_required
@@ -432,17 +434,16 @@ def proxy_letter(request: HttpRequest, pk: int) -> HttpResponse:
 # --- applying: situation guide → material list → form → uploads → commitment → submit ---------------------
 
 
+@login_required
 def apply_index(request: HttpRequest) -> HttpResponse:
     """Start an application: ``?item=CODE`` or ``?bundle=CODE`` (keeps ``proxy`` and ``stage``), or pick one."""
     keep = {k: request.GET[k] for k in ("proxy", "stage") if request.GET.get(k)}
     query = ("?" + urlencode(keep)) if keep else ""
-    for kind in ("item", "bundle"):
-        code = (request.GET.get(kind) or "").strip()
-        if code:
+    choices = [(kind, (request.GET.get(kind) or "").strip()) for kind in ("item", "bundle")]
+    choices.append(tuple((request.GET.get("target") or "").strip().partition(":")[::2]))  # type: ignore[arg-type]
+    for kind, code in choices:
+        if kind in {"item", "bundle"} and code and "/" not in code:
             return redirect(reverse(f"applications:apply_{kind}", args=[code]) + query)
-    kind, _, code = (request.GET.get("target") or "").strip().partition(":")
-    if kind in {"item", "bundle"} and code:
-        return redirect(reverse(f"applications:apply_{kind}", args=[code]) + query)
     return _render(request, "apply_index.html", {"bundles": catalog_selectors.list_bundles(), "query": query})
 
 
@@ -454,6 +455,12 @@ class Question:
     items: list[str]
     value: str = ""
     name: str = ""
+    hints: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        """(answer, hint): the hint names the situations the answer leads to."""
+        return [(a, "、".join(self.hints.get(a, []))) for a in self.answers]
 
 
 def _has_cjk(text: str) -> bool:
@@ -461,7 +468,8 @@ def _has_cjk(text: str) -> bool:
 
 
 def _questions(items: list[ServiceItem], source: QueryDict) -> list[Question]:
-    """情形引导: the questions of every item with situations, each asked once across the bundle."""
+    """情形引导: the questions of every item with situations, each asked once across the bundle. Each answer
+    names the situations it leads to, so that a question whose key is a code still reads clearly."""
     merged: dict[str, Question] = {}
     for item in items:
         for q in services.guide_questions(item):
@@ -471,8 +479,14 @@ def _questions(items: list[ServiceItem], source: QueryDict) -> list[Question]:
                                                        name=f"q-{len(merged) + 1}")
             question.answers += [a for a in q["answers"] if a not in question.answers]
             question.items.append(item.name)
+        for situation in item.situations.all():
+            for key, answer in (situation.conditions or {}).items():
+                for a in answer if isinstance(answer, list) else [answer]:
+                    hints = merged[key].hints.setdefault(str(a), [])
+                    if situation.name not in hints:
+                        hints.append(situation.name)
     for question in merged.values():
-        question.label = question.key if _has_cjk(question.key) else f"{'、'.join(question.items)}：请选择办理情形"
+        question.label = question.key if _has_cjk(question.key) else f"{'、'.join(question.items)}：请选择适用的情形"
         question.value = (source.get(question.name) or "").strip()
         if question.value not in question.answers:
             question.value = ""
@@ -597,8 +611,7 @@ def _fill_context(app: Application, form_data: dict[str, Any], field_errors: lis
                         for e in field_errors],
         "unknown_errors": [e for e in field_errors if e["field"] not in _all_paths(schema)],
         "materials": materials, "commitment_allowed": commitment_allowed and bool(replaceable),
-        "replaceable": replaceable, "commitment": getattr(app, "commitment", None) if hasattr(app, "commitment")
-        else None, "upload_accept": UPLOAD_ACCEPT,
+        "replaceable": replaceable, "commitment": getattr(app, "commitment", None), "upload_accept": UPLOAD_ACCEPT,
         "max_upload": files.DEFAULT_MAX_BYTES, "max_upload_mb": files.DEFAULT_MAX_BYTES // (1024 * 1024),
         "missing_required": [m for m in materials if m.status == ApplicationMaterial.Status.MISSING
                              and m.requirement == Material.Requirement.REQUIRED],

@@ -175,8 +175,8 @@ def _grant_rows(request: EvidenceRequest) -> list[tuple]:
     params += [request.requester_org, request.code]
     with connection.cursor() as cursor:
         cursor.execute(_grants_sql(ref is not None), params)
-        return [(pk, status, _datetime(expires), _json(fields), _json(unmasked), bool(exempt), resource_id, updated,
-                 bool(has_consent))
+        return [(pk, status, _datetime(expires), _json(fields), _json(unmasked), bool(exempt), resource_id,
+                 _datetime(updated), bool(has_consent))
                 for pk, status, expires, fields, unmasked, exempt, resource_id, updated, has_consent
                 in cursor.fetchall()]
 

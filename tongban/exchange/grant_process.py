@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from tongban.workflow.registry import ServiceContext, register_handler
 
@@ -68,19 +69,33 @@ def complete(grant: Any, *, actor: Any, approve: bool, note: str = "") -> None:
 
 @register_handler("exchange.apply_grant_decision")
 def apply_grant_decision(ctx: ServiceContext) -> dict[str, Any] | None:
-    """Apply the review task's outcome to the grant when it is still requested (decided on the workbench)."""
+    """Apply the review task's outcome to the grant when it is still requested (decided on the workbench).
+
+    Runs once the engine's transaction has committed, when the completed task (its holder, outcome and
+    opinion) is stored; a decision already applied by the exchange makes this a no-op.
+    """
+    grant_id = ctx.variables.get("grant_id")
+    instance_id = ctx.instance_id
+    transaction.on_commit(lambda: apply_review_outcome(grant_id, instance_id))
+    return None
+
+
+def apply_review_outcome(grant_id: Any, instance_id: int) -> bool:
+    """Decide a still-requested grant from its completed review task; True when something changed."""
     from tongban.workflow.models import Task
 
     from .models import Grant
     from .services import decide_grant
 
-    grant = Grant.objects.filter(pk=ctx.variables.get("grant_id")).first()
-    if grant is None or grant.status != Grant.Status.REQUESTED:
-        return None
-    task = (Task.objects.filter(instance_id=ctx.instance_id, element_id=REVIEW_TASK, state=Task.State.COMPLETED)
-            .select_related("assignee").order_by("-completed_at").first())
-    outcome = ctx.variables.get(f"{REVIEW_TASK}_outcome") or ctx.variables.get("outcome")
-    note = (task.opinion if task else "") or ("流程中驳回" if outcome == "reject" else "")
-    decide_grant(grant, actor=task.assignee if task else None, approve=outcome == "approve", note=note,
-                 via_process=True, check_role=False)
-    return {"grant_status": Grant.objects.values_list("status", flat=True).get(pk=grant.pk)}
+    with transaction.atomic():
+        grant = Grant.objects.select_for_update().filter(pk=grant_id).first()
+        if grant is None or grant.status != Grant.Status.REQUESTED:
+            return False
+        task = (Task.objects.filter(instance_id=instance_id, element_id=REVIEW_TASK, state=Task.State.COMPLETED)
+                .select_related("assignee").order_by("-completed_at").first())
+        if task is None or task.outcome not in ("approve", "reject"):
+            return False
+        note = task.opinion or ("流程中驳回" if task.outcome == "reject" else "")
+        decide_grant(grant, actor=task.assignee, approve=task.outcome == "approve", note=note, via_process=True,
+                     check_role=False)
+    return True

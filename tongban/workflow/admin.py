@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import DecisionDefinition, Event, Notification, ProcessDefinition, ProcessInstance, Task, Timer, Token
+from .models import (
+    DecisionDefinition,
+    Event,
+    Notification,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    Timer,
+    Token,
+)
 
 
 @admin.register(ProcessDefinition)

@@ -79,7 +79,10 @@ def latest_definition_id(key: str) -> int:
 
 
 def decision_table(key: str) -> dict[str, Any]:
-    row = DecisionDefinition.objects.filter(key=key).order_by("-version").values_list("pk", flat=True).first()
+    dd = DecisionDefinition
+    rows = store.fetch(f"SELECT {store.column(dd, 'id')} FROM {store.table(dd)} WHERE {store.column(dd, 'key')} = %s "
+                       f"ORDER BY {store.column(dd, 'version')} DESC LIMIT 1", [key])
+    row = rows[0][0] if rows else None
     if row is None:
         raise WorkflowError("workflow.decision_not_found", f"没有已部署的决策 {key}（decision not deployed）", 404,
                             key=key)
@@ -237,10 +240,8 @@ class Run:
         return [t for t in (*self.tokens.values(), *self.new_tokens) if t.state != DONE]
 
     def event(self, type_: str, element_id: str = "", task: Task | None = None, **data: Any) -> None:
-        self.events.append(Event(
-            instance_id=self.instance.pk, element_id=element_id, type=type_, actor_id=self.actor_id,
-            actor_label=self.actor_label, at=self.now, task=task, data=data,
-        ))
+        # plain tuples: an engine step appends several events, written in one INSERT by ``flush``
+        self.events.append((element_id, type_, task, data))
 
     def new_token(self, element_id: str, scope: Token | None) -> Token:
         tok = Token(instance_id=self.instance.pk, element_id=element_id, state=ACTIVE, created_at=self.now)
@@ -741,10 +742,13 @@ class Run:
                 store.update(ProcessInstance, [self.instance], sorted(self.instance_dirty))
                 self.instance_dirty = set()
             if self.events:
-                for ev in self.events:
-                    if ev.task is not None:
-                        ev.task_id = ev.task.pk
-                store.insert(Event, self.events, returning=False)
+                prep_at, prep_data = store.preparer(Event, "at"), store.preparer(Event, "data")
+                at = prep_at(self.now)
+                store.insert_rows(Event, EVENT_COLUMNS, [
+                    (self.instance.pk, element_id, type_, self.actor_id, self.actor_label, at,
+                     task.pk if task is not None else None, prep_data(data))
+                    for element_id, type_, task, data in self.events
+                ])
                 self.events = []
             hooks, self.write_hooks = self.write_hooks, []
             for hook in hooks:
@@ -752,6 +756,7 @@ class Run:
 
 
 TOKEN_FIELDS = ("element_id", "state", "data", "ended_at")
+EVENT_COLUMNS = ("instance_id", "element_id", "type", "actor_id", "actor_label", "at", "task_id", "data")
 CANCEL_TASK_FIELDS = ("state", "completed_at", "suspended_since", "suspensions", "due_on")
 
 

@@ -28,12 +28,12 @@ from tongban.core.services import audit
 from . import dmn, expressions, store
 from .bpmn import DefinitionError, Issue, parse_bpmn
 from .engine import (
+    _ORGS,
     DONE,
     OPEN_TASK_STATES,
     WAITING,
     Run,
     WorkflowError,
-    _ORGS,
     _as_int,
     actor_id,
     actor_label,
@@ -43,7 +43,16 @@ from .engine import (
     parse_suspensions,
     yellow_share,
 )
-from .models import DecisionDefinition, Event, Notification, ProcessDefinition, ProcessInstance, Task, Timer, Token
+from .models import (
+    DecisionDefinition,
+    Event,
+    Notification,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    Timer,
+    Token,
+)
 
 __all__ = [
     "DefinitionError", "WorkflowError", "deploy", "deploy_file", "deploy_decisions", "start", "claim", "unclaim",

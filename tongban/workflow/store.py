@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import connection, models
@@ -21,7 +21,7 @@ from django.db import connection, models
 _SEP = ", "
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fields(model: type[models.Model], names: tuple[str, ...] | None) -> tuple[models.Field, ...]:
     concrete = [f for f in model._meta.concrete_fields]
     if names is None:
@@ -34,7 +34,7 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _select_sql(model: type[models.Model], where: str, lock: bool) -> tuple[str, tuple[models.Field, ...]]:
     fields = _fields(model, None)
     table = _q(model._meta.db_table)
@@ -44,7 +44,7 @@ def _select_sql(model: type[models.Model], where: str, lock: bool) -> tuple[str,
     return sql, fields
 
 
-@lru_cache(maxsize=None)
+@cache
 def _converters(model: type[models.Model]) -> tuple[tuple[Any, tuple[Any, ...]], ...]:
     out = []
     for f in _fields(model, None):
@@ -54,12 +54,30 @@ def _converters(model: type[models.Model]) -> tuple[tuple[Any, tuple[Any, ...]],
     return tuple(out)
 
 
+@cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in _fields(model, None))
+
+
+@cache
+def _active_converters(model: type[models.Model]) -> tuple[tuple[int, Any, tuple[Any, ...]], ...]:
+    return tuple((i, col, convs) for i, (col, convs) in enumerate(_converters(model)) if convs)
+
+
 def _build(model: type[models.Model], row: Sequence[Any]) -> models.Model:
+    """A model object from a row of all concrete columns: what ``Model.from_db`` gives, without running
+    ``__init__`` field by field (the engine's models have no custom ``__init__``)."""
     values = list(row)
-    for i, (col, convs) in enumerate(_converters(model)):
+    for i, col, convs in _active_converters(model):
         for conv in convs:
             values[i] = conv(values[i], col, connection)
-    return model.from_db(connection.alias, [f.attname for f in _fields(model, None)], values)
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(_attnames(model), values, strict=True))
+    state = models.base.ModelState()
+    state.adding = False
+    state.db = connection.alias
+    obj._state = state
+    return obj
 
 
 def select(model: type[models.Model], where: str, params: Sequence[Any], *, lock: bool = False) -> list[Any]:
@@ -70,14 +88,46 @@ def select(model: type[models.Model], where: str, params: Sequence[Any], *, lock
         return [_build(model, r) for r in cur.fetchall()]
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
+@cache
+def _preparer(field: models.Field) -> Any:
+    """A fast function turning an attribute value into a database parameter, equivalent to
+    ``field.get_db_prep_save`` for the field types the engine's tables use."""
+    ops = connection.ops
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    if isinstance(field, models.JSONField):
+        return lambda value, f=field: f.get_db_prep_save(value, connection)
+    if isinstance(field, (models.CharField, models.TextField, models.IntegerField, models.BooleanField,
+                          models.ForeignKey, models.AutoField)):
+        return _identity
+    return lambda value, f=field: f.get_db_prep_save(value, connection)
+
+
 def _prep(obj: models.Model, fields: Iterable[models.Field]) -> list[Any]:
-    return [f.get_db_prep_save(f.pre_save(obj, False) if f.attname != "id" else obj.pk, connection)
-            for f in fields]
+    values = obj.__dict__
+    return [_preparer(f)(values.get(f.attname)) for f in fields]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _insert_cols(model: type[models.Model]) -> tuple[models.Field, ...]:
     return tuple(f for f in _fields(model, None) if f is not model._meta.pk)
+
+
+@lru_cache(maxsize=1024)
+def _insert_sql(model: type[models.Model], names: tuple[str, ...] | None, rows: int, returning: bool) -> str:
+    fields = _insert_cols(model) if names is None else _fields(model, names)
+    row = "(" + _SEP.join(["%s"] * len(fields)) + ")"
+    sql = (f"INSERT INTO {_q(model._meta.db_table)} ({_SEP.join(_q(f.column) for f in fields)}) VALUES "
+           + _SEP.join([row] * rows))
+    if returning:
+        sql += f" RETURNING {_q(model._meta.pk.column)}"
+    return sql
 
 
 def insert(model: type[models.Model], objs: Sequence[models.Model], *, returning: bool = True) -> None:
@@ -85,11 +135,7 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, returning
     if not objs:
         return
     fields = _insert_cols(model)
-    row = "(" + _SEP.join(["%s"] * len(fields)) + ")"
-    sql = (f"INSERT INTO {_q(model._meta.db_table)} ({_SEP.join(_q(f.column) for f in fields)}) VALUES "
-           + _SEP.join([row] * len(objs)))
-    if returning:
-        sql += f" RETURNING {_q(model._meta.pk.column)}"
+    sql = _insert_sql(model, None, len(objs), returning)
     params: list[Any] = []
     for obj in objs:
         params.extend(_prep(obj, fields))
@@ -104,7 +150,7 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, returning
         obj._state.db = connection.alias
 
 
-@lru_cache(maxsize=None)
+@cache
 def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> tuple[str, tuple[models.Field, ...]]:
     fields = _fields(model, names)
     sets = _SEP.join(f"{_q(f.column)} = %s" for f in fields)
@@ -164,9 +210,28 @@ def pipeline() -> Any:
         yield
 
 
+@cache
 def table(model: type[models.Model]) -> str:
     return _q(model._meta.db_table)
 
 
+@cache
 def column(model: type[models.Model], name: str) -> str:
     return _q(model._meta.get_field(name).column)
+
+
+def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert raw rows (already database values, in ``names`` order) in one statement, without model objects."""
+    if not rows:
+        return
+    sql = _insert_sql(model, tuple(names), len(rows), False)
+    params: list[Any] = []
+    for r in rows:
+        params.extend(r)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
+def preparer(model: type[models.Model], name: str) -> Any:
+    """The fast value-to-parameter function of one field (see ``_preparer``)."""
+    return _preparer(model._meta.get_field(name))

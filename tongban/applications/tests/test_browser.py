@@ -10,6 +10,7 @@ import os
 import re
 
 import pytest
+from django.db import connections
 
 from tongban.applications.models import Application
 
@@ -19,6 +20,16 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
 PDF = b"%PDF-1.4\n% uploaded from the browser test\n"
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _fresh_workflow_caches():
+    """The engine caches organisation ids; on PostgreSQL ids are not reused between tests, so start afresh."""
+    from tongban.workflow import engine
+
+    engine.clear_caches()
+    yield
+    engine.clear_caches()
 
 
 @pytest.fixture
@@ -37,6 +48,8 @@ def chromium(monkeypatch):
             yield browser
         finally:
             browser.close()
+            # ORM calls made while Playwright's loop runs use their own connection (asgiref context): close it.
+            connections.close_all()
 
 
 def test_applicant_fills_the_merged_bundle_form_in_the_browser(transactional_db, live_server, small_catalog,

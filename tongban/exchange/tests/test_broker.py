@@ -220,3 +220,17 @@ def test_the_owner_reads_its_own_register_without_grant_or_consent(exchange_demo
     entry = last()
     assert (entry.outcome, entry.grant_id, entry.consumer_org) == ("granted", None, "yx-ga")
     refused(req("household_register", "yx-ga", fields=["nope"]), errors.FIELDS_NOT_GRANTED)
+
+
+def test_resource_cache_is_used_and_sees_changes_at_once(exchange_demo, django_assert_num_queries):
+    from tongban.exchange.models import DataResource, SharingType
+
+    consent("household_register", "yx-scjg")
+    evidence.fetch(req("household_register", "yx-scjg"))  # warms the per-process resource cache
+    with django_assert_num_queries(3):  # authorisation, provider read, log append
+        evidence.fetch(req("household_register", "yx-scjg"))
+    resource = DataResource.objects.get(code="household_register")
+    resource.sharing_type = SharingType.NOT_SHARED
+    resource.not_shared_basis = "test"
+    resource.save()
+    refused(req("household_register", "yx-scjg"), errors.NOT_SHAREABLE)

@@ -92,3 +92,25 @@ def test_grants_page_is_for_staff_and_drives_the_lifecycle(exchange_demo, client
     login(client, "data-ga").post(f"/exchange/grants/{grant.pk}/revoke/", {"reason": "整治结束"})
     grant.refresh_from_db()
     assert grant.status == "revoked" and grant.revoked_reason == "整治结束"
+
+
+def test_admin_pages_and_openapi(exchange_demo, client):
+    from tongban.exchange import accesslog
+
+    services.give_consent(subject_id=ZHANGSAN, code="household_register", consumer_org="yx-scjg", purpose="p")
+    evidence.fetch(EvidenceRequest(source=SHARED, code="household_register", subject_id=ZHANGSAN,
+                                   requester_org="yx-scjg", purpose="p"))
+    accesslog.sign_tree_head()
+    login(client, "admin")
+    for model in ("dataresource", "grant", "consent", "accesslogentry", "signedtreehead", "providerrecord",
+                  "exchangeclient"):
+        assert client.get(f"/admin/exchange/{model}/").status_code == 200, model
+    entry = client.get("/admin/exchange/accesslogentry/").content.decode()
+    assert "yx-scjg" in entry
+    grant = Grant.objects.first()
+    assert client.get(f"/admin/exchange/grant/{grant.pk}/change/").status_code == 200
+    schema = client.get("/api/openapi.json").json()
+    paths = schema["paths"]
+    for path in ("/api/exchange/query", "/api/exchange/log/sth", "/api/exchange/log/proof/inclusion",
+                 "/api/exchange/log/proof/consistency", "/api/exchange/grants", "/api/exchange/jwks.json"):
+        assert path in paths, path

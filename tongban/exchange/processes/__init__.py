@@ -1,0 +1,1 @@
+"""BPMN processes of the data exchange (deployed on demand by grant_process)."""
