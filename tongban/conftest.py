@@ -28,3 +28,14 @@ def pytest_configure(config):
 
     # Demo accounts are created in many tests: a fast hasher keeps them quick (tests only).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_workflow_caches():
+    """The engine caches organisation ids and calendars; a rolled-back test must not leak them into the next
+    (PostgreSQL does not reuse ids the way SQLite does)."""
+    from tongban.workflow import engine
+
+    engine.clear_caches()
+    yield
+    engine.clear_caches()

@@ -15,7 +15,6 @@ from django.utils import timezone
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
-from tongban.core import evidence as core_evidence
 from tongban.core.auth import API_AUTH
 from tongban.core.models import Organisation
 from tongban.workflow import services as wf
@@ -204,23 +203,9 @@ def upload(request: HttpRequest, ref: str, key: str, file: UploadedFile = File(.
     return {"key": row.key, "status": row.status, "sha256": stored.sha256, "size": stored.size}
 
 
-@router.get("/applications/{ref}/materials/{key}/evidence", summary="免证办理：将从哪个部门调取什么")
+@router.get("/applications/{ref}/materials/{key}/evidence", summary="免证办理：将从哪个部门调取什么（同意前展示）")
 def evidence_plan(request: HttpRequest, ref: str, key: str) -> dict[str, Any]:
-    app = _app_for(request, ref)
-    row = app.materials.filter(key=key).first()
-    if row is None:
-        raise ApplicationError("material.unknown", f"办件没有材料“{key}”", status=404)
-    m = row.materials.select_related("issuing_department").first()
-    code = m.licence_type if row.source == "issued" else m.data_resource
-    try:
-        provider = core_evidence.provider_for(row.source, code)
-        provider_org = provider.organisation_code
-        available = True
-    except core_evidence.EvidenceError:
-        provider_org, available = (m.issuing_department.code if m.issuing_department else ""), False
-    return {"key": key, "name": row.name, "source": row.source, "code": code, "provider_org": provider_org,
-            "available": available, "subject": _masked(app.applicant_name),
-            "purpose": f"办理“{app.title}”（{app.ref}）"}
+    return services.evidence_plan(_app_for(request, ref), key)
 
 
 @router.post("/applications/{ref}/materials/{key}/evidence", summary="同意并调取证明材料（免证办理）")
@@ -228,26 +213,8 @@ def fetch_evidence(request: HttpRequest, ref: str, key: str, payload: EvidenceIn
     app = _app_for(request, ref)
     if not payload.consent:
         raise ApplicationError("evidence.consent_required", "调取前须经您同意")
-    row = app.materials.filter(key=key).first()
-    if row is None:
-        raise ApplicationError("material.unknown", f"办件没有材料“{key}”", status=404)
-    m = row.materials.first()
-    code = m.licence_type if row.source == "issued" else m.data_resource
-    first_item = app.items.select_related("department").first()
-    try:
-        ev = core_evidence.fetch(core_evidence.EvidenceRequest(
-            source=row.source, code=code, subject_id=app.applicant_id_number,
-            requester_org=first_item.department.code if first_item else "", purpose=f"办理“{app.title}”",
-            case_ref=app.ref, consent_ref=f"consent:{app.ref}:{key}:{request.user.pk}", actor_id=request.user.pk))
-    except core_evidence.ProviderUnavailable as exc:
-        raise ApplicationError(exc.code, f"{exc}。您可以改为上传该材料，已填写的内容不会丢失。", status=503) from exc
-    except core_evidence.EvidenceError as exc:
-        raise ApplicationError(exc.code, str(exc), status=403 if isinstance(exc, core_evidence.EvidenceRefused)
-                               else 404) from exc
-    evidence = {"provider_org": ev.provider_org, "title": ev.title, "data": ev.data, "reference": ev.reference,
-                "fetched_at": ev.fetched_at.isoformat(), "code": ev.code, "source": ev.source}
-    services.attach_evidence(app, key, evidence, request.user)
-    return {"key": key, "status": "fetched", "evidence": evidence}
+    row = services.fetch_evidence(app, key, request.user)
+    return {"key": key, "status": row.status, "evidence": row.evidence}
 
 
 @router.post("/applications/{ref}/commitment", summary="签署告知承诺书")
@@ -269,6 +236,21 @@ def supplement(request: HttpRequest, ref: str, key: str, file: UploadedFile = Fi
     row = services.supplement_material(app, key, stored, request.user)
     app.refresh_from_db()
     return {"key": row.key, "status": row.status, "application_status": app.status}
+
+
+@router.post("/applications/{ref}/correction", summary="申请人补正（答复退回补正，可附替换材料）")
+def correction(request: HttpRequest, ref: str, note: Form[str] = "", material_key: Form[str] = "",
+               file: UploadedFile | None = File(None)) -> dict[str, Any]:
+    app = _app_for(request, ref)
+    replacements = {}
+    if file is not None:
+        if not material_key:
+            raise ApplicationError("correction.material_key_required", "请说明替换的是哪一项材料（material_key）")
+        replacements[material_key] = files.store(file.chunks(), name=file.name or "upload",
+                                                 content_type=file.content_type)
+    done = services.complete_correction(app, request.user, note=note, replacements=replacements)
+    app.refresh_from_db()
+    return {"corrected_items": done, "application": application_summary(app)}
 
 
 @router.get("/applications/{ref}/notices/{code}.pdf", summary="下载告知文书 PDF")
@@ -373,10 +355,7 @@ def claim(request: HttpRequest, task_id: int) -> dict[str, Any]:
 
 @router.post("/workbench/tasks/{task_id}/decide", summary="审批决定：approve / reject（须说明理由）/ return（退回补正）")
 def decide(request: HttpRequest, task_id: int, payload: DecideIn) -> dict[str, Any]:
-    task = _task_for(request, task_id)
-    if payload.outcome in {"reject", "return"} and not payload.opinion.strip():
-        raise ApplicationError("decision.reason_required", "不予许可或退回补正须填写理由")
-    task = wf.complete(task, request.user, payload.outcome, opinion=payload.opinion)
+    task = services.decide_task(_task_for(request, task_id), request.user, payload.outcome, payload.opinion)
     ai = selectors.task_application(task)
     return {"task": task_out(task),
             "application": application_summary(Application.objects.get(pk=ai.application_id)) if ai else None}

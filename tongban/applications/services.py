@@ -7,6 +7,7 @@ loses nothing already submitted. Errors are :class:`ApplicationError` with a sta
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 from tongban.catalog.forms import material_key, merge_schemas, validate_form
 from tongban.catalog.models import Bundle, ItemStatus, Material, ServiceItem, Situation
 from tongban.core import events
+from tongban.core import evidence as core_evidence
 from tongban.core.calendar import default_calendar
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
@@ -335,6 +337,59 @@ def attach_evidence(app: Application, key: str, evidence: dict[str, Any], user: 
     return row
 
 
+def evidence_plan(app: Application, key: str) -> dict[str, Any]:
+    """What will be fetched for material ``key``, from whom, for which departments (shown before consent)."""
+    row = _material(app, key)
+    if row.source == Material.Source.APPLICANT:
+        raise ApplicationError("material.not_fetchable", f"“{row.name}”须由申请人提供，不能调取")
+    m = row.materials.select_related("issuing_department").first()
+    code = m.licence_type if row.source == Material.Source.ISSUED else m.data_resource
+    consumers = list(app.items.filter(item__code__in=row.item_codes).select_related("department")
+                     .values_list("department__code", "department__name").distinct())
+    try:
+        provider_org, available = core_evidence.provider_for(row.source, code).organisation_code, True
+    except core_evidence.EvidenceError:
+        provider_org, available = (m.issuing_department.code if m.issuing_department else ""), False
+    provider_name = Organisation.objects.filter(code=provider_org).values_list("name", flat=True).first() or ""
+    return {"key": key, "name": row.name, "source": row.source, "code": code, "provider_org": provider_org,
+            "provider_name": provider_name, "available": available,
+            "consumers": [{"code": c, "name": n} for c, n in consumers],
+            "purpose": f"办理“{app.title}”（{app.ref}）"}
+
+
+def fetch_evidence(app: Application, key: str, user: User) -> ApplicationMaterial:
+    """免证办理: with the applicant's consent, fetch material ``key`` from the department that holds it.
+
+    Call it outside any transaction of your own, so that the access-log entry the exchange writes stays
+    even when the fetch is refused (the API view does). A provider that is down gives ``evidence.provider_unavailable`` (503)
+    with advice to upload instead; nothing already entered is lost.
+    """
+    _can_edit(app, user)
+    plan = evidence_plan(app, key)
+    purpose = plan["purpose"]
+    try:
+        consent_ref = ""
+        for consumer in plan["consumers"]:
+            ref = core_evidence.record_consent(
+                subject_id=app.applicant_id_number, source=plan["source"], code=plan["code"],
+                consumer_org=consumer["code"], purpose=purpose, case_ref=app.ref, user=user)
+            consent_ref = consent_ref or ref
+        ev = core_evidence.fetch(core_evidence.EvidenceRequest(
+            source=plan["source"], code=plan["code"], subject_id=app.applicant_id_number,
+            requester_org=plan["consumers"][0]["code"], purpose=purpose, case_ref=app.ref,
+            consent_ref=consent_ref, actor_id=user.pk))
+    except core_evidence.ProviderUnavailable as exc:
+        raise ApplicationError(exc.code, f"{exc}。您可以改为上传该材料，已填写的内容不会丢失。", status=503) from exc
+    except core_evidence.EvidenceNotFound as exc:
+        raise ApplicationError(exc.code, f"{exc}。请改为上传该材料。", status=404) from exc
+    except core_evidence.EvidenceError as exc:
+        raise ApplicationError(exc.code, str(exc), status=403) from exc
+    evidence = {"provider_org": ev.provider_org, "title": ev.title, "data": ev.data, "reference": ev.reference,
+                "fetched_at": ev.fetched_at.isoformat(), "code": ev.code, "source": ev.source,
+                "masked_fields": list(ev.masked_fields)}
+    return attach_evidence(app, key, evidence, user)
+
+
 @transaction.atomic
 def sign_commitment(app: Application, user: User, material_keys: list[str], text: str = "") -> Commitment:
     """告知承诺: replace the named materials with a signed commitment (only where every item allows it)."""
@@ -585,6 +640,45 @@ def _release_result(app: Application, final: str) -> None:
             outcome="approved" if approved else "rejected", holder=holder,
             result={"result_name": ai.item.result_name, "licence_type": licence_type, "data": data},
             organisation_code=ai.department.code)
+    events.case_closed.send(sender=Application, application_ref=app.ref, case_file=case_file_for_archive(app),
+                            item_codes=[ai.item.code for ai in items])
+
+
+# Retention of closed case files (电子档案保管期限) by item type, in years: licences and other decisions
+# that create rights are kept 30 years, the rest 10 (local archive rules may set other periods).
+RETENTION_YEARS = {"licensing": 30, "confirmation": 30, "adjudication": 30}
+
+
+def case_file_for_archive(app: Application) -> dict[str, Any]:
+    """Everything of a closed case for its e-archive: form, materials, decisions, event log, notices."""
+    items = list(app.items.select_related("item", "department"))
+    materials = []
+    for m in app.materials.select_related("file"):
+        entry: dict[str, Any] = {"name": m.name, "status": m.status, "items": m.item_codes}
+        if m.file_id:
+            entry.update(filename=m.file.original_name or m.key, path=str(files.blob_path(m.file.sha256)),
+                         sha256=m.file.sha256)
+        elif m.evidence:
+            entry.update(filename=f"{m.key}.json", content=json.dumps(m.evidence, ensure_ascii=False, indent=2))
+        else:
+            continue
+        materials.append(entry)
+    return {
+        "application_ref": app.ref, "title": app.title, "organisation": "云溪市政务服务中心",
+        "closed_at": (app.completed_at or timezone.now()).isoformat(),
+        "retention_years": max(RETENTION_YEARS.get(ai.item.item_type, 10) for ai in items),
+        "applicant": {"name": app.applicant_name, "id_number": app.applicant_id_number},
+        "form_data": app.form_data, "materials": materials,
+        "decisions": [{"item_code": ai.item.code, "item_name": ai.item.name, "department": ai.department.code,
+                       "status": ai.status, "opinion": ai.opinion, "decided_by": ai.decided_by,
+                       "decided_at": ai.decided_at.isoformat() if ai.decided_at else None} for ai in items],
+        "events": [{"at": e.at.isoformat(), "kind": e.kind, "message": e.message, "actor": e.actor_label}
+                   for e in app.events.all()]
+        + [{"at": e.at.isoformat(), "kind": f"workflow.{e.type}", "element": e.element_id, "actor": e.actor_label}
+           for e in workflow_bridge.events_for_application(app)],
+        "results": [{"filename": f"{n.kind}-{n.code}.pdf", "path": str(files.blob_path(n.file.sha256)),
+                     "notice_code": n.code} for n in app.notices.select_related("file")],
+    }
 
 
 # --- supplements (容缺补正) --------------------------------------------------------------------------------

@@ -101,7 +101,11 @@ def events_for_application(app: Application) -> list[Event]:
 
 
 def application_item_for_task(task: Task) -> ApplicationItem | None:
-    ai_id = (task.instance.variables.get("item") or {}).get("application_item_id")
+    """The application item a task decides (None for tasks of other processes)."""
+    if task.instance.process_key != ITEM_PROCESS:
+        return None
+    item = task.instance.variables.get("item")
+    ai_id = item.get("application_item_id") if isinstance(item, dict) else None
     return ApplicationItem.objects.select_related("application", "item").filter(pk=ai_id).first() if ai_id else None
 
 

@@ -118,3 +118,25 @@ def fetch(request: EvidenceRequest) -> Evidence:
     if _broker is None:
         raise EvidenceRefused("数据共享交换服务未启用，无法调取证明材料", code="evidence.no_broker")
     return _broker(request, provider)
+
+
+# --- consent (the subject agrees that a department fetches their evidence for one case) ----------------
+
+ConsentRecorder = Callable[..., str]
+_consent_recorder: ConsentRecorder | None = None
+
+
+def set_consent_recorder(recorder: ConsentRecorder | None) -> None:
+    """Install the consent register (the exchange context): ``recorder(subject_id=, source=, code=,
+    consumer_org=, purpose=, case_ref=, user=) -> consent reference``."""
+    global _consent_recorder
+    _consent_recorder = recorder
+
+
+def record_consent(*, subject_id: str, source: str, code: str, consumer_org: str, purpose: str,
+                   case_ref: str = "", user: Any = None) -> str:
+    """Record the subject's consent and return its reference (pass it as ``EvidenceRequest.consent_ref``)."""
+    if _consent_recorder is None:
+        raise EvidenceRefused("数据共享交换服务未启用，无法登记授权", code="evidence.no_broker")
+    return _consent_recorder(subject_id=subject_id, source=source, code=code, consumer_org=consumer_org,
+                             purpose=purpose, case_ref=case_ref, user=user)

@@ -21,3 +21,10 @@ class ExchangeConfig(AppConfig):
             evidence.register_provider(evidence.SHARED, code, ResourceProvider(code))
         evidence.register_resolver(evidence.SHARED, resolve_shared)
         evidence.set_broker(broker)
+        evidence.set_consent_recorder(_record_consent)
+
+
+def _record_consent(**kwargs: object) -> str:
+    from .services import give_consent
+
+    return str(give_consent(**kwargs).ref)

@@ -5,3 +5,23 @@ class WorkflowConfig(AppConfig):
     name = "tongban.workflow"
     label = "workflow"
     verbose_name = "流程引擎 workflow"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from tongban.core.models import CalendarDay, Division, Organisation, Role, RoleAssignment
+
+        from . import engine
+        from .models import DecisionDefinition, ProcessDefinition
+
+        # The engine caches parsed definitions, organisation codes and working-day calendars in process; any
+        # change to their source rows drops the affected cache.
+        for model, clear in ((ProcessDefinition, engine.clear_definition_caches),
+                             (DecisionDefinition, engine.clear_definition_caches),
+                             (Organisation, engine.clear_organisation_cache),
+                             (Division, engine.clear_calendar_cache),
+                             (CalendarDay, engine.clear_calendar_cache),
+                             (RoleAssignment, engine.bump_role_generation),
+                             (Role, engine.bump_role_generation)):
+            for signal in (post_save, post_delete):
+                signal.connect(clear, sender=model, weak=False, dispatch_uid=f"workflow-cache-{model.__name__}-{id(signal)}")

@@ -58,6 +58,28 @@ def clear_caches() -> None:
     _CALENDARS.clear()
 
 
+def clear_definition_caches(**_: Any) -> None:
+    _GRAPHS.clear()
+    _DECISIONS.clear()
+
+
+def clear_organisation_cache(**_: Any) -> None:
+    _ORGS.clear()
+    _CALENDARS.clear()
+
+
+def clear_calendar_cache(**_: Any) -> None:
+    _CALENDARS.clear()
+
+
+ROLE_GENERATION = [0]
+
+
+def bump_role_generation(**_: Any) -> None:
+    """Role grants changed: role answers cached on user objects are stale."""
+    ROLE_GENERATION[0] += 1
+
+
 def graph_for(definition_id: int) -> dict[str, Any]:
     graph = _GRAPHS.get(definition_id)
     if graph is None:

@@ -244,7 +244,11 @@ def is_candidate(task: Task, user: User) -> bool:
     user object for its lifetime (one request), like Django's own permission cache."""
     if not task.candidate_role:
         return bool(user.is_superuser)
-    cache = user.__dict__.setdefault("_tongban_role_cache", {})
+    from .engine import ROLE_GENERATION
+
+    cache = user.__dict__.get("_tongban_role_cache")
+    if cache is None or cache.get("generation") != ROLE_GENERATION[0]:
+        cache = user.__dict__["_tongban_role_cache"] = {"generation": ROLE_GENERATION[0]}
     key = (task.candidate_role, task.candidate_org_id)
     if key not in cache:
         org = Organisation(pk=task.candidate_org_id) if task.candidate_org_id else None

@@ -146,6 +146,28 @@ def test_proxy_application(small_catalog):
     assert any(e["kind"] == "proxy" for e in mine["timeline"])
 
 
+def test_return_for_correction_through_the_api(small_catalog):
+    zhang = Api("zhangsan")
+    app = ok(zhang.post("/api/applications", {"item_code": "T-SHOP-01"}), 201)
+    ref = app["ref"]
+    provide_all(zhang, app)
+    ok(zhang.post(f"/api/applications/{ref}/submit", {"form_data": {"applicant_name": "张三", "shop_address": "翠湖路1号"}}))
+    ok(Api("clerk").post(f"/api/window/applications/{ref}/accept", {}))
+    approver = Api("approver-scjg")
+    task = next(t for t in ok(approver.get("/api/workbench/tasks")) if t["application_ref"] == ref)
+    no_reason = approver.post(f"/api/workbench/tasks/{task['id']}/decide", {"outcome": "return"})
+    assert no_reason.status_code == 400 and no_reason.json()["code"] == "decision.reason_required"
+    ok(approver.post(f"/api/workbench/tasks/{task['id']}/decide", {"outcome": "return", "opinion": "平面图不清晰"}))
+    assert ok(zhang.get(f"/api/applications/{ref}"))["items"][0]["status"] == "returned"
+    fixed = zhang.client.post(f"/api/applications/{ref}/correction", {
+        "note": "已重新上传", "material_key": "name:食品经营许可场所平面图",
+        "file": SimpleUploadedFile("plan.pdf", PDF + b"v2", "application/pdf")}, headers=zhang.headers)
+    assert ok(fixed)["corrected_items"] == 1
+    task = next(t for t in ok(approver.get("/api/workbench/tasks")) if t["application_ref"] == ref)
+    ok(approver.post(f"/api/workbench/tasks/{task['id']}/decide", {"outcome": "approve"}))
+    assert ok(zhang.get(f"/api/applications/{ref}"))["status"] == "approved"
+
+
 def test_errors_have_stable_codes(small_catalog):
     zhang = Api("zhangsan")
     r = zhang.post("/api/applications", {"item_code": "NOPE"})

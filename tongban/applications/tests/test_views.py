@@ -88,7 +88,7 @@ def _decide(client, users, app, username, org_code, outcome="approve", opinion="
 
 
 @pytest.mark.parametrize("url", ["/my/", "/window/", "/workbench/", "/my/proxies/", "/projects/",
-                                 "/workbench/post-checks/", "/window/assist/", "/apply/bundle/T-BUNDLE/"])
+                                 "/workbench/post-checks/", "/window/assist/", "/apply/", "/apply/bundle/T-BUNDLE/"])
 def test_pages_need_login(client, small_catalog, url):
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
@@ -107,6 +107,14 @@ def test_pages_need_login(client, small_catalog, url):
 def test_pages_by_role(client, small_catalog, users, username, url, status):
     response = _client(client, users, username).get(url)
     assert response.status_code == status
+
+
+def test_apply_index_sends_to_the_item_or_bundle(client, small_catalog, users):
+    _client(client, users, "zhangsan")
+    assert client.get("/apply/", {"item": "T-SHOP-01", "stage": "7"})["Location"] == "/apply/item/T-SHOP-01/?stage=7"
+    assert client.get("/apply/", {"target": "bundle:T-BUNDLE"})["Location"] == "/apply/bundle/T-BUNDLE/"
+    page = client.get("/apply/", {"target": "bundle:a/b"}).content.decode()
+    assert "开店一件事" in page and 'href="/apply/bundle/T-BUNDLE/"' in page
 
 
 def test_navigation_links_follow_roles(client, small_catalog, users):

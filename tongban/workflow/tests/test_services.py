@@ -554,3 +554,34 @@ def test_terminate_end_event_ends_every_branch(users):
     inst.refresh_from_db()
     assert inst.status == "completed"
     assert Task.objects.get(instance=inst, element_id="b").state == "cancelled"
+
+
+def test_role_changes_are_seen_by_the_same_user_object(users):
+    from tongban.core.models import RoleAssignment
+    from tongban.core.services import grant_role
+
+    services.deploy(simple(), "s.bpmn")
+    inst = services.start("simple")
+    [task] = open_tasks(inst)
+    xf = users["approver-xf"]
+    with pytest.raises(WorkflowError):
+        services.claim(task, xf)
+    grant_role(xf, "approver", users["approver-scjg"].organisation)
+    services.claim(task, xf)  # the answer cached on ``xf`` was dropped by the grant
+    services.unclaim(task, xf)
+    RoleAssignment.objects.filter(user=xf, organisation=users["approver-scjg"].organisation).delete()
+    with pytest.raises(WorkflowError):
+        services.complete(task, xf, "approve")
+
+
+def test_caches_follow_organisation_changes(users):
+    from tongban.core.models import Organisation
+    from tongban.workflow.engine import organisation_ref
+
+    org = Organisation.objects.get(code="yx-scjg")
+    assert organisation_ref("yx-scjg")[0] == org.pk
+    new = Organisation.objects.create(code="yx-new", name="新机构", division=org.division)
+    assert organisation_ref("yx-new")[0] == new.pk
+    new.delete()
+    with pytest.raises(WorkflowError):
+        organisation_ref("yx-new")
