@@ -12,8 +12,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def demo_accounts() -> list[dict[str, str]]:
-    """The demo accounts shown on the login page."""
-    return [{"username": u[0], "name": u[1], "password": DEMO_PASSWORD} for u in USERS]
+    """The demo accounts shown on the login page: core's, then those other contexts' demo data added."""
+    known = [u[0] for u in USERS]
+    others = User.objects.exclude(username__in=known).filter(is_active=True).order_by("username")
+    return [{"username": u[0], "name": u[1], "password": DEMO_PASSWORD} for u in USERS] + [
+        {"username": u.username, "name": str(u), "password": DEMO_PASSWORD} for u in others[:30]]
 
 
 class LoginView(auth_views.LoginView):
