@@ -26,3 +26,19 @@ class BearerTokenMiddleware:
                 request.user = user
                 request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class ChineseFirstMiddleware:
+    """Chinese (zh-Hans) is the platform's language unless the user picked another one with the language
+    switch (the language cookie): a browser's Accept-Language alone does not switch a government service's
+    pages to English. Must come before ``django.middleware.locale.LocaleMiddleware``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

@@ -36,3 +36,11 @@ def test_role_granted_with_children_covers_sub_organisations(demo_core):
     window = Organisation.objects.get(code="yx-zwzx-w02")
     assert selectors.has_role(user, Role.WINDOW_CLERK, window)
     assert AuditLog.objects.filter(action="role.grant", detail__user="centre-head").count() == 1
+
+
+def test_pages_are_chinese_unless_english_is_chosen(client, settings):
+    r = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert r.headers["Content-Language"] == "zh-hans"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    r = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert r.headers["Content-Language"] == "en"
