@@ -600,6 +600,13 @@ def _fill_context(app: Application, form_data: dict[str, Any], field_errors: lis
                                                         ApplicationMaterial.Status.COMMITMENT}
                    and all(x.commitment_replaceable for x in m.materials.all())]
     for m in materials:
+        m.plan = None
+        if m.source != Material.Source.APPLICANT and m.status in {ApplicationMaterial.Status.MISSING,
+                                                                  ApplicationMaterial.Status.WAIVED}:
+            try:
+                m.plan = services.evidence_plan(app, m.key)
+            except ApplicationError:
+                m.plan = None
         m.upload_error = upload_errors.get(m.pk, "")
         m.item_names = [names.get(c, c) for c in m.item_codes]
         m.requirement_label = dict(Material.Requirement.choices).get(m.requirement, m.requirement)
@@ -647,6 +654,21 @@ def fill(request: HttpRequest, ref: str) -> HttpResponse:
         return _render(request, "fill.html", _fill_context(app, app.form_data or {}, [], {}))
     schema = services.application_schema(app)
     form_data = parse_form(schema, request.POST)
+    fetch_pk = request.POST.get("fetch")
+    if fetch_pk:
+        # 免证办理: keep what was typed, then fetch the material with the applicant's consent.
+        services.save_draft(app, request.user, form_data)
+        row = app.materials.filter(pk=fetch_pk).first()
+        if row is None:
+            messages.error(request, "没有这项材料")
+        else:
+            try:
+                services.fetch_evidence(app, row.key, request.user)
+            except ApplicationError as exc:
+                messages.error(request, f"“{row.name}”未能调取：{exc.message}")
+            else:
+                messages.success(request, f"已从数据提供部门调取“{row.name}”，您无需提交")
+        return redirect(f"{reverse('applications:fill', args=[app.ref])}#mat-{fetch_pk}")
     upload_errors: dict[int, str] = {}
     field_errors: list[dict[str, str]] = []
     failed = False

@@ -186,3 +186,23 @@ def test_closed_case_is_archived_as_a_valid_bag(demo, settings, tmp_path):
     run = subprocess.run([sys.executable, "-m", "tongban", "archive", "verify", str(bag)], capture_output=True,
                          text=True, env={**__import__("os").environ, "TONGBAN_HOME": str(tmp_path / "home")})
     assert run.returncode != 0
+
+
+def test_applicant_page_fetches_evidence_with_consent_and_keeps_typed_data(demo):
+    zhang = Api("zhangsan")
+    app = ok(zhang.post("/api/applications", {"item_code": "YX-GA-QR-0001",
+                                               "situations": {"YX-GA-QR-0001": {"situation_code": "local"}}}), 201)
+    ref = app["ref"]
+    birth = next(m for m in app["materials"] if "birth_medical_certificate" in m["key"])
+    browser = Client()
+    assert browser.login(username="zhangsan", password=DEMO_PASSWORD)
+    page = browser.get(f"/my/applications/{ref}/fill/").content.decode()
+    assert "我同意调取" in page and "云溪市卫生健康委员会" in page
+    from tongban.applications.models import ApplicationMaterial  # noqa: PLC0415 - project-level test
+
+    pk = ApplicationMaterial.objects.get(application__ref=ref, key=birth["key"]).pk
+    r = browser.post(f"/my/applications/{ref}/fill/", {"fetch": str(pk), "child_name": "张小溪"})
+    assert r.status_code == 302
+    detail = ok(zhang.get(f"/api/applications/{ref}"))
+    assert next(m for m in detail["materials"] if m["key"] == birth["key"])["status"] == "fetched"
+    assert detail["form_data"].get("child_name") == "张小溪"
