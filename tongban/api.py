@@ -8,6 +8,7 @@ from typing import Any
 from django.apps import apps
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
 
 from tongban.apps_registry import BOUNDED_CONTEXTS
 
@@ -29,6 +30,30 @@ def _error_response(request: HttpRequest, exc: Exception) -> HttpResponse:
     if detail:
         body["detail"] = detail
     return api.create_response(request, body, status=int(getattr(exc, "status", 400)))
+
+
+@api.exception_handler(ValidationError)
+def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Malformed input (wrong type, missing field, bad JSON) gets the same error shape as domain errors."""
+    fields = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query", "path", "form")]
+        fields.append({"field": ".".join(loc), "message": err.get("msg", "")})
+    message = "请求参数不正确：" + "；".join(f"{f['field'] or '请求体'} {f['message']}" for f in fields[:5])
+    return api.create_response(request, {"code": "request.invalid", "message": message,
+                                         "detail": {"errors": fields}}, status=422)
+
+
+_HTTP_CODES = {400: ("request.malformed", "请求无法解析"), 401: ("auth.required", "请先登录（会话或 Bearer 令牌）"),
+               403: ("auth.forbidden", "无权访问"), 429: ("request.throttled", "请求过于频繁，请稍后再试")}
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code, message = _HTTP_CODES.get(exc.status_code, (f"http.{exc.status_code}", ""))
+    detail = str(exc)
+    body = {"code": code, "message": f"{message}（{detail}）" if message and detail else (message or detail)}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 for _name in BOUNDED_CONTEXTS:

@@ -206,3 +206,12 @@ def test_applicant_page_fetches_evidence_with_consent_and_keeps_typed_data(demo)
     detail = ok(zhang.get(f"/api/applications/{ref}"))
     assert next(m for m in detail["materials"] if m["key"] == birth["key"])["status"] == "fetched"
     assert detail["form_data"].get("child_name") == "张小溪"
+
+
+def test_malformed_requests_get_a_stable_error_code(db):
+    client = Client()
+    r = client.get("/api/catalog/items?page=abc")
+    assert r.status_code == 422 and r.json()["code"] == "request.invalid"
+    assert r.json()["detail"]["errors"][0]["field"] == "page"
+    r = client.post("/api/auth/token", "{not json", content_type="application/json")
+    assert r.status_code in (400, 422) and "code" in r.json()
