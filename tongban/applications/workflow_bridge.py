@@ -15,7 +15,7 @@ from django.db import transaction
 
 from tongban.workflow import services as wf
 from tongban.workflow.models import Event, ProcessInstance, Task
-from tongban.workflow.registry import ServiceContext, register_handler
+from tongban.workflow.registry import ServiceContext, register_handler, register_periodic
 
 from .models import Application, ApplicationItem
 
@@ -131,3 +131,13 @@ def _record_item_decision(ctx: ServiceContext) -> dict[str, Any]:
 def _combine_results(ctx: ServiceContext) -> dict[str, Any]:
     app = Application.objects.get(pk=ctx.variables["application_id"])
     return {"final_status": app.status}
+
+
+@register_periodic("applications.supplement_reminders")
+def _supplement_reminders(now: Any) -> dict[str, Any]:
+    """容缺受理: remind applicants of owed materials, once a day each (the engine's periodic check runs this)."""
+    from django.utils import timezone
+
+    from . import services
+
+    return {"sent": services.send_supplement_reminders(timezone.localdate(now))}

@@ -7,6 +7,9 @@ Situations (办理情形) pick the materials (申请材料) an applicant must pr
 from __future__ import annotations
 
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from simple_history.models import HistoricalRecords
 
 from tongban.core.models import Organisation
@@ -14,52 +17,62 @@ from tongban.core.models import Organisation
 from .errors import FrozenListError
 
 
+def chinese_labels(choices: type[models.Choices]) -> dict[str, str]:
+    """Value → Chinese label of a choices class, whatever language is active.
+
+    Choice labels are translated on pages (``gettext_lazy``, the Chinese text is the msgid); files, spreadsheets
+    and stored reasons use the Chinese labels, which this returns as plain strings.
+    """
+    with translation.override(None):  # no catalogue: every msgid stays itself (Chinese)
+        return {str(value): str(label) for value, label in choices.choices}
+
+
 class ItemType(models.TextChoices):
-    LICENSING = "licensing", "行政许可"
-    CONFIRMATION = "confirmation", "行政确认"
-    ADJUDICATION = "adjudication", "行政裁决"
-    PAYMENT = "payment", "行政给付"
-    REWARD = "reward", "行政奖励"
-    FILING = "filing", "行政备案"
-    OTHER_POWER = "other_power", "其他行政权力"
-    PUBLIC_SERVICE = "public_service", "公共服务"
+    LICENSING = "licensing", _("行政许可")
+    CONFIRMATION = "confirmation", _("行政确认")
+    ADJUDICATION = "adjudication", _("行政裁决")
+    PAYMENT = "payment", _("行政给付")
+    REWARD = "reward", _("行政奖励")
+    FILING = "filing", _("行政备案")
+    OTHER_POWER = "other_power", _("其他行政权力")
+    PUBLIC_SERVICE = "public_service", _("公共服务")
 
 
 class ExerciseLevel(models.TextChoices):
-    NATIONAL = "national", "国家级"
-    PROVINCE = "province", "省级"
-    CITY = "city", "市级"
-    COUNTY = "county", "县级"
-    TOWNSHIP = "township", "乡镇（街道）级"
-    VILLAGE = "village", "村（社区）级"
+    NATIONAL = "national", _("国家级")
+    PROVINCE = "province", _("省级")
+    CITY = "city", _("市级")
+    COUNTY = "county", _("县级")
+    TOWNSHIP = "township", _("乡镇（街道）级")
+    VILLAGE = "village", _("村（社区）级")
 
 
 class OnlineLevel(models.TextChoices):
-    FULLY_ONLINE = "fully_online", "全程网办"
-    AT_MOST_ONCE = "at_most_once", "最多跑一次"
-    ONSITE = "onsite", "现场办理"
+    FULLY_ONLINE = "fully_online", _("全程网办")
+    AT_MOST_ONCE = "at_most_once", _("最多跑一次")
+    ONSITE = "onsite", _("现场办理")
 
 
 class ItemStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    PUBLISHED = "published", "已发布"
-    RETIRED = "retired", "已停用"
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+    RETIRED = "retired", _("已停用")
 
 
 class ServiceItem(models.Model):
     """A government service item (政务服务事项) with the national standard guide elements."""
 
     class Node(models.TextChoices):
-        MAIN = "main", "主项"
-        SUB = "sub", "子项"
-        HANDLING = "handling", "业务办理项"
+        MAIN = "main", _("主项")
+        SUB = "sub", _("子项")
+        HANDLING = "handling", _("业务办理项")
 
     class HandlingKind(models.TextChoices):
         NONE = "", "—"
-        NEW = "new", "新设"
-        CHANGE = "change", "变更"
-        RENEW = "renew", "延续"
-        CANCEL = "cancel", "注销"
+        NEW = "new", _("新设")
+        CHANGE = "change", _("变更")
+        RENEW = "renew", _("延续")
+        CANCEL = "cancel", _("注销")
 
     code = models.CharField("事项编码", max_length=64, unique=True)
     name = models.CharField("事项名称", max_length=200)
@@ -132,20 +145,20 @@ class Material(models.Model):
     """An application material (申请材料) of an item."""
 
     class Form(models.TextChoices):
-        ORIGINAL = "original", "原件"
-        COPY = "copy", "复印件"
-        ORIGINAL_AND_COPY = "original_and_copy", "原件和复印件"
-        ELECTRONIC = "electronic", "电子件"
+        ORIGINAL = "original", _("原件")
+        COPY = "copy", _("复印件")
+        ORIGINAL_AND_COPY = "original_and_copy", _("原件和复印件")
+        ELECTRONIC = "electronic", _("电子件")
 
     class Requirement(models.TextChoices):
-        REQUIRED = "required", "必要（核心材料）"
-        TOLERABLE = "tolerable", "容缺（可后补）"
-        OPTIONAL = "optional", "非必要"
+        REQUIRED = "required", _("必要（核心材料）")
+        TOLERABLE = "tolerable", _("容缺（可后补）")
+        OPTIONAL = "optional", _("非必要")
 
     class Source(models.TextChoices):
-        APPLICANT = "applicant", "申请人自备"
-        ISSUED = "issued", "部门核发（电子证照）"
-        SHARED = "shared", "共享数据"
+        APPLICANT = "applicant", _("申请人自备")
+        ISSUED = "issued", _("部门核发（电子证照）")
+        SHARED = "shared", _("共享数据")
 
     item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="materials")
     code = models.CharField("材料编码", max_length=64)
@@ -242,8 +255,8 @@ class DutyList(models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "草稿"
-        PUBLISHED = "published", "已发布"
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="duty_lists")
     version = models.PositiveIntegerField("版本号")
@@ -296,17 +309,22 @@ class _ListEntry(models.Model):
         return super().delete(*args, **kwargs)
 
 
+# The verbose names of list entries are the field labels of the list diff (selectors.diff_duty_lists): marked with
+# gettext_noop so they stay plain Chinese strings in data (JSON diff, files) and are translated where a page shows
+# them (``{% translate f.label %}``).
+
+
 class PowerEntry(_ListEntry):
     """A power (职权) on the power list: what the organisation may do and on which basis."""
 
     duty_list = models.ForeignKey(DutyList, on_delete=models.CASCADE, related_name="powers")
-    code = models.CharField("职权编码", max_length=64)
-    name = models.CharField("职权名称", max_length=200)
-    power_type = models.CharField("职权类型", max_length=20, choices=ItemType.choices)
-    basis = models.TextField("实施依据")
-    responsible_org = models.CharField("实施主体", max_length=200)
-    item_code = models.CharField("对应事项编码", max_length=64, blank=True)
-    notes = models.TextField("备注", blank=True)
+    code = models.CharField(gettext_noop("职权编码"), max_length=64)
+    name = models.CharField(gettext_noop("职权名称"), max_length=200)
+    power_type = models.CharField(gettext_noop("职权类型"), max_length=20, choices=ItemType.choices)
+    basis = models.TextField(gettext_noop("实施依据"))
+    responsible_org = models.CharField(gettext_noop("实施主体"), max_length=200)
+    item_code = models.CharField(gettext_noop("对应事项编码"), max_length=64, blank=True)
+    notes = models.TextField(gettext_noop("备注"), blank=True)
     order = models.PositiveIntegerField(default=0)
     history = HistoricalRecords()
 
@@ -324,11 +342,11 @@ class ResponsibilityEntry(_ListEntry):
     """A responsibility (责任事项) attached to a power: what the organisation must do, and accountability."""
 
     duty_list = models.ForeignKey(DutyList, on_delete=models.CASCADE, related_name="responsibilities")
-    power_code = models.CharField("对应职权编码", max_length=64)
-    code = models.CharField("责任编码", max_length=64)
-    responsibilities = models.TextField("责任事项")
-    accountability = models.TextField("追责情形")
-    basis = models.TextField("责任依据", blank=True)
+    power_code = models.CharField(gettext_noop("对应职权编码"), max_length=64)
+    code = models.CharField(gettext_noop("责任编码"), max_length=64)
+    responsibilities = models.TextField(gettext_noop("责任事项"))
+    accountability = models.TextField(gettext_noop("追责情形"))
+    basis = models.TextField(gettext_noop("责任依据"), blank=True)
     order = models.PositiveIntegerField(default=0)
     history = HistoricalRecords()
 

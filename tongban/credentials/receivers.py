@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
+
 from tongban.catalog.models import ServiceItem
 from tongban.core.services import audit
 
@@ -51,6 +53,8 @@ def on_decision_made(sender: Any, *, application_ref: str = "", item_code: str =
     if outcome != "approved" or not isinstance(result, dict):
         return None
     licence_type = str(result.get("licence_type") or "")
+    if "licence_type" in result and not licence_type:
+        return None  # the catalogue says this item issues no e-licence
     if not licence_type:
         found = licence_type_for_result(str(result.get("result_name") or ""), item_code)
         if found is None:
@@ -67,10 +71,11 @@ def on_decision_made(sender: Any, *, application_ref: str = "", item_code: str =
     if existing is not None:
         return existing  # the same decision delivered twice
     try:
-        return services.issue_credential(
-            lt, holder or {}, licence_data(lt, result.get("data")),
-            issuer_org=organisation_code or None, application_ref=application_ref, item_code=item_code,
-        )
+        with transaction.atomic():  # a savepoint: a failed issuance never poisons the sender's transaction
+            return services.issue_credential(
+                lt, holder or {}, licence_data(lt, result.get("data")),
+                issuer_org=organisation_code or None, application_ref=application_ref, item_code=item_code,
+            )
     except CredentialError as exc:
         logger.error("could not issue %s for %s/%s: %s", licence_type, application_ref, item_code, exc)
         audit("credentials.issue_failed", object_type="application", object_id=application_ref,
@@ -89,7 +94,8 @@ def on_case_closed(sender: Any, *, application_ref: str = "", case_file: dict[st
     if not application_ref:
         return
     try:
-        services.archive_case(application_ref, case_file or {}, item_codes)
+        with transaction.atomic():
+            services.archive_case(application_ref, case_file or {}, item_codes)
     except (CredentialError, OSError) as exc:
         logger.error("could not archive case %s: %s", application_ref, exc)
         audit("credentials.archive_failed", object_type="application", object_id=application_ref, reason=str(exc))

@@ -84,3 +84,23 @@ def set_variable(ctx: ServiceContext) -> dict[str, Any]:
 def fail(ctx: ServiceContext) -> None:
     """Always fails (to exercise incident handling)."""
     raise RuntimeError(ctx.attrs.get("message") or "handler failed on purpose")
+
+
+# --- periodic jobs ---------------------------------------------------------------------------------------
+# Other contexts add work to the engine's periodic check (``tasks.tick``), e.g. daily reminders. A job gets
+# the current time and returns a small dict for the tick's result; a failing job is logged, never fatal.
+
+PeriodicJob = Callable[[Any], "dict[str, Any] | None"]
+_PERIODIC: dict[str, PeriodicJob] = {}
+
+
+def register_periodic(name: str) -> Callable[[PeriodicJob], PeriodicJob]:
+    def decorator(func: PeriodicJob) -> PeriodicJob:
+        _PERIODIC[name] = func
+        return func
+
+    return decorator
+
+
+def periodic_jobs() -> dict[str, PeriodicJob]:
+    return dict(_PERIODIC)

@@ -46,12 +46,22 @@ def run_service_task_task(token_id: int) -> bool:
 def tick() -> dict[str, Any]:
     from .services import check_clocks, fire_due_timers
 
+    from .registry import periodic_jobs
+
     try:
         fired = fire_due_timers()
         counts = check_clocks()
+        jobs: dict[str, Any] = {}
+        now = timezone.now()
+        for name, job in periodic_jobs().items():
+            try:
+                jobs[name] = job(now)
+            except Exception:  # noqa: BLE001 - one failing job must not stop the engine's check
+                logger.exception("periodic job %s failed", name)
+                jobs[name] = {"error": True}
     finally:
         schedule_tick()
-    return {"timers_fired": fired, **counts}
+    return {"timers_fired": fired, **counts, "jobs": jobs}
 
 
 def _is_db_backend(backend: Any) -> bool:

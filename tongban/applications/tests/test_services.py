@@ -194,3 +194,16 @@ def test_situation_guide_picks_materials(small_catalog):
     with pytest.raises(ApplicationError) as err:
         services.pick_situation(fire, {"premises": "借用"})
     assert err.value.code == "application.situation_unresolved"
+
+
+def test_engine_tick_sends_supplement_reminders(small_catalog, users):
+    from tongban.workflow import tasks as wf_tasks
+
+    zhang = users["zhangsan"]
+    app = services.create_application(user=zhang, item_code="T-SHOP-01")
+    _provide_all(app, zhang, skip_tolerable=True)
+    services.submit(app, zhang, {"applicant_name": "张三", "shop_address": "翠湖路1号"})
+    services.accept(app, users["clerk"], tolerate=True)
+    result = wf_tasks.tick.call()
+    assert result["jobs"]["applications.supplement_reminders"] == {"sent": 1}
+    assert app.events.filter(kind="reminder").count() == 1
