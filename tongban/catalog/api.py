@@ -353,7 +353,7 @@ def powers(request: Any, org_code: str, on: dt.date | None = None) -> Any:
     org, current, error = _current(org_code, on)
     if error:
         return error
-    labels = dict(ItemType.choices)
+    labels = {value: str(label) for value, label in ItemType.choices}
     rows = [{**p, "power_type_label": labels.get(p["power_type"], p["power_type"])}
             for p in (_power(e) for e in selectors.powers_of(current))]
     return {**_head(org, current, len(rows)), "powers": rows}

@@ -39,7 +39,7 @@ from tongban.core.services import audit
 
 from . import formats, selectors, services
 from .errors import CatalogError
-from .models import DutyList, ItemType, ServiceItem
+from .models import DutyList, ItemType, ServiceItem, chinese_labels
 
 Path_ = tuple[str | int, ...]
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -696,7 +696,7 @@ REQUIRED_COLUMNS = {"powers": ("code", "name", "power_type", "basis", "responsib
                     "responsibilities": ("power_code", "code", "responsibilities", "accountability")}
 KIND_LABELS = {"powers": "权力清单", "responsibilities": "责任清单"}
 _CODE_RE = re.compile(formats.load_schema()["$defs"]["code"]["pattern"])
-_TYPE_BY_LABEL = {label: value for value, label in ItemType.choices}
+_TYPE_BY_LABEL = {label: value for value, label in chinese_labels(ItemType).items()}
 
 
 @dataclass
@@ -960,7 +960,7 @@ def list_rows(duty_list: DutyList, kind: str) -> list[list[str]]:
     columns = COLUMNS[kind]
     rows = [[label for _, label in columns]]
     if kind == "powers":
-        labels = dict(ItemType.choices)
+        labels = chinese_labels(ItemType)
         for p in duty_list.powers.all():
             d = formats.power_to_dict(p)
             d["power_type"] = labels.get(d["power_type"], d["power_type"])

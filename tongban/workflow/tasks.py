@@ -44,9 +44,8 @@ def run_service_task_task(token_id: int) -> bool:
 
 @task()
 def tick() -> dict[str, Any]:
-    from .services import check_clocks, fire_due_timers
-
     from .registry import periodic_jobs
+    from .services import check_clocks, fire_due_timers
 
     try:
         fired = fire_due_timers()
