@@ -12,6 +12,7 @@ from rich.console import Console
 
 from tongban.core.demo import DEMO_PASSWORD, ID_NUMBERS
 from tongban.demo import load_demo
+from tongban.testing import Api, ok
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n% e2e material\n"
@@ -21,30 +22,6 @@ PDF = b"%PDF-1.4\n% e2e material\n"
 def demo(settings):
     settings.TONGBAN_WORKFLOW_INLINE = True
     load_demo(Console(quiet=True))
-
-
-class Api:
-    def __init__(self, username: str) -> None:
-        self.client = Client()
-        r = self.client.post("/api/auth/token", {"username": username, "password": DEMO_PASSWORD},
-                             content_type="application/json")
-        assert r.status_code == 200, r.content
-        self.headers = {"Authorization": f"Bearer {r.json()['token']}"}
-
-    def get(self, path: str):
-        return self.client.get(path, headers=self.headers)
-
-    def post(self, path: str, data=None):
-        return self.client.post(path, data or {}, content_type="application/json", headers=self.headers)
-
-    def upload(self, path: str, content: bytes):
-        return self.client.post(path, {"file": SimpleUploadedFile("m.pdf", content, "application/pdf")},
-                                headers=self.headers)
-
-
-def ok(response, status=200):
-    assert response.status_code == status, response.content.decode()
-    return response.json()
 
 
 def test_birth_bundle_fetches_the_birth_certificate_with_consent_and_issues_licences(demo):

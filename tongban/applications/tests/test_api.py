@@ -9,34 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from tongban.core.demo import DEMO_PASSWORD
+from tongban.testing import Api, ok
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n% api test\n"
-
-
-class Api:
-    def __init__(self, username: str) -> None:
-        self.client = Client()
-        r = self.client.post("/api/auth/token", {"username": username, "password": DEMO_PASSWORD},
-                             content_type="application/json")
-        assert r.status_code == 200, r.content
-        self.headers = {"Authorization": f"Bearer {r.json()['token']}"}
-
-    def get(self, path: str, **kw):
-        return self.client.get(path, headers=self.headers, **kw)
-
-    def post(self, path: str, data=None, **kw):
-        return self.client.post(path, data or {}, content_type="application/json", headers=self.headers, **kw)
-
-    def upload(self, path: str, content: bytes = PDF, name: str = "m.pdf", **fields):
-        return self.client.post(path, {"file": SimpleUploadedFile(name, content, "application/pdf"), **fields},
-                                headers=self.headers)
-
-
-def ok(response, status=200):
-    assert response.status_code == status, response.content.decode()
-    return response.json()
 
 
 def provide_all(api: Api, app: dict, *, skip_tolerable: bool = False) -> None:
