@@ -37,6 +37,7 @@ from .models import (
     ResponsibilityEntry,
     ServiceItem,
     Situation,
+    chinese_labels,
 )
 
 CREATED = "created"
@@ -176,7 +177,7 @@ def _set_item_status(item: ServiceItem, status: str, action: str, *, actor: User
         return item
     item.status = status
     item.version += 1
-    _mark(item, actor, reason or ItemStatus(status).label)
+    _mark(item, actor, reason or chinese_labels(ItemStatus)[status])
     item.save(update_fields=["status", "version", "updated_at"])
     audit(action, actor=_user(actor), obj=item, reason=reason, detail={"code": item.code, "version": item.version})
     return item
