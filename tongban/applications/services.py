@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -66,6 +66,21 @@ def next_ref(now: dt.datetime | None = None) -> str:
     last = Application.objects.filter(ref__startswith=prefix).aggregate(m=Max("ref"))["m"]
     seq = int(last[len(prefix):]) + 1 if last else 1
     return f"{prefix}{seq:06d}"
+
+
+def _save_with_new_ref(app: Application, attempts: int = 5) -> None:
+    """Save a new application under the next free 办件编号; two windows creating one at the same moment on
+    PostgreSQL may both read the same last number, so the loser takes the next one (in a savepoint)."""
+    for attempt in range(attempts):
+        app.ref = next_ref()
+        try:
+            with transaction.atomic():
+                app.save(force_insert=True)
+            return
+        except IntegrityError:
+            if attempt == attempts - 1 or not Application.objects.filter(ref=app.ref).exists():
+                raise
+            app.pk = None
 
 
 def _published_item(code: str) -> ServiceItem:
@@ -262,14 +277,15 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
             raise ApplicationError("application.identity_required", "请先完成实名认证（证件号码）", status=403)
         applicant, name, id_number = user, user.display_name or user.username, user.id_number
     kind = "legal" if applicant is not None and applicant.kind == User.Kind.LEGAL_PERSON else "natural"
-    app = Application.objects.create(
-        ref=next_ref(), item=None if bundle else items[0], bundle=bundle, title=title, applicant=applicant,
+    app = Application(
+        item=None if bundle else items[0], bundle=bundle, title=title, applicant=applicant,
         applicant_kind=kind, applicant_name=name, applicant_id_number=id_number, applicant_phone=applicant_phone,
         submitted_by=user, proxy=proxy, channel=channel, window=window, form_data=form_data or {},
         promised_limit_days=(bundle.promised_limit_days if bundle and bundle.promised_limit_days else
                              max((i.promised_limit_days or 0) for i in items) or None),
         promised_visits=max(i.onsite_visits for i in items),
     )
+    _save_with_new_ref(app)
     for item, situation in selection:
         ApplicationItem.objects.create(application=app, item=item, situation=situation,
                                        department=item.competent_department,

@@ -207,3 +207,17 @@ def test_engine_tick_sends_supplement_reminders(small_catalog, users):
     result = wf_tasks.tick.call()
     assert result["jobs"]["applications.supplement_reminders"] == {"sent": 1}
     assert app.events.filter(kind="reminder").count() == 1
+
+
+def test_a_taken_reference_number_is_skipped(small_catalog, users, monkeypatch):
+    first = services.create_application(user=users["zhangsan"], item_code="T-SHOP-01")
+    real_next = services.next_ref
+    calls = []
+
+    def stale_then_real(now=None):  # the first read is stale, as when another window saved in between
+        calls.append(1)
+        return first.ref if len(calls) == 1 else real_next(now)
+
+    monkeypatch.setattr(services, "next_ref", stale_then_real)
+    second = services.create_application(user=users["zhangsan"], item_code="T-SHOP-01")
+    assert second.ref != first.ref and len(calls) == 2
