@@ -98,12 +98,44 @@ def _worker_start_hooks() -> None:
 
 
 @app.command()
-def worker() -> None:
-    """Run the background worker (timers, service tasks) until stopped."""
+def worker(
+    celery: bool = typer.Option(False, "--celery", help="Run a Celery worker (needs TONGBAN_TASKS_BACKEND="
+                                "tongban.workflow.celery_backend.CeleryBackend; then it is also the default)."),
+    concurrency: int = typer.Option(1, help="Celery: tasks run at the same time (1: solo pool, more: threads)."),
+    beat: bool = typer.Option(True, "--beat/--no-beat", help="Celery: also run beat (the periodic check); "
+                              "keep it on one worker only."),
+    queue: str = typer.Option("", help="Celery: queue to consume (default TONGBAN_CELERY_QUEUE or 'tongban')."),
+) -> None:
+    """Run the background worker (timers, service tasks) until stopped: the database worker, or a Celery worker
+    with ``--celery`` or when the Celery backend is configured."""
     from django.core.management import call_command
+    from django_tasks import default_task_backend
 
+    if celery or getattr(default_task_backend, "has_beat", False):
+        _celery_worker(concurrency, beat, queue)
+        return
     _worker_start_hooks()
     call_command("db_worker", interval=1.0)
+
+
+def _celery_worker(concurrency: int, beat: bool, queue: str) -> None:
+    from django.conf import settings
+    from django_tasks import default_task_backend
+
+    from tongban import celery_app
+
+    if not getattr(default_task_backend, "has_beat", False):
+        typer.echo("TASKS backend is not Celery: set TONGBAN_TASKS_BACKEND="
+                   "tongban.workflow.celery_backend.CeleryBackend", err=True)
+        raise typer.Exit(2)
+    queue = queue or default_task_backend.default_celery_queue()
+    argv = ["worker", f"--queues={queue}", "--loglevel=INFO", f"--hostname=tongban-{os.getpid()}@%h"]
+    argv += ["--pool=solo"] if concurrency <= 1 else ["--pool=threads", f"--concurrency={concurrency}"]
+    if beat:
+        celery_app.configure_beat(celery_app.app, queue)
+        argv += ["--beat", f"--schedule={settings.TONGBAN_HOME / 'celerybeat-schedule'}"]
+    _worker_start_hooks()
+    celery_app.app.worker_main(argv)
 
 
 @app.command()

@@ -7,7 +7,8 @@
   tasks; it re-enqueues itself every ``TONGBAN_WORKFLOW_TICK_SECONDS`` (default 60).
 
 With the database backend (the embedded default) tasks are written in the same transaction as the engine step
-(a transactional outbox); with other backends (Celery, ...) they are handed over after commit.
+(a transactional outbox); with other backends (Celery, ...) they are handed over after commit. A backend with its
+own periodic scheduler (``has_beat``: Celery beat) gets ``tick`` from that scheduler, not from self-rescheduling.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def _enqueue(t: Any, *args: Any, run_after: datetime | None = None) -> None:
     if _is_db_backend(backend):
         t.enqueue(*args)
     else:
-        transaction.on_commit(lambda: t.enqueue(*args))
+        # robust: the engine step is committed; a broker that is down must not turn it into an error (the
+        # periodic sweep fires timers whose message was lost; the failure is logged)
+        transaction.on_commit(lambda: t.enqueue(*args), robust=True)
 
 
 def enqueue_timer(timer: Any) -> None:
@@ -99,6 +102,8 @@ def schedule_tick(delay_seconds: int | None = None) -> bool:
 
         if DBTaskResult.objects.filter(task_path=tick.module_path, status="READY").exists():
             return False
+    elif delay_seconds is None and getattr(backend, "has_beat", False):
+        return False  # a scheduler (Celery beat) enqueues the periodic check; only explicit one-off ticks go out
     delay = tick_seconds() if delay_seconds is None else delay_seconds
     tick.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
     return True
