@@ -340,7 +340,7 @@ class Run:
             if inline_service_tasks():
                 self._run_handler(token, node)
             else:
-                token.data = {**token.data, "service": "pending"}
+                token.data = {**token.data, "service": "pending", "since": self.now.isoformat()}
                 self.enqueue_services.append(token)
                 self.event("element.started", eid, type=kind, handler=node["handler"])
         elif kind == "businessRuleTask":

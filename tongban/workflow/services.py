@@ -908,6 +908,22 @@ def fire_due_timers(now: datetime | None = None, limit: int = 1000) -> int:
     return fired
 
 
+def resend_stale_service_tasks(now: datetime | None = None, older_than: timedelta = timedelta(minutes=5),
+                               limit: int = 1000) -> int:
+    """Enqueue again the service tasks still pending after ``older_than`` (a message lost between commit and
+    the broker, a crashed worker). Safe to repeat: ``run_service_task`` runs a token's handler only while
+    the token still waits for it. Returns how many were sent."""
+    from . import tasks as bg
+
+    now = now or timezone.now()
+    cutoff = (now - older_than).isoformat()
+    stale = [t for t in Token.objects.filter(state=WAITING, data__service="pending").order_by("pk")[:limit]
+             if str(t.data.get("since", "")) < cutoff]
+    for token in stale:
+        bg.enqueue_service(token)
+    return len(stale)
+
+
 def _record_incident_for_timer(timer_id: int, exc: WorkflowError) -> None:
     timer = Timer.objects.filter(pk=timer_id).first()
     if timer is None:

@@ -46,11 +46,12 @@ def run_service_task_task(token_id: int) -> bool:
 @task()
 def tick() -> dict[str, Any]:
     from .registry import periodic_jobs
-    from .services import check_clocks, fire_due_timers
+    from .services import check_clocks, fire_due_timers, resend_stale_service_tasks
 
     try:
         fired = fire_due_timers()
         counts = check_clocks()
+        counts["service_tasks_resent"] = resend_stale_service_tasks()
         jobs: dict[str, Any] = {}
         now = timezone.now()
         for name, job in periodic_jobs().items():

@@ -78,3 +78,43 @@ def test_intermediate_timer_not_yet_reached_is_not_fired(users):
     assert timezone.localtime(timer.due_at).year == 2030
     assert services.fire_due_timers() == 0
     assert Token.objects.get(instance=inst).element_id == "wait"
+
+
+@pytest.mark.django_db
+def test_a_lost_service_task_message_is_sent_again_by_the_tick(settings):
+    """The worker never got the message: after five minutes the periodic check sends it again, once more
+    per tick until the handler ran, and the handler runs only once."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tongban.workflow import services
+    from tongban.workflow.models import Token
+
+    settings.TONGBAN_WORKFLOW_INLINE = False
+    services.deploy(SERVICE_PROCESS, "svc.bpmn")
+    inst = services.start("svc_resend")
+    token = Token.objects.get(instance=inst, state="waiting")
+    assert token.data["service"] == "pending"
+    assert services.resend_stale_service_tasks() == 0  # fresh: its own message is still on its way
+    later = timezone.now() + dt.timedelta(minutes=6)
+    assert services.resend_stale_service_tasks(later) == 1
+    assert services.run_service_task(token.pk) is True
+    assert services.run_service_task(token.pk) is False  # a duplicate delivery does nothing
+    inst.refresh_from_db()
+    assert inst.status == "completed"
+    assert services.resend_stale_service_tasks(later) == 0
+
+
+SERVICE_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:tongban="https://tongban.org/schema/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="svc_resend" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work"/>
+    <bpmn:serviceTask id="work" tongban:handler="workflow.noop"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
+    <bpmn:endEvent id="e"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
