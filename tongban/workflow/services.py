@@ -105,13 +105,16 @@ def deploy(source: bytes | str, filename: str = "<string>", actor: User | None =
     return result
 
 
-def deploy_file(path: str | Path, actor: User | None = None) -> list[ProcessDefinition]:
+def _read_definition_file(path: str | Path) -> tuple[bytes, str]:
     path = Path(path)
     try:
-        data = path.read_bytes()
+        return path.read_bytes(), str(path)
     except OSError as exc:
         raise DefinitionError([Issue(0, "-", f"cannot read file: {exc.strerror or exc}")], str(path)) from exc
-    return deploy(data, str(path), actor)
+
+
+def deploy_file(path: str | Path, actor: User | None = None) -> list[ProcessDefinition]:
+    return deploy(*_read_definition_file(path), actor)
 
 
 def deploy_decisions(source: bytes | str, filename: str = "<string>",
@@ -143,12 +146,7 @@ def deploy_decisions(source: bytes | str, filename: str = "<string>",
 
 
 def deploy_decision_file(path: str | Path, actor: User | None = None) -> list[DecisionDefinition]:
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DefinitionError([Issue(0, "-", f"cannot read file: {exc.strerror or exc}")], str(path)) from exc
-    return deploy_decisions(data, str(path), actor)
+    return deploy_decisions(*_read_definition_file(path), actor)
 
 
 def evaluate_decision(key: str, variables: dict[str, Any]) -> Any:
