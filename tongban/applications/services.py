@@ -618,14 +618,20 @@ def record_item_decision(ai: ApplicationItem, outcome: str, *, opinion: str = ""
     _maybe_finish(app)
 
 
+def _combined_status(item_statuses: list[str]) -> str:
+    """One result for the whole application from its decided items: all, some or none approved."""
+    approved = item_statuses.count(ApplicationItem.Status.APPROVED)
+    if approved == len(item_statuses):
+        return Application.Status.APPROVED
+    return Application.Status.REJECTED if approved == 0 else Application.Status.PARTIAL
+
+
 def _maybe_finish(app: Application) -> None:
     statuses = list(app.items.values_list("status", flat=True))
     if any(s in {ApplicationItem.Status.PENDING, ApplicationItem.Status.IN_REVIEW, ApplicationItem.Status.RETURNED}
            for s in statuses):
         return
-    approved = statuses.count(ApplicationItem.Status.APPROVED)
-    final = (Application.Status.APPROVED if approved == len(statuses) else
-             Application.Status.REJECTED if approved == 0 else Application.Status.PARTIAL)
+    final = _combined_status(statuses)
     app.decided_at = app.decided_at or timezone.now()
     if app.supplements.filter(fulfilled_at__isnull=True).exists():
         app.status = Application.Status.RESULT_HELD
@@ -720,11 +726,7 @@ def supplement_material(app: Application, key: str, stored: StoredFile, user: Us
                 workflow_bridge.resume_clock(app, "补正材料")
     app.refresh_from_db()
     if app.status == Application.Status.RESULT_HELD and not app.supplements.filter(fulfilled_at__isnull=True).exists():
-        statuses = list(app.items.values_list("status", flat=True))
-        approved = statuses.count(ApplicationItem.Status.APPROVED)
-        final = (Application.Status.APPROVED if approved == len(statuses) else
-                 Application.Status.REJECTED if approved == 0 else Application.Status.PARTIAL)
-        _release_result(app, final)
+        _release_result(app, _combined_status(list(app.items.values_list("status", flat=True))))
     return row
 
 
