@@ -10,8 +10,12 @@ Environment:
 - ``TONGBAN_CELERY_QUEUE`` (default ``tongban``): the queue tasks are sent to and the worker consumes;
 - ``TONGBAN_CELERY_MAX_ETA_SECONDS`` (default 600): a delayed task (``run_after``) is never held by a worker
   longer than this; a message that arrives early is sent on again ("hops") until it is due. This keeps
-  messages clear of RabbitMQ's ``consumer_timeout`` (30 min) and Redis' ``visibility_timeout`` (1 h), which
-  would otherwise redeliver or drop long-delayed messages (timers are often days away).
+  messages clear of RabbitMQ's ``consumer_timeout`` (30 min) and Redis' ``visibility_timeout``, which
+  would otherwise redeliver or drop long-delayed messages (timers are often days away). The hop is also capped
+  at half the visibility timeout (``hop_seconds``), whatever this variable says;
+- ``TONGBAN_CELERY_VISIBILITY_TIMEOUT`` (default 3600, Redis only): seconds after which Redis hands a message that
+  was delivered but not acknowledged to another worker (``broker_transport_options["visibility_timeout"]``;
+  ignored by RabbitMQ). With ``task_acks_late`` a task that runs longer than this runs twice.
 
 Messages are JSON; ``task_acks_late`` (a message is acknowledged after the task ran, so a crashed worker's task
 is delivered again): every task must tolerate running twice (the engine's timers and service tasks do).
@@ -37,11 +41,28 @@ def max_eta_seconds() -> int:
     return int(os.environ.get("TONGBAN_CELERY_MAX_ETA_SECONDS", "600"))
 
 
+def default_visibility_timeout() -> int:
+    return int(os.environ.get("TONGBAN_CELERY_VISIBILITY_TIMEOUT", "3600"))
+
+
+def visibility_timeout(celery: Celery) -> float:
+    """Redis' visibility timeout of ``celery`` (seconds): a message held unacknowledged longer is redelivered."""
+    options = celery.conf.broker_transport_options or {}
+    return float(options.get("visibility_timeout", default_visibility_timeout()))
+
+
+def hop_seconds(celery: Celery) -> float:
+    """The longest a worker holds a delayed message: ``TONGBAN_CELERY_MAX_ETA_SECONDS``, and never more than half
+    the visibility timeout (the rest is margin for delivery and the hop itself)."""
+    return min(float(max_eta_seconds()), visibility_timeout(celery) / 2)
+
+
 def make_app(broker_url: str | None = None) -> Celery:
     celery = Celery("tongban")
     celery.conf.update(
         broker_url=broker_url or os.environ.get("TONGBAN_CELERY_BROKER_URL", DEFAULT_BROKER_URL),
         broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": default_visibility_timeout()},  # Redis; RabbitMQ ignores it
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
@@ -67,7 +88,7 @@ def send(celery: Celery, module_path: str, args: list[Any], kwargs: dict[str, An
     if run_after is not None:
         from django.utils import timezone
 
-        options["eta"] = min(run_after, timezone.now() + timedelta(seconds=max_eta_seconds()))
+        options["eta"] = min(run_after, timezone.now() + timedelta(seconds=hop_seconds(celery)))
     result = celery.send_task(
         TASK_NAME, args=[module_path, list(args), dict(kwargs)],
         kwargs={"run_after": run_after.isoformat() if run_after is not None else None}, **options,

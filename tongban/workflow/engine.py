@@ -266,7 +266,7 @@ class Run:
         self.events.append((element_id, type_, task, data))
 
     def new_token(self, element_id: str, scope: Token | None) -> Token:
-        tok = Token(instance_id=self.instance.pk, element_id=element_id, state=ACTIVE, created_at=self.now)
+        tok = store.new(Token, instance_id=self.instance.pk, element_id=element_id, state=ACTIVE, created_at=self.now)
         tok.scope = scope
         self.new_tokens.append(tok)
         return tok
@@ -485,7 +485,8 @@ class Run:
         self.cancel_timer_tokens.add(token.pk)
         node = self.elements.get(token.element_id, {})
         if node.get("type") == "userTask":
-            for task in Task.objects.filter(token_id=token.pk, state__in=OPEN_TASK_STATES):
+            for task in Task.objects.filter(instance_id=token.instance_id, token_id=token.pk,
+                                            state__in=OPEN_TASK_STATES):
                 task.state = Task.State.CANCELLED
                 task.completed_at = self.now
                 self.dirty_tasks[task.pk] = task
@@ -526,8 +527,8 @@ class Run:
             raw = self._value(node["limit_days"], "limitDays", eid)
             if raw not in (None, ""):
                 limit = _as_int(raw, f"{eid} limitDays")
-        task = Task(
-            instance_id=self.instance.pk, token=token, element_id=eid, name=node["name"] or eid,
+        task = store.new(
+            Task, instance_id=self.instance.pk, token=token, element_id=eid, name=node["name"] or eid,
             candidate_role=role, candidate_org_id=org_id, outcomes=node.get("outcomes") or [],
             created_at=self.now, escalate_role=node.get("escalate_role") or "",
             excluded_step=node.get("excluded_step") or "",
@@ -626,7 +627,7 @@ class Run:
 
     def _schedule_timer(self, token: Token, element_id: str, timer: dict[str, Any]) -> None:
         due = self._timer_due(timer, element_id)
-        t = Timer(instance_id=self.instance.pk, token=token, element_id=element_id, due_at=due, created_at=self.now)
+        t = store.new(Timer, instance_id=self.instance.pk, token=token, element_id=element_id, due_at=due, created_at=self.now)
         self.new_timers.append(t)
         self.event("timer.scheduled", element_id, due_at=due.isoformat())
 

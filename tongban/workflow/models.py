@@ -78,18 +78,20 @@ class ProcessInstance(models.Model):
         CANCELLED = "cancelled", "已撤销"
 
     definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="instances",
-                                   verbose_name="流程定义")
+                                   verbose_name="流程定义", db_index=False)  # by process key: wf_inst_key_status
     process_key = models.CharField("流程标识", max_length=100)
     business_key = models.CharField("业务标识", max_length=100, blank=True)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.RUNNING)
     variables = models.JSONField("流程变量", default=dict, blank=True)
+    # the parent/root links are NULL for most instances: partial indexes below (nothing to write for top level)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children",
-                               verbose_name="父流程")
+                               verbose_name="父流程", db_index=False)
     parent_token = models.ForeignKey("Token", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                     verbose_name="父流程令牌")
+                                     verbose_name="父流程令牌", db_index=False)
     parent_index = models.IntegerField("多实例序号", null=True, blank=True)
     root = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-                             verbose_name="根流程", help_text="The top instance: every step locks its row.")
+                             verbose_name="根流程", help_text="The top instance: every step locks its row.",
+                             db_index=False)
     incident = models.CharField("故障", max_length=300, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name="发起人", db_index=False)
@@ -111,6 +113,10 @@ class ProcessInstance(models.Model):
             models.Index(fields=["process_key", "status"], name="wf_inst_key_status"),
             models.Index(fields=["business_key"], name="wf_inst_business_key"),
             models.Index(fields=["status", "due_on"], name="wf_inst_status_due"),
+            models.Index(fields=["parent"], name="wf_inst_parent", condition=models.Q(parent__isnull=False)),
+            models.Index(fields=["parent_token"], name="wf_inst_parent_token",
+                         condition=models.Q(parent_token__isnull=False)),
+            models.Index(fields=["root"], name="wf_inst_root", condition=models.Q(root__isnull=False)),
         ]
         verbose_name = "流程实例"
         verbose_name_plural = "流程实例"
@@ -137,13 +143,16 @@ class Token(models.Model):
     element_id = models.CharField("当前元素", max_length=100)
     state = models.CharField("状态", max_length=8, choices=State.choices, default=State.ACTIVE)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-                               verbose_name="所属子流程令牌")
+                               verbose_name="所属子流程令牌", db_index=False)
     data = models.JSONField("附加数据", default=dict, blank=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     ended_at = models.DateTimeField("结束时间", null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["instance", "state"], name="wf_token_inst_state")]
+        indexes = [
+            models.Index(fields=["instance"], name="wf_token_instance"),  # no state: moving a token writes no index
+            models.Index(fields=["parent"], name="wf_token_parent", condition=models.Q(parent__isnull=False)),
+        ]
         verbose_name = "令牌"
         verbose_name_plural = "令牌"
 
@@ -163,7 +172,8 @@ class Task(models.Model):
     OPEN_STATES = (State.OPEN, State.CLAIMED)
 
     instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tasks", db_index=False)
-    token = models.ForeignKey(Token, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    token = models.ForeignKey(Token, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks",
+                              db_index=False)  # a token's tasks: by instance (wf_task_instance), then token
     element_id = models.CharField("环节标识", max_length=100)
     name = models.CharField("环节名称", max_length=200)
     candidate_role = models.CharField("候选角色", max_length=40, blank=True)
@@ -197,10 +207,13 @@ class Task(models.Model):
         ordering = ["due_on", "id"]
         indexes = [
             # "all overdue open tasks of organisation X": candidate_org = X AND state IN (open, claimed) AND due_on < today
-            models.Index(fields=["candidate_org", "state", "due_on"], name="wf_task_org_state_due"),
-            models.Index(fields=["assignee", "state"], name="wf_task_assignee_state"),
-            models.Index(fields=["instance", "state"], name="wf_task_inst_state"),
-            models.Index(fields=["state", "light"], name="wf_task_state_light"),
+            # (partial: only open tasks are indexed; red lights city-wide are the same index with due_on < today)
+            models.Index(fields=["candidate_org", "state", "due_on"], name="wf_task_org_state_due",
+                         condition=models.Q(state__in=["open", "claimed"])),
+            models.Index(fields=["assignee", "state"], name="wf_task_assignee_state",
+                         condition=models.Q(assignee__isnull=False)),
+            # without the state: completing a task leaves this index alone (an instance has few tasks)
+            models.Index(fields=["instance"], name="wf_task_instance"),
         ]
         verbose_name = "任务"
         verbose_name_plural = "任务"
@@ -245,14 +258,14 @@ class Event(models.Model):
                               related_name="+", db_index=False)
     actor_label = models.CharField("操作人", max_length=150, blank=True)
     at = models.DateTimeField("时间", default=timezone.now)
-    task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="events",
+                             db_index=False)  # a task's events: by instance (wf_event_inst_at), then task
     data = models.JSONField("数据", default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["instance", "at"], name="wf_event_inst_at"),
-            models.Index(fields=["type", "at"], name="wf_event_type_at"),
         ]
         verbose_name = "流程事件"
         verbose_name_plural = "流程事件"

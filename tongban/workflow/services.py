@@ -3,7 +3,9 @@
 Every operation on a running instance runs in one transaction that first locks the row of the instance tree's
 root (``select_for_update``; SQLite serialises writers with ``BEGIN IMMEDIATE``), so two approvers completing
 tasks of one instance — or of two items of one bundle — at the same moment are applied one after the other.
-Every state change appends an ``Event`` (actor, time); changes a person makes are also audited in core.
+Every state change appends an ``Event`` (actor, time): the event log is the audit trail of engine steps (start,
+claim, complete, timers). Actions outside the engine's steps (deploying, cancelling, moving a clock by hand) are
+also audited in core.
 
 Errors are ``WorkflowError`` with a stable ``code`` (``workflow.task_not_held``, ``workflow.unknown_outcome``, ...).
 """
@@ -197,43 +199,35 @@ def _lock_instance(instance_id: int, root_id: int | None = -1) -> ProcessInstanc
     return found[0]
 
 
-def _task_ids(task: Task | int) -> tuple[int, int, int | None]:
-    """(task id, instance id, root id or -1 when unknown) without a query when a loaded task is given."""
-    if isinstance(task, Task):
-        cached = task._state.fields_cache.get("instance")
-        return task.pk, task.instance_id, (cached.root_id if cached is not None else -1)
-    row = Task.objects.filter(pk=task).values_list("instance_id", "instance__root_id").first()
-    if row is None:
-        raise WorkflowError("workflow.not_found", f"任务 {task} 不存在", 404)
-    return int(task), row[0], row[1]
+def _task_id(task: Task | int) -> int:
+    return task.pk if isinstance(task, Task) else int(task)
 
 
 def _lock_task(task: Task | int, with_tokens: bool = False) -> Task:
-    """Lock the instance tree of a task and read the task fresh (and, with ``with_tokens``, the instance's live
-    tokens as ``task.live_tokens``), all in one round trip."""
-    task_id, instance_id, root_id = _task_ids(task)
-    if root_id == -1:
-        row = ProcessInstance.objects.filter(pk=instance_id).values_list("root_id", flat=True)
-        root_id = row[0] if row else None
-    queries = []
-    if root_id and root_id != instance_id:
-        queries.append((ProcessInstance, _instance_where(), [root_id], True))
-    queries.append((ProcessInstance, _instance_where(), [instance_id], True))
-    queries.append((Task, f"{store.column(Task, 'id')} = %s", [task_id], False))
+    """Lock the instance tree of a task (the root's row; SQLite's ``BEGIN IMMEDIATE`` already serialises
+    writers) and read the task with its instance fresh — and, with ``with_tokens``, the instance's live tokens as
+    ``task.live_tokens`` — in one round trip."""
+    task_id = _task_id(task)
+    T, I, K = store.table(Task), store.table(ProcessInstance), store.table(Token)
+    t_id, t_inst = store.column(Task, "id"), store.column(Task, "instance")
+    i_id, i_root = store.column(ProcessInstance, "id"), store.column(ProcessInstance, "root")
+    queries: list[tuple[Any, str, list[Any]]] = []
+    if store.is_postgresql():  # the root first (a child's step must not hold the child while waiting for the root)
+        queries.append((None, f"SELECT 1 FROM {I} WHERE {i_id} = (SELECT COALESCE(i.{i_root}, i.{i_id}) FROM {T} t "
+                              f"JOIN {I} i ON i.{i_id} = t.{t_inst} WHERE t.{t_id} = %s) FOR UPDATE", [task_id]))
+    queries.append(((Task, ProcessInstance), f"SELECT {store.columns(Task, 't')}, {store.columns(ProcessInstance, 'i')} "
+                    f"FROM {T} t JOIN {I} i ON i.{i_id} = t.{t_inst} WHERE t.{t_id} = %s", [task_id]))
     if with_tokens:
-        queries.append((Token, f"{store.column(Token, 'instance')} = %s AND {store.column(Token, 'state')} <> %s",
-                        [instance_id, DONE], False))
-    results = store.select_batch(queries)
-    if with_tokens:
-        *_, instances, tasks, tokens = results
-    else:
-        *_, instances, tasks = results
-        tokens = None
-    if not tasks or not instances:
+        queries.append((Token, f"SELECT {store.columns(Token)} FROM {K} WHERE {store.column(Token, 'instance')} = "
+                               f"(SELECT {t_inst} FROM {T} WHERE {t_id} = %s) AND {store.column(Token, 'state')} <> %s",
+                        [task_id, DONE]))
+    results = store.read(queries)
+    pairs = results[1] if store.is_postgresql() else results[0]
+    if not pairs:
         raise WorkflowError("workflow.not_found", f"任务 {task_id} 不存在", 404)
-    fresh = tasks[0]
-    fresh.instance = instances[0]
-    fresh.live_tokens = tokens
+    fresh, instance = pairs[0]
+    fresh.instance = instance
+    fresh.live_tokens = results[-1] if with_tokens else None
     return fresh
 
 
@@ -466,8 +460,8 @@ def start(key: str, business_key: str = "", variables: dict[str, Any] | None = N
     graph = graph_for(def_id)
     now = timezone.now()
     with transaction.atomic():
-        inst = ProcessInstance(definition_id=def_id, process_key=key, business_key=business_key,
-                               variables=variables, started_by_id=actor_id(actor), started_at=now)
+        inst = store.new(ProcessInstance, definition_id=def_id, process_key=key, business_key=business_key,
+                         variables=variables, started_by_id=actor_id(actor), started_at=now)
         _init_case_clock(inst, graph, timezone.localdate(now), limit_days, statutory_limit_days)
         store.insert(ProcessInstance, [inst])
         before = dict(variables)
@@ -531,7 +525,6 @@ def claim(task: Task | int, user: User) -> Task:
         t.save(update_fields=["assignee", "state", "claimed_at"])
         Event.objects.create(instance_id=t.instance_id, element_id=t.element_id, type="task.claimed", task=t,
                              actor=user, actor_label=actor_label(user), at=now)
-        audit("workflow.task.claim", actor=user, obj=t)
     return t
 
 
@@ -551,7 +544,6 @@ def unclaim(task: Task | int, user: User) -> Task:
         t.save(update_fields=["assignee", "state", "claimed_at"])
         Event.objects.create(instance_id=t.instance_id, element_id=t.element_id, type="task.unclaimed", task=t,
                              actor=user, actor_label=actor_label(user), at=now)
-        audit("workflow.task.unclaim", actor=user, obj=t)
     return t
 
 
@@ -610,9 +602,6 @@ def complete(task: Task | int, user: User | None, outcome: str | None = None,
             run.variables["outcome"] = outcome
             run.variables[f"{t.element_id}_outcome"] = outcome
         run.complete_task(t, outcome, opinion)
-        if actor_id(user):
-            run.write_hooks.append(lambda: audit("workflow.task.complete", actor=user, obj=t,
-                                                 detail={"outcome": outcome, "instance": t.instance_id}))
         _drive(run)
     return t
 

@@ -6,19 +6,64 @@ This module prepares those statements once per model and column list, from the m
 column names, value preparation and converters), so they cannot drift from ``models.py``; the ORM stays in use
 for everything else.
 
-On PostgreSQL the writes of a step are sent in one psycopg pipeline (one round trip for several statements).
+The statements run on the driver's own cursor (``sqlite3`` or a server-binding psycopg cursor with prepared
+statements), not through Django's cursor wrapper: the SQL is fixed, so the placeholder rewriting and per-call
+bookkeeping Django does for arbitrary SQL are not needed (database errors are still turned into Django's).
+On PostgreSQL the statements of a step are sent in psycopg pipelines (one round trip for several statements).
+``STATEMENTS`` counts what this module sends, for the benchmark.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 from functools import cache, lru_cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 _SEP = ", "
+STATEMENTS = [0]
+
+
+@cache
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@lru_cache(maxsize=4096)
+def _native(sql: str) -> str:
+    """``sql`` in the driver's placeholder style (``?`` for sqlite3; psycopg takes ``%s``)."""
+    return sql if is_postgresql() else sql.replace("%s", "?")
+
+
+def _cursor() -> Any:
+    """A driver cursor on Django's connection (so it shares Django's transaction)."""
+    conn = _conn()
+    raw = conn.connection
+    if raw is None:
+        conn.ensure_connection()
+        raw = conn.connection
+    if is_postgresql():
+        import psycopg
+
+        return psycopg.Cursor(raw)  # server-side binding: statements are prepared after a few runs
+    return raw.cursor()
+
+
+def _run(cur: Any, sql: str, params: Sequence[Any]) -> None:
+    STATEMENTS[0] += 1
+    with _conn().wrap_database_errors:
+        if is_postgresql():
+            cur.execute(sql, params, prepare=True)
+        else:
+            cur.execute(_native(sql), params)
+
+
+def _run_many(cur: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    STATEMENTS[0] += 1
+    with _conn().wrap_database_errors:
+        cur.executemany(_native(sql), rows)
 
 
 @cache
@@ -64,28 +109,79 @@ def _active_converters(model: type[models.Model]) -> tuple[tuple[int, Any, tuple
     return tuple((i, col, convs) for i, (col, convs) in enumerate(_converters(model)) if convs)
 
 
-def _build(model: type[models.Model], row: Sequence[Any]) -> models.Model:
+def _build(model: type[models.Model], row: Sequence[Any], conn: Any = None) -> models.Model:
     """A model object from a row of all concrete columns: what ``Model.from_db`` gives, without running
     ``__init__`` field by field (the engine's models have no custom ``__init__``)."""
+    conn = conn or _conn()
     values = list(row)
     for i, col, convs in _active_converters(model):
         for conv in convs:
-            values[i] = conv(values[i], col, connection)
+            values[i] = conv(values[i], col, conn)
     obj = model.__new__(model)
     obj.__dict__.update(zip(_attnames(model), values, strict=True))
     state = models.base.ModelState()
     state.adding = False
-    state.db = connection.alias
+    state.db = conn.alias
     obj._state = state
     return obj
+
+
+def _conn() -> Any:
+    """The current thread's default connection object (the ``connection`` proxy looks it up on every access)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+@cache
+def _width(model: type[models.Model]) -> int:
+    return len(_fields(model, None))
+
+
+@cache
+def columns(model: type[models.Model], alias: str = "") -> str:
+    """All concrete columns of ``model`` in ``_build`` order, qualified with ``alias`` when given."""
+    prefix = f"{alias}." if alias else ""
+    return _SEP.join(prefix + _q(f.column) for f in _fields(model, None))
+
+
+def read(queries: Sequence[tuple[Any, str, Sequence[Any]]]) -> list[list[Any]]:
+    """Run several SELECTs together (one round trip on PostgreSQL) and build their rows. Each query is
+    ``(shape, sql, params)``: ``shape`` is a model (rows of ``columns(model)``), a tuple of models (rows of their
+    columns side by side: a join; each row becomes a tuple of objects) or ``None`` (rows are discarded, e.g. a
+    ``FOR UPDATE`` lock)."""
+    conn = _conn()
+    cursors = []
+    with pipeline():
+        for shape, sql, params in queries:
+            cur = _cursor()
+            cursors.append((shape, cur))
+            _run(cur, sql, params)
+    out: list[list[Any]] = []
+    for shape, cur in cursors:
+        rows = cur.fetchall()
+        if shape is None:
+            out.append([])
+        elif isinstance(shape, tuple):
+            built = []
+            for r in rows:
+                objs, start = [], 0
+                for model in shape:
+                    end = start + _width(model)
+                    objs.append(_build(model, r[start:end], conn))
+                    start = end
+                built.append(tuple(objs))
+            out.append(built)
+        else:
+            out.append([_build(shape, r, conn) for r in rows])
+    return out
 
 
 def select(model: type[models.Model], where: str, params: Sequence[Any], *, lock: bool = False) -> list[Any]:
     """Rows of ``model`` matching a fixed WHERE clause (column names quoted by the caller), as model objects."""
     sql, _ = _select_sql(model, where, lock)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return [_build(model, r) for r in cur.fetchall()]
+    cur = _cursor()
+    _run(cur, sql, params)
+    conn = _conn()
+    return [_build(model, r, conn) for r in cur.fetchall()]
 
 
 def _identity(value: Any) -> Any:
@@ -102,16 +198,61 @@ def _preparer(field: models.Field) -> Any:
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
     if isinstance(field, models.JSONField):
-        return lambda value, f=field: f.get_db_prep_save(value, connection)
+        adapt, encoder = ops.adapt_json_value, field.encoder
+        return lambda value: adapt(value, encoder)
     if isinstance(field, (models.CharField, models.TextField, models.IntegerField, models.BooleanField,
                           models.ForeignKey, models.AutoField)):
         return _identity
     return lambda value, f=field: f.get_db_prep_save(value, connection)
 
 
-def _prep(obj: models.Model, fields: Iterable[models.Field]) -> list[Any]:
+@cache
+def _plan(fields: tuple[models.Field, ...]) -> tuple[tuple[str, Any], ...]:
+    """(attribute, preparer or None when the value goes to the driver as it is) for each field."""
+    out = []
+    for f in fields:
+        fn = _preparer(f)
+        out.append((f.attname, None if fn is _identity else fn))
+    return tuple(out)
+
+
+def _prep(obj: models.Model, fields: tuple[models.Field, ...]) -> list[Any]:
     values = obj.__dict__
-    return [_preparer(f)(values.get(f.attname)) for f in fields]
+    return [values.get(name) if fn is None else fn(values.get(name)) for name, fn in _plan(fields)]
+
+
+@cache
+def _defaults(model: type[models.Model]) -> tuple[tuple[str, Any, Any], ...]:
+    out = []
+    for f in model._meta.concrete_fields:
+        if f.has_default() and callable(f.default):
+            out.append((f.attname, f.default, None))
+        else:
+            out.append((f.attname, None, f.get_default()))
+    return tuple(out)
+
+
+def new(model: type[models.Model], **values: Any) -> Any:
+    """A new, unsaved model object, like ``model(**values)`` without ``Model.__init__``'s per-field work (the
+    engine builds several per step). Keys are attribute names (``token_id``) or relations (``token``)."""
+    obj = model.__new__(model)
+    obj._state = models.base.ModelState()
+    d = obj.__dict__
+    for name, factory, constant in _defaults(model):
+        if name not in values:
+            d[name] = factory() if factory is not None else constant
+    attnames = _attname_set(model)
+    for key, value in values.items():
+        if key in attnames:
+            d[key] = value
+        else:
+            setattr(obj, key, value)  # a relation: the descriptor sets the id and caches the object
+    return obj
+
+
+@cache
+def _attname_set(model: type[models.Model]) -> frozenset[str]:
+    return frozenset(f.attname for f in model._meta.concrete_fields)
 
 
 @cache
@@ -139,15 +280,15 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, returning
     params: list[Any] = []
     for obj in objs:
         params.extend(_prep(obj, fields))
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        if not returning:
-            return
-        ids = [r[0] for r in cur.fetchall()]
+    cur = _cursor()
+    _run(cur, sql, params)
+    if not returning:
+        return
+    ids = [r[0] for r in cur.fetchall()]
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = DEFAULT_DB_ALIAS
 
 
 @cache
@@ -163,47 +304,43 @@ def update(model: type[models.Model], objs: Sequence[models.Model], names: Seque
         return
     sql, fields = _update_sql(model, tuple(names))
     rows = [[*_prep(obj, fields), obj.pk] for obj in objs]
-    with connection.cursor() as cur:
-        if len(rows) == 1:
-            cur.execute(sql, rows[0])
-        else:
-            cur.executemany(sql, rows)
+    cur = _cursor()
+    if len(rows) == 1:
+        _run(cur, sql, rows[0])
+    else:
+        _run_many(cur, sql, rows)
 
 
 def execute(sql: str, params: Sequence[Any] = ()) -> None:
     """Run a statement whose result is not needed (safe inside ``pipeline``)."""
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
+    _run(_cursor(), sql, params)
 
 
 def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
+    cur = _cursor()
+    _run(cur, sql, params)
+    return cur.fetchall()
 
 
 def select_batch(queries: Sequence[tuple[type[models.Model], str, Sequence[Any], bool]]) -> list[list[Any]]:
     """Several ``select`` queries sent together (one round trip on PostgreSQL), run in order."""
     cursors = []
-    try:
-        with pipeline():
-            for model, where, params, lock in queries:
-                sql, _ = _select_sql(model, where, lock)
-                cur = connection.cursor()
-                cursors.append((model, cur))
-                cur.execute(sql, params)
-        return [[_build(model, r) for r in cur.fetchall()] for model, cur in cursors]
-    finally:
-        for _, cur in cursors:
-            cur.close()
+    with pipeline():
+        for model, where, params, lock in queries:
+            sql, _ = _select_sql(model, where, lock)
+            cur = _cursor()
+            cursors.append((model, cur))
+            _run(cur, sql, params)
+    conn = _conn()
+    return [[_build(model, r, conn) for r in cur.fetchall()] for model, cur in cursors]
 
 
 @contextmanager
 def pipeline() -> Any:
     """Send the statements of the block together (PostgreSQL/psycopg 3 pipeline mode); a no-op elsewhere.
     Only for statements whose results are not needed inside the block."""
-    raw = getattr(connection, "connection", None)
-    if connection.vendor == "postgresql" and raw is not None and hasattr(raw, "pipeline"):
+    raw = _conn().connection if is_postgresql() else None
+    if raw is not None:
         with raw.pipeline():
             yield
     else:
@@ -228,8 +365,7 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
     params: list[Any] = []
     for r in rows:
         params.extend(r)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
+    _run(_cursor(), sql, params)
 
 
 def preparer(model: type[models.Model], name: str) -> Any:

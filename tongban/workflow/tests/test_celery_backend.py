@@ -1,7 +1,8 @@
-"""The Celery backend against a real broker (RabbitMQ on 127.0.0.1:5672, or TONGBAN_CELERY_BROKER_URL).
+"""The Celery backend against real brokers: RabbitMQ (127.0.0.1:5672) and Redis (127.0.0.1:6379, db 11).
 
-A Celery worker runs in a thread of the test process, consuming a queue unique to the test; tests skip only when
-the broker cannot be reached.
+The broker tests run once per broker (``[rabbitmq]``, ``[redis]``); ``TONGBAN_CELERY_BROKER_URL`` replaces the
+default URL of its kind. A Celery worker runs in a thread of the test process, connected to that broker and
+consuming a queue unique to the run; a broker's tests skip only when that broker cannot be reached.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.utils import timezone
 from django_tasks import TaskContext, default_task_backend, task, task_backends
 from django_tasks.signals import task_finished
+from kombu import Connection, pools
 from typer.testing import CliRunner
 
 from tongban import celery_app
@@ -30,6 +33,18 @@ from .test_services import auto_process, cert_rules, timer_process
 
 BACKEND = "tongban.workflow.celery_backend.CeleryBackend"
 RUNS: list[dict[str, Any]] = []  # what `record` saw, in the worker thread
+
+
+def _broker_urls() -> dict[str, str]:
+    """The brokers the module runs against; TONGBAN_CELERY_BROKER_URL replaces the default of its kind."""
+    urls = {"rabbitmq": celery_app.DEFAULT_BROKER_URL, "redis": "redis://127.0.0.1:6379/11"}
+    configured = os.environ.get("TONGBAN_CELERY_BROKER_URL")
+    if configured:
+        urls["redis" if configured.startswith(("redis:", "rediss:")) else "rabbitmq"] = configured
+    return urls
+
+
+BROKERS = _broker_urls()
 
 
 @task(takes_context=True)
@@ -58,20 +73,61 @@ def _broker_reachable() -> str | None:
     return None
 
 
+def _use_broker(url: str) -> None:
+    """Point the project's Celery app at ``url``: drop its pooled connections and producers (they stay bound to the
+    broker they were opened on), so the next publish connects to the new broker."""
+    app = celery_app.app
+    app.conf.broker_url = url
+    pools.reset()  # closes every pooled connection and producer (of this test process)
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture(scope="module", params=list(BROKERS))
+def broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The broker of this run (one run per broker); the app's own broker is restored afterwards."""
+    url = BROKERS[request.param]
+    previous = celery_app.app.conf.broker_url
+    _use_broker(url)
+    try:
+        problem = _broker_reachable()
+        if problem:
+            pytest.skip(f"Celery broker unreachable ({problem})")
+        yield url
+    finally:
+        _use_broker(previous)
+
+
 @pytest.fixture(scope="module")
-def celery_queue() -> Iterator[str]:
-    """A queue unique to this module's run (no stale messages from earlier runs)."""
-    problem = _broker_reachable()
-    if problem:
-        pytest.skip(f"Celery broker unreachable ({problem})")
+def celery_queue(broker_url: str) -> Iterator[str]:
+    """A queue unique to this module's run on this broker (no stale messages from earlier runs)."""
     name = f"tongban-test-{uuid.uuid4().hex[:12]}"
     yield name
     _delete_queue(name)
 
 
 def _delete_queue(name: str) -> None:
+    """Delete a queue with its messages. kombu's virtual transports (Redis: a list plus binding sets) only delete
+    the bindings the deleting channel knows, so the queue is declared (bound) on the channel first."""
     with celery_app.app.connection_for_write() as conn:
-        conn.default_channel.queue_delete(name)
+        queue = celery_app.app.amqp.queues[name].bind(conn.default_channel)
+        queue.declare()
+        queue.delete()
+        queue.exchange.delete()
+
+
+def _queue_exists(url: str, name: str) -> bool:
+    """Does the broker at ``url`` hold queue ``name``? (Redis: a queue with messages, or bindings, in it.)"""
+    with Connection(url) as conn:
+        channel = conn.channel()
+        if conn.transport.driver_type == "redis":
+            keys = [channel._q_for_pri(name, pri) for pri in channel.priority_steps]
+            return bool(channel.client.exists(*keys, channel.keyprefix_queue % name))
+        try:
+            channel.queue_declare(name, passive=True)
+        except conn.channel_errors:
+            return False
+        return True
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +184,30 @@ def test_backend_is_selected_and_honest_about_what_it_supports(queue, monkeypatc
     assert sent == []
     record.enqueue("fine")
     assert sent[0][1:] == (record.module_path, ["fine"], {})
+
+
+def test_messages_go_to_the_broker_of_the_run(broker_url, worker, queue, settings):
+    """Switching brokers between the runs really switches: the worker consumes from this run's broker, and a task
+    published to a queue nobody consumes is found on this broker (read over a connection of its own); the queue
+    cleanup removes it again (on Redis: the list and its bindings)."""
+    expected = Connection(broker_url)
+    assert celery_app.app.conf.broker_url == broker_url
+    assert worker.consumer.connection.as_uri(include_password=True) == expected.as_uri(include_password=True)
+    probe = f"{queue}-probe"
+    settings.TASKS = {"default": {"BACKEND": BACKEND, "OPTIONS": {"QUEUE": probe}}}
+    result = record.enqueue("probe")
+    try:
+        with Connection(broker_url) as conn:
+            probe_queue = celery_app.app.amqp.queues[probe].bind(conn.channel())
+            message = wait_for(lambda: probe_queue.get(no_ack=True), timeout=5)
+        assert message.headers["task"] == celery_app.TASK_NAME and message.headers["id"] == result.id
+        assert message.decode()[0][:2] == [record.module_path, ["probe"]]
+        record.enqueue("left behind")  # a message the cleanup has to delete
+        assert _queue_exists(broker_url, probe)
+    finally:
+        _delete_queue(probe)
+    assert not _queue_exists(broker_url, probe)
+    assert RUNS == []  # the worker consumes its own queue only
 
 
 def test_enqueued_task_runs_in_the_celery_worker(worker, finished):
@@ -193,6 +273,29 @@ def test_tick_runs_once_per_worker_start_and_does_not_reschedule_itself(worker, 
     assert Event.objects.filter(instance=inst, type="timer.fired").count() == 1
     time.sleep(2.5)  # two tick periods: no self-rescheduled tick arrives
     assert len(_ran(tasks.tick, finished)) == 1
+
+
+def test_hops_stay_well_below_the_visibility_timeout(monkeypatch):
+    """Redis redelivers a message held unacknowledged longer than its visibility timeout: a delayed task's hop is
+    capped at half of it, even when TONGBAN_CELERY_MAX_ETA_SECONDS says more."""
+    app = celery_app.make_app("redis://127.0.0.1:6379/11")
+    assert app.conf.broker_transport_options == {"visibility_timeout": 3600}
+    assert celery_app.hop_seconds(app) == 600  # the default hop, well inside RabbitMQ's consumer_timeout too
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(app, "send_task", lambda name, **options: sent.append(options) or SimpleNamespace(id="t"))
+    monkeypatch.setenv("TONGBAN_CELERY_MAX_ETA_SECONDS", str(3 * 86400))
+    now = timezone.now()
+    celery_app.send(app, record.module_path, [], {}, queue="q", run_after=now + timedelta(days=2))
+    assert timedelta(minutes=30) <= sent[-1]["eta"] - now < timedelta(minutes=31)
+    monkeypatch.setenv("TONGBAN_CELERY_VISIBILITY_TIMEOUT", "7200")
+    app = celery_app.make_app("redis://127.0.0.1:6379/11")
+    monkeypatch.setattr(app, "send_task", lambda name, **options: sent.append(options) or SimpleNamespace(id="t"))
+    celery_app.send(app, record.module_path, [], {}, queue="q", run_after=now + timedelta(days=2))
+    assert app.conf.broker_transport_options["visibility_timeout"] == 7200
+    assert timedelta(minutes=60) <= sent[-1]["eta"] - now < timedelta(minutes=61)
+    due = now + timedelta(minutes=5)
+    celery_app.send(app, record.module_path, [], {}, queue="q", run_after=due)
+    assert sent[-1]["eta"] == due and sent[-1]["kwargs"] == {"run_after": due.isoformat()}
 
 
 def test_beat_schedules_the_periodic_check(settings):

@@ -80,7 +80,8 @@ def test_simple_process_end_to_end_with_events(users):
     assert (done.actor, done.task_id, done.data["outcome"]) == (approver, task.pk, "approve")
     assert Event.objects.get(type="instance.started").actor == users["clerk"]
     assert not Token.objects.filter(instance=inst).exclude(state="done").exists()
-    assert AuditLog.objects.filter(action="workflow.task.complete", actor=approver).exists()
+    # the event log is the audit trail of engine steps: who, when, what (no second row in core's audit log)
+    assert done.at and done.actor_label == str(approver)
 
 
 def test_completing_as_someone_without_the_role_is_refused(users):
