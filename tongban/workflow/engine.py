@@ -48,7 +48,11 @@ _GRAPHS: dict[int, dict[str, Any]] = {}
 _DECISIONS: dict[int, dict[str, Any]] = {}
 _ORGS: dict[str, tuple[float, int, int | None]] = {}
 _CALENDARS: dict[int | None, tuple[float, Any]] = {}
+_LATEST: dict[tuple[str, str], tuple[float, int]] = {}
 CACHE_SECONDS = 60.0
+# Which version is the latest: a deploy in this process is seen at once (signal), one in another process (the
+# admin site, another worker) within this many seconds.
+LATEST_SECONDS = 5.0
 
 
 def clear_caches() -> None:
@@ -56,11 +60,27 @@ def clear_caches() -> None:
     _DECISIONS.clear()
     _ORGS.clear()
     _CALENDARS.clear()
+    _LATEST.clear()
 
 
 def clear_definition_caches(**_: Any) -> None:
     _GRAPHS.clear()
     _DECISIONS.clear()
+    _LATEST.clear()
+
+
+def _latest_id(kind: str, key: str, model: Any) -> int | None:
+    hit = _LATEST.get((kind, key))
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < LATEST_SECONDS:
+        return hit[1]
+    rows = store.fetch(f"SELECT {store.column(model, 'id')} FROM {store.table(model)} "
+                       f"WHERE {store.column(model, 'key')} = %s ORDER BY {store.column(model, 'version')} DESC "
+                       "LIMIT 1", [key])
+    if not rows:
+        return None
+    _LATEST[(kind, key)] = (now, rows[0][0])
+    return rows[0][0]
 
 
 def clear_organisation_cache(**_: Any) -> None:
@@ -89,11 +109,7 @@ def graph_for(definition_id: int) -> dict[str, Any]:
 
 
 def latest_definition_id(key: str) -> int:
-    pd = ProcessDefinition
-    sql = (f"SELECT {store.column(pd, 'id')} FROM {store.table(pd)} WHERE {store.column(pd, 'key')} = %s "
-           f"ORDER BY {store.column(pd, 'version')} DESC LIMIT 1")
-    rows = store.fetch(sql, [key])
-    pk = rows[0][0] if rows else None
+    pk = _latest_id("process", key, ProcessDefinition)
     if pk is None:
         raise WorkflowError("workflow.process_not_found", f"没有已部署的流程 {key}（process not deployed）", 404,
                             key=key)
@@ -101,10 +117,7 @@ def latest_definition_id(key: str) -> int:
 
 
 def decision_table(key: str) -> dict[str, Any]:
-    dd = DecisionDefinition
-    rows = store.fetch(f"SELECT {store.column(dd, 'id')} FROM {store.table(dd)} WHERE {store.column(dd, 'key')} = %s "
-                       f"ORDER BY {store.column(dd, 'version')} DESC LIMIT 1", [key])
-    row = rows[0][0] if rows else None
+    row = _latest_id("decision", key, DecisionDefinition)
     if row is None:
         raise WorkflowError("workflow.decision_not_found", f"没有已部署的决策 {key}（decision not deployed）", 404,
                             key=key)

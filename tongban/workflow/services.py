@@ -208,18 +208,18 @@ def _lock_task(task: Task | int, with_tokens: bool = False) -> Task:
     writers) and read the task with its instance fresh — and, with ``with_tokens``, the instance's live tokens as
     ``task.live_tokens`` — in one round trip."""
     task_id = _task_id(task)
-    T, I, K = store.table(Task), store.table(ProcessInstance), store.table(Token)
+    task_t, inst_t, tok_t = store.table(Task), store.table(ProcessInstance), store.table(Token)
     t_id, t_inst = store.column(Task, "id"), store.column(Task, "instance")
     i_id, i_root = store.column(ProcessInstance, "id"), store.column(ProcessInstance, "root")
     queries: list[tuple[Any, str, list[Any]]] = []
     if store.is_postgresql():  # the root first (a child's step must not hold the child while waiting for the root)
-        queries.append((None, f"SELECT 1 FROM {I} WHERE {i_id} = (SELECT COALESCE(i.{i_root}, i.{i_id}) FROM {T} t "
-                              f"JOIN {I} i ON i.{i_id} = t.{t_inst} WHERE t.{t_id} = %s) FOR UPDATE", [task_id]))
+        queries.append((None, f"SELECT 1 FROM {inst_t} WHERE {i_id} = (SELECT COALESCE(i.{i_root}, i.{i_id}) FROM {task_t} t "
+                              f"JOIN {inst_t} i ON i.{i_id} = t.{t_inst} WHERE t.{t_id} = %s) FOR UPDATE", [task_id]))
     queries.append(((Task, ProcessInstance), f"SELECT {store.columns(Task, 't')}, {store.columns(ProcessInstance, 'i')} "
-                    f"FROM {T} t JOIN {I} i ON i.{i_id} = t.{t_inst} WHERE t.{t_id} = %s", [task_id]))
+                    f"FROM {task_t} t JOIN {inst_t} i ON i.{i_id} = t.{t_inst} WHERE t.{t_id} = %s", [task_id]))
     if with_tokens:
-        queries.append((Token, f"SELECT {store.columns(Token)} FROM {K} WHERE {store.column(Token, 'instance')} = "
-                               f"(SELECT {t_inst} FROM {T} WHERE {t_id} = %s) AND {store.column(Token, 'state')} <> %s",
+        queries.append((Token, f"SELECT {store.columns(Token)} FROM {tok_t} WHERE {store.column(Token, 'instance')} = "
+                               f"(SELECT {t_inst} FROM {task_t} WHERE {t_id} = %s) AND {store.column(Token, 'state')} <> %s",
                         [task_id, DONE]))
     results = store.read(queries)
     pairs = results[1] if store.is_postgresql() else results[0]

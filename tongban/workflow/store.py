@@ -207,18 +207,19 @@ def _preparer(field: models.Field) -> Any:
 
 
 @cache
-def _plan(fields: tuple[models.Field, ...]) -> tuple[tuple[str, Any], ...]:
-    """(attribute, preparer or None when the value goes to the driver as it is) for each field."""
+def _plan(model: type[models.Model], names: tuple[str, ...] | None) -> tuple[tuple[str, Any], ...]:
+    """(attribute, preparer or None when the value goes to the driver as it is) for each field written: the
+    ``names`` given, or every column but the primary key."""
     out = []
-    for f in fields:
+    for f in (_insert_cols(model) if names is None else _fields(model, names)):
         fn = _preparer(f)
         out.append((f.attname, None if fn is _identity else fn))
     return tuple(out)
 
 
-def _prep(obj: models.Model, fields: tuple[models.Field, ...]) -> list[Any]:
+def _prep(obj: models.Model, plan: tuple[tuple[str, Any], ...]) -> list[Any]:
     values = obj.__dict__
-    return [values.get(name) if fn is None else fn(values.get(name)) for name, fn in _plan(fields)]
+    return [values.get(name) if fn is None else fn(values.get(name)) for name, fn in plan]
 
 
 @cache
@@ -275,11 +276,11 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, returning
     """Insert ``objs`` in one statement; with ``returning`` set their primary keys (``RETURNING``)."""
     if not objs:
         return
-    fields = _insert_cols(model)
+    plan = _plan(model, None)
     sql = _insert_sql(model, None, len(objs), returning)
     params: list[Any] = []
     for obj in objs:
-        params.extend(_prep(obj, fields))
+        params.extend(_prep(obj, plan))
     cur = _cursor()
     _run(cur, sql, params)
     if not returning:
@@ -302,8 +303,10 @@ def update(model: type[models.Model], objs: Sequence[models.Model], names: Seque
     """``UPDATE ... SET names WHERE pk`` for each object (several objects: one executemany)."""
     if not objs:
         return
-    sql, fields = _update_sql(model, tuple(names))
-    rows = [[*_prep(obj, fields), obj.pk] for obj in objs]
+    names = tuple(names)
+    sql, _ = _update_sql(model, names)
+    plan = _plan(model, names)
+    rows = [[*_prep(obj, plan), obj.__dict__["id"]] for obj in objs]
     cur = _cursor()
     if len(rows) == 1:
         _run(cur, sql, rows[0])

@@ -122,7 +122,8 @@ def _queue_exists(url: str, name: str) -> bool:
         channel = conn.channel()
         if conn.transport.driver_type == "redis":
             keys = [channel._q_for_pri(name, pri) for pri in channel.priority_steps]
-            return bool(channel.client.exists(*keys, channel.keyprefix_queue % name))
+            bindings = [channel.keyprefix_queue % name, channel.keyprefix_binding_permanent % name]
+            return bool(channel.client.exists(*keys, *bindings))
         try:
             channel.queue_declare(name, passive=True)
         except conn.channel_errors:
@@ -132,7 +133,7 @@ def _queue_exists(url: str, name: str) -> bool:
 
 @pytest.fixture(scope="module")
 def celery_worker(celery_queue: str) -> Iterator[Any]:
-    """One Celery worker (solo pool, in a thread) for the module: stopping one takes ~10 s (its idle poll)."""
+    """One Celery worker (solo pool, in a thread) per broker run: stopping one takes ~10 s (its idle poll)."""
     from celery.contrib.testing.worker import start_worker
 
     os.environ["CELERY_SKIP_CHECKS"] = "1"  # Django's system checks already ran for the test session
@@ -193,6 +194,9 @@ def test_messages_go_to_the_broker_of_the_run(broker_url, worker, queue, setting
     expected = Connection(broker_url)
     assert celery_app.app.conf.broker_url == broker_url
     assert worker.consumer.connection.as_uri(include_password=True) == expected.as_uri(include_password=True)
+    if expected.transport.driver_type == "redis":  # the app's visibility timeout reaches the worker's channel
+        timeout = worker.consumer.connection.default_channel.visibility_timeout
+        assert timeout == celery_app.visibility_timeout(celery_app.app) > 2 * celery_app.hop_seconds(celery_app.app)
     probe = f"{queue}-probe"
     settings.TASKS = {"default": {"BACKEND": BACKEND, "OPTIONS": {"QUEUE": probe}}}
     result = record.enqueue("probe")
