@@ -178,7 +178,7 @@ def actor_label(actor: Any) -> str:
 
 def actor_id(actor: Any) -> int | None:
     if actor is not None and getattr(actor, "is_authenticated", False):
-        return actor.pk
+        return actor.pk  # (any user model)
     return None
 
 
@@ -241,12 +241,13 @@ class Run:
         self.graph = graph_for(instance.definition_id)
         self.elements: dict[str, dict[str, Any]] = self.graph["elements"]
         self.flows: dict[str, dict[str, Any]] = self.graph["flows"]
-        self.tokens: dict[int, Token] = {t.pk: t for t in tokens}
+        self.tokens: dict[int, Token] = {t.id: t for t in tokens}
         for t in tokens:  # in-memory scope links (no lazy FK queries)
             t.scope = self.tokens.get(t.parent_id) if t.parent_id else None
         self.new_tokens: list[Token] = []
         self.dirty_tokens: dict[int, Token] = {}
         self.new_tasks: list[Task] = []
+        self.created_tasks: list[Task] = []  # every user task this run created (``new_tasks`` empties on flush)
         self.dirty_tasks: dict[int, Task] = {}
         self.new_timers: list[Timer] = []
         self.events: list[Event] = []
@@ -268,7 +269,7 @@ class Run:
 
     @classmethod
     def load(cls, instance: ProcessInstance, actor: Any = None, now: datetime | None = None) -> Run:
-        return cls(instance, live_tokens(instance.pk), actor, now)
+        return cls(instance, live_tokens(instance.id), actor, now)
 
     # -- bookkeeping ---------------------------------------------------------------------------------------
     def live_tokens(self) -> list[Token]:
@@ -279,14 +280,14 @@ class Run:
         self.events.append((element_id, type_, task, data))
 
     def new_token(self, element_id: str, scope: Token | None) -> Token:
-        tok = store.new(Token, instance_id=self.instance.pk, element_id=element_id, state=ACTIVE, created_at=self.now)
+        tok = store.new(Token, instance_id=self.instance.id, element_id=element_id, state=ACTIVE, created_at=self.now)
         tok.scope = scope
         self.new_tokens.append(tok)
         return tok
 
     def touch(self, token: Token) -> None:
-        if token.pk is not None:
-            self.dirty_tokens[token.pk] = token
+        if token.id is not None:
+            self.dirty_tokens[token.id] = token
 
     def finish_token(self, token: Token) -> None:
         token.state = DONE
@@ -383,8 +384,8 @@ class Run:
     def _leave(self, token: Token, task: Task | None = None, **data: Any) -> None:
         eid = token.element_id
         node = self.node(eid)
-        if self.graph["boundaries"].get(eid) and token.pk is not None:
-            self.cancel_timer_tokens.add(token.pk)
+        if self.graph["boundaries"].get(eid) and token.id is not None:
+            self.cancel_timer_tokens.add(token.id)
         chosen = self._choose_flows(node, eid)
         self.event("element.completed", eid, task=task, type=node["type"], flows=chosen, **data)
         if not chosen:  # implicit end
@@ -493,21 +494,21 @@ class Run:
 
     def _cancel_token_work(self, token: Token) -> None:
         """Cancel what a token waits on: its open tasks, timers and child instances."""
-        if token.pk is None:
+        if token.id is None:
             return
-        self.cancel_timer_tokens.add(token.pk)
+        self.cancel_timer_tokens.add(token.id)
         node = self.elements.get(token.element_id, {})
         if node.get("type") == "userTask":
-            for task in Task.objects.filter(instance_id=token.instance_id, token_id=token.pk,
+            for task in Task.objects.filter(instance_id=token.instance_id, token_id=token.id,
                                             state__in=OPEN_TASK_STATES):
                 task.state = Task.State.CANCELLED
                 task.completed_at = self.now
-                self.dirty_tasks[task.pk] = task
+                self.dirty_tasks[task.id] = task
                 self.event("task.cancelled", token.element_id, task=task)
                 if task.excluded_step:
-                    self._resume_instance_clock(task.excluded_step, task_id=task.pk)
+                    self._resume_instance_clock(task.excluded_step, task_id=task.id)
         if node.get("type") == "callActivity":
-            self.cancel_children_of.append(token.pk)
+            self.cancel_children_of.append(token.id)
 
     def _complete_instance(self) -> None:
         inst = self.instance
@@ -520,7 +521,7 @@ class Run:
         if inst.parent_id:
             self.follow_ups.append(FollowUp("child_ended", {
                 "parent_id": inst.parent_id, "token_id": inst.parent_token_id, "index": inst.parent_index,
-                "child_id": inst.pk, "status": inst.status,
+                "child_id": inst.id, "status": inst.status,
             }))
 
     # -- user tasks and the clock ----------------------------------------------------------------------------
@@ -541,7 +542,7 @@ class Run:
             if raw not in (None, ""):
                 limit = _as_int(raw, f"{eid} limitDays")
         task = store.new(
-            Task, instance_id=self.instance.pk, token=token, element_id=eid, name=node["name"] or eid,
+            Task, instance_id=self.instance.id, token=token, element_id=eid, name=node["name"] or eid,
             candidate_role=role, candidate_org_id=org_id, outcomes=node.get("outcomes") or [],
             created_at=self.now, escalate_role=node.get("escalate_role") or "",
             excluded_step=node.get("excluded_step") or "",
@@ -567,6 +568,7 @@ class Run:
             task.due_on = due_date(cal, self.today, limit)
             task.light = light_for(0, limit, yellow_share())
         self.new_tasks.append(task)
+        self.created_tasks.append(task)
         self.event("element.started", eid, task=task, type="userTask", candidate_role=role,
                    candidate_org=resolved_org, limit_days=limit)
         if task.excluded_step:
@@ -616,7 +618,7 @@ class Run:
         if token is None or token.element_id != task.element_id:
             raise WorkflowError("workflow.task_not_open", "任务对应的流程位置已不存在（task token gone）", 409)
         if task.excluded_step:
-            self._resume_instance_clock(task.excluded_step, task_id=task.pk)
+            self._resume_instance_clock(task.excluded_step, task_id=task.id)
         self._leave(token, task=task, outcome=outcome)
         self.execute()
 
@@ -640,7 +642,7 @@ class Run:
 
     def _schedule_timer(self, token: Token, element_id: str, timer: dict[str, Any]) -> None:
         due = self._timer_due(timer, element_id)
-        t = store.new(Timer, instance_id=self.instance.pk, token=token, element_id=element_id, due_at=due, created_at=self.now)
+        t = store.new(Timer, instance_id=self.instance.id, token=token, element_id=element_id, due_at=due, created_at=self.now)
         self.new_timers.append(t)
         self.event("timer.scheduled", element_id, due_at=due.isoformat())
 
@@ -687,7 +689,7 @@ class Run:
 
         eid = token.element_id
         ctx = ServiceContext(
-            instance_id=self.instance.pk, process_key=self.instance.process_key,
+            instance_id=self.instance.id, process_key=self.instance.process_key,
             business_key=self.instance.business_key, element_id=eid, variables=dict(self.variables),
             attrs=dict(node.get("attrs") or {}),
         )
@@ -735,24 +737,24 @@ class Run:
         every other change in one pipeline (one round trip on PostgreSQL)."""
         pending = list(self.new_tokens)
         while pending:
-            ready = [t for t in pending if t.scope is None or t.scope.pk is not None]
+            ready = [t for t in pending if t.scope is None or t.scope.id is not None]
             if not ready:  # pragma: no cover - a cycle cannot happen
                 raise RuntimeError("token scope cycle")
             for t in ready:
-                t.parent_id = t.scope.pk if t.scope is not None else None
+                t.parent_id = t.scope.id if t.scope is not None else None
             store.insert(Token, ready)
-            pending = [t for t in pending if t.pk is None]
+            pending = [t for t in pending if t.id is None]
         for t in self.new_tokens:
-            self.tokens[t.pk] = t
+            self.tokens[t.id] = t
         self.new_tokens = []
         if self.new_tasks:
             for task in self.new_tasks:
-                task.token_id = task.token.pk
+                task.token_id = task.token.id
             store.insert(Task, self.new_tasks)
             self.new_tasks = []
         if self.new_timers:
             for timer in self.new_timers:
-                timer.token_id = timer.token.pk
+                timer.token_id = timer.token.id
             store.insert(Timer, self.new_timers)
             self.enqueue_timers.extend(self.new_timers)
             self.new_timers = []
@@ -781,8 +783,8 @@ class Run:
                 prep_at, prep_data = store.preparer(Event, "at"), store.preparer(Event, "data")
                 at = prep_at(self.now)
                 store.insert_rows(Event, EVENT_COLUMNS, [
-                    (self.instance.pk, element_id, type_, self.actor_id, self.actor_label, at,
-                     task.pk if task is not None else None, prep_data(data))
+                    (self.instance.id, element_id, type_, self.actor_id, self.actor_label, at,
+                     task.id if task is not None else None, prep_data(data))
                     for element_id, type_, task, data in self.events
                 ])
                 self.events = []

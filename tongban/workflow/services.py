@@ -452,7 +452,8 @@ def _init_case_clock(inst: ProcessInstance, graph: dict[str, Any], today: date,
 
 def start(key: str, business_key: str = "", variables: dict[str, Any] | None = None, actor: User | None = None,
           *, limit_days: int | None = None, statutory_limit_days: int | None = None) -> ProcessInstance:
-    """Start the latest version of process ``key``. Runs until every path waits (user task, timer, ...)."""
+    """Start the latest version of process ``key``. Runs until every path waits (user task, timer, ...).
+    The returned instance carries ``created_tasks``: the user tasks the start opened."""
     variables = dict(_check_variables(variables))
     if not isinstance(business_key, str) or len(business_key) > 100:
         raise WorkflowError("workflow.invalid_business_key", "业务标识须为不超过100个字符的字符串")
@@ -471,6 +472,7 @@ def start(key: str, business_key: str = "", variables: dict[str, Any] | None = N
         if run.variables != before:
             run.instance_dirty.add("variables")
         _drive(run)
+    inst.created_tasks = [t for t in run.created_tasks if t.state in OPEN_TASK_STATES]
     return inst
 
 

@@ -15,12 +15,16 @@ On PostgreSQL the statements of a step are sent in psycopg pipelines (one round 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.utils.dateparse import parse_datetime
 
 _SEP = ", "
 STATEMENTS = [0]
@@ -37,9 +41,9 @@ def _native(sql: str) -> str:
     return sql if is_postgresql() else sql.replace("%s", "?")
 
 
-def _cursor() -> Any:
+def _cursor(conn: Any = None) -> Any:
     """A driver cursor on Django's connection (so it shares Django's transaction)."""
-    conn = _conn()
+    conn = conn or _conn()
     raw = conn.connection
     if raw is None:
         conn.ensure_connection()
@@ -51,13 +55,21 @@ def _cursor() -> Any:
     return raw.cursor()
 
 
-def _run(cur: Any, sql: str, params: Sequence[Any]) -> None:
+def _run(cur: Any, sql: str, params: Sequence[Any], conn: Any = None) -> None:
     STATEMENTS[0] += 1
-    with _conn().wrap_database_errors:
+    with (conn or _conn()).wrap_database_errors:
         if is_postgresql():
             cur.execute(sql, params, prepare=True)
         else:
             cur.execute(_native(sql), params)
+
+
+def _execute(sql: str, params: Sequence[Any]) -> Any:
+    """Run one statement on a fresh driver cursor and return the cursor."""
+    conn = _conn()
+    cur = _cursor(conn)
+    _run(cur, sql, params, conn)
+    return cur
 
 
 def _run_many(cur: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -94,7 +106,14 @@ def _converters(model: type[models.Model]) -> tuple[tuple[Any, tuple[Any, ...]],
     out = []
     for f in _fields(model, None):
         col = f.get_col(model._meta.db_table)
-        convs = tuple(connection.ops.get_db_converters(col) + f.get_db_converters(connection))
+        own = f.get_db_converters(connection)
+        if isinstance(f, models.JSONField) and f.decoder is None:
+            own = [_json_value]  # JSONField.from_db_value for a plain column, with the empty containers inline
+        ops_convs = connection.ops.get_db_converters(col)
+        if (isinstance(f, models.DateTimeField) and not is_postgresql() and settings.USE_TZ
+                and ops_convs == [connection.ops.convert_datetimefield_value]):
+            ops_convs = [_sqlite_datetime_value]
+        convs = tuple(ops_convs + own)
         out.append((col, convs))
     return tuple(out)
 
@@ -152,9 +171,9 @@ def read(queries: Sequence[tuple[Any, str, Sequence[Any]]]) -> list[list[Any]]:
     cursors = []
     with pipeline():
         for shape, sql, params in queries:
-            cur = _cursor()
+            cur = _cursor(conn)
             cursors.append((shape, cur))
-            _run(cur, sql, params)
+            _run(cur, sql, params, conn)
     out: list[list[Any]] = []
     for shape, cur in cursors:
         rows = cur.fetchall()
@@ -178,14 +197,86 @@ def read(queries: Sequence[tuple[Any, str, Sequence[Any]]]) -> list[list[Any]]:
 def select(model: type[models.Model], where: str, params: Sequence[Any], *, lock: bool = False) -> list[Any]:
     """Rows of ``model`` matching a fixed WHERE clause (column names quoted by the caller), as model objects."""
     sql, _ = _select_sql(model, where, lock)
-    cur = _cursor()
-    _run(cur, sql, params)
     conn = _conn()
+    cur = _cursor(conn)
+    _run(cur, sql, params, conn)
     return [_build(model, r, conn) for r in cur.fetchall()]
 
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _json_text(value: Any) -> Any:
+    """A JSON column value as text (SQLite), with the empty containers most rows hold spelled out."""
+    if not value and type(value) in (dict, list):
+        return "{}" if type(value) is dict else "[]"
+    return json.dumps(value)
+
+
+def _json_value(value: Any, *_: Any) -> Any:
+    """A JSON column's text as Python (what ``JSONField.from_db_value`` does for a plain column)."""
+    if value is None or type(value) is not str:
+        return value
+    if value == "{}":
+        return {}
+    if value == "[]":
+        return []
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _sqlite_datetime_param() -> Any:
+    """SQLite with USE_TZ: what ``adapt_datetimefield_value`` does (naive text in the connection's time zone),
+    with the settings looked up once instead of on every value. None elsewhere."""
+    if is_postgresql() or not settings.USE_TZ:
+        return None
+    tz = _conn().timezone
+
+    def adapt(value: Any) -> Any:
+        if value.utcoffset() is not None:
+            value = value.astimezone(tz).replace(tzinfo=None)
+        return str(value)
+
+    return adapt
+
+
+def _sqlite_datetime_value(value: Any, *_: Any) -> Any:
+    """SQLite with USE_TZ: ``convert_datetimefield_value`` with the connection's time zone looked up once."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = parse_datetime(value)
+    if value.utcoffset() is None:
+        value = value.replace(tzinfo=_SQLITE_TZ[0] or _set_sqlite_tz())
+    return value
+
+
+_SQLITE_TZ: list[Any] = [None]
+
+
+def _set_sqlite_tz() -> Any:
+    _SQLITE_TZ[0] = _conn().timezone
+    return _SQLITE_TZ[0]
+
+
+def _memo_last(fn: Any) -> Any:
+    """``fn`` remembering its last argument and answer (datetimes: the same instant recurs within a step)."""
+    last: list[tuple[Any, Any]] = [(_identity, None)]
+
+    def call(value: Any) -> Any:
+        if value is None:
+            return None
+        seen = last[0]  # one tuple: threads never see a value with another value's answer
+        if value is seen[0]:
+            return seen[1]
+        out = fn(value)
+        last[0] = (value, out)
+        return out
+
+    return call
 
 
 @cache
@@ -194,12 +285,14 @@ def _preparer(field: models.Field) -> Any:
     ``field.get_db_prep_save`` for the field types the engine's tables use."""
     ops = connection.ops
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
+        return _memo_last(_sqlite_datetime_param() or ops.adapt_datetimefield_value)  # "now" recurs in a step
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
     if isinstance(field, models.JSONField):
         adapt, encoder = ops.adapt_json_value, field.encoder
-        return lambda value: adapt(value, encoder)
+        if is_postgresql() or encoder is not None:
+            return lambda value: adapt(value, encoder)
+        return _json_text
     if isinstance(field, (models.CharField, models.TextField, models.IntegerField, models.BooleanField,
                           models.ForeignKey, models.AutoField)):
         return _identity
@@ -281,8 +374,7 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, returning
     params: list[Any] = []
     for obj in objs:
         params.extend(_prep(obj, plan))
-    cur = _cursor()
-    _run(cur, sql, params)
+    cur = _execute(sql, params)
     if not returning:
         return
     ids = [r[0] for r in cur.fetchall()]
@@ -307,22 +399,19 @@ def update(model: type[models.Model], objs: Sequence[models.Model], names: Seque
     sql, _ = _update_sql(model, names)
     plan = _plan(model, names)
     rows = [[*_prep(obj, plan), obj.__dict__["id"]] for obj in objs]
-    cur = _cursor()
     if len(rows) == 1:
-        _run(cur, sql, rows[0])
+        _execute(sql, rows[0])
     else:
-        _run_many(cur, sql, rows)
+        _run_many(_cursor(), sql, rows)
 
 
 def execute(sql: str, params: Sequence[Any] = ()) -> None:
     """Run a statement whose result is not needed (safe inside ``pipeline``)."""
-    _run(_cursor(), sql, params)
+    _execute(sql, params)
 
 
 def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    cur = _cursor()
-    _run(cur, sql, params)
-    return cur.fetchall()
+    return _execute(sql, params).fetchall()
 
 
 def select_batch(queries: Sequence[tuple[type[models.Model], str, Sequence[Any], bool]]) -> list[list[Any]]:
@@ -368,7 +457,7 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
     params: list[Any] = []
     for r in rows:
         params.extend(r)
-    _run(_cursor(), sql, params)
+    _execute(sql, params)
 
 
 def preparer(model: type[models.Model], name: str) -> Any:
