@@ -236,7 +236,7 @@ class Run:
     """One engine step on one instance (see module docstring)."""
 
     def __init__(self, instance: ProcessInstance, tokens: list[Token], actor: Any = None,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, today: date | None = None) -> None:
         self.instance = instance
         self.graph = graph_for(instance.definition_id)
         self.elements: dict[str, dict[str, Any]] = self.graph["elements"]
@@ -257,7 +257,7 @@ class Run:
         self.actor_id = actor_id(actor)
         self.actor_label = actor_label(actor)
         self.now = now or timezone.now()
-        self.today = timezone.localdate(self.now)
+        self.today = today or timezone.localdate(self.now)
         self.variables: dict[str, Any] = instance.variables
         self.instance_dirty: set[str] = {"variables"}
         self.cancel_timer_tokens: set[int] = set()

@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -463,10 +464,11 @@ def start(key: str, business_key: str = "", variables: dict[str, Any] | None = N
     with transaction.atomic():
         inst = store.new(ProcessInstance, definition_id=def_id, process_key=key, business_key=business_key,
                          variables=variables, started_by_id=actor_id(actor), started_at=now)
-        _init_case_clock(inst, graph, timezone.localdate(now), limit_days, statutory_limit_days)
+        today = timezone.localdate(now)
+        _init_case_clock(inst, graph, today, limit_days, statutory_limit_days)
         store.insert(ProcessInstance, [inst])
         before = dict(variables)
-        run = Run(inst, [], actor, now)
+        run = Run(inst, [], actor, now, today)
         run.instance_dirty = set()
         run.start()
         if run.variables != before:
@@ -586,18 +588,15 @@ def complete(task: Task | int, user: User | None, outcome: str | None = None,
             t.assignee = user
             t.claimed_at = now
             fields += ["assignee", "claimed_at"]
+        today = timezone.localdate(now)
         if t.limit_days is not None and t.started_on:
-            from .clock import clock_status
-
             cal = calendar_for(_division_of(t.candidate_org_id))
-            status = clock_status(cal, t.started_on, t.limit_days, timezone.localdate(now),
-                                  parse_suspensions(t.suspensions), yellow_share())
-            t.light = status.light
+            t.light = _light_on(cal, t.started_on, t.limit_days, today, _suspension_key(t.suspensions), yellow_share())
             fields.append("light")
             if t.suspended_since:
                 t.suspended_since = None
                 fields.append("suspended_since")
-        run = Run(t.instance, t.live_tokens, user, now)
+        run = Run(t.instance, t.live_tokens, user, now, today)
         run.task_updates.append((t, tuple(fields)))
         run.variables.update(variables)
         if outcome:
@@ -606,6 +605,20 @@ def complete(task: Task | int, user: User | None, outcome: str | None = None,
         run.complete_task(t, outcome, opinion)
         _drive(run)
     return t
+
+
+def _suspension_key(items: list[dict[str, Any]]) -> tuple[tuple[str, str | None, str], ...]:
+    return tuple((s["start"], s.get("end"), s.get("reason", "")) for s in items or ())
+
+
+@lru_cache(maxsize=4096)
+def _light_on(cal: Any, started_on: date, limit_days: int, on: date,
+              suspensions: tuple[tuple[str, str | None, str], ...], share: float) -> str:
+    """The light of a clock on a day (many tasks share start day and limit: computed once per calendar)."""
+    from .clock import clock_status
+
+    items = [{"start": a, "end": b, "reason": r} for a, b, r in suspensions]
+    return clock_status(cal, started_on, limit_days, on, parse_suspensions(items), share).light
 
 
 def _division_of(org_id: int | None) -> int | None:

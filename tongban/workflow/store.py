@@ -6,8 +6,8 @@ This module prepares those statements once per model and column list, from the m
 column names, value preparation and converters), so they cannot drift from ``models.py``; the ORM stays in use
 for everything else.
 
-The statements run on the driver's own cursor (``sqlite3`` or a server-binding psycopg cursor with prepared
-statements), not through Django's cursor wrapper: the SQL is fixed, so the placeholder rewriting and per-call
+The statements run on the driver's own cursor (``sqlite3``, or psycopg's client-binding cursor like Django's),
+not through Django's cursor wrapper: the SQL is fixed, so the placeholder rewriting and per-call
 bookkeeping Django does for arbitrary SQL are not needed (database errors are still turned into Django's).
 On PostgreSQL the statements of a step are sent in psycopg pipelines (one round trip for several statements).
 ``STATEMENTS`` counts what this module sends, for the benchmark.
@@ -16,6 +16,7 @@ On PostgreSQL the statements of a step are sent in psycopg pipelines (one round 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -51,7 +52,7 @@ def _cursor(conn: Any = None) -> Any:
     if is_postgresql():
         import psycopg
 
-        return psycopg.Cursor(raw)  # server-side binding: statements are prepared after a few runs
+        return psycopg.ClientCursor(raw)  # client-side binding, as Django's own cursors
     return raw.cursor()
 
 
@@ -59,7 +60,7 @@ def _run(cur: Any, sql: str, params: Sequence[Any], conn: Any = None) -> None:
     STATEMENTS[0] += 1
     with (conn or _conn()).wrap_database_errors:
         if is_postgresql():
-            cur.execute(sql, params, prepare=True)
+            cur.execute(sql, params)
         else:
             cur.execute(_native(sql), params)
 
@@ -145,9 +146,16 @@ def _build(model: type[models.Model], row: Sequence[Any], conn: Any = None) -> m
     return obj
 
 
+_LOCAL = threading.local()
+
+
 def _conn() -> Any:
-    """The current thread's default connection object (the ``connection`` proxy looks it up on every access)."""
-    return connections[DEFAULT_DB_ALIAS]
+    """The current thread's default connection object. Django's ``connection`` proxy looks it up (through
+    asgiref) on every attribute access; the engine is synchronous, so the object is kept per thread."""
+    conn = getattr(_LOCAL, "conn", None)
+    if conn is None:
+        conn = _LOCAL.conn = connections[DEFAULT_DB_ALIAS]
+    return conn
 
 
 @cache
@@ -169,11 +177,15 @@ def read(queries: Sequence[tuple[Any, str, Sequence[Any]]]) -> list[list[Any]]:
     ``FOR UPDATE`` lock)."""
     conn = _conn()
     cursors = []
-    with pipeline():
+    if is_postgresql():
+        with pipeline():
+            for shape, sql, params in queries:
+                cur = _cursor(conn)
+                cursors.append((shape, cur))
+                _run(cur, sql, params, conn)
+    else:
         for shape, sql, params in queries:
-            cur = _cursor(conn)
-            cursors.append((shape, cur))
-            _run(cur, sql, params, conn)
+            cursors.append((shape, _execute(sql, params)))
     out: list[list[Any]] = []
     for shape, cur in cursors:
         rows = cur.fetchall()
