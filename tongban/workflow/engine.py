@@ -14,6 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -560,13 +561,9 @@ class Run:
                 task.state = Task.State.CLAIMED
                 task.claimed_at = self.now
         if limit is not None:
-            from .clock import due_date, light_for
-
-            cal = calendar_for(division_id)
             task.limit_days = limit
             task.started_on = self.today
-            task.due_on = due_date(cal, self.today, limit)
-            task.light = light_for(0, limit, yellow_share())
+            task.due_on, task.light = _fresh_clock(calendar_for(division_id), self.today, limit, yellow_share())
         self.new_tasks.append(task)
         self.created_tasks.append(task)
         self.event("element.started", eid, task=task, type="userTask", candidate_role=role,
@@ -796,6 +793,14 @@ class Run:
 TOKEN_FIELDS = ("element_id", "state", "data", "ended_at")
 EVENT_COLUMNS = ("instance_id", "element_id", "type", "actor_id", "actor_label", "at", "task_id", "data")
 CANCEL_TASK_FIELDS = ("state", "completed_at", "suspended_since", "suspensions", "due_on")
+
+
+@lru_cache(maxsize=1024)
+def _fresh_clock(cal: Any, today: date, limit: int, share: float) -> tuple[date, str]:
+    """Due date and light of a clock starting today (the same for every task opened today with this limit)."""
+    from .clock import due_date, light_for
+
+    return due_date(cal, today, limit), light_for(0, limit, share)
 
 
 def live_tokens(instance_id: int) -> list[Token]:

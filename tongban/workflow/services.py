@@ -227,7 +227,7 @@ def _lock_task(task: Task | int, with_tokens: bool = False) -> Task:
     if not pairs:
         raise WorkflowError("workflow.not_found", f"任务 {task_id} 不存在", 404)
     fresh, instance = pairs[0]
-    fresh.instance = instance
+    fresh._state.fields_cache["instance"] = instance  # (the row's instance_id is this instance)
     fresh.live_tokens = results[-1] if with_tokens else None
     return fresh
 

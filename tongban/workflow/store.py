@@ -274,6 +274,11 @@ def _set_sqlite_tz() -> Any:
     return _SQLITE_TZ[0]
 
 
+@cache
+def _datetime_param() -> Any:
+    return _memo_last(_sqlite_datetime_param() or connection.ops.adapt_datetimefield_value)
+
+
 def _memo_last(fn: Any) -> Any:
     """``fn`` remembering its last argument and answer (datetimes: the same instant recurs within a step)."""
     last: list[tuple[Any, Any]] = [(_identity, None)]
@@ -297,7 +302,7 @@ def _preparer(field: models.Field) -> Any:
     ``field.get_db_prep_save`` for the field types the engine's tables use."""
     ops = connection.ops
     if isinstance(field, models.DateTimeField):
-        return _memo_last(_sqlite_datetime_param() or ops.adapt_datetimefield_value)  # "now" recurs in a step
+        return _datetime_param()  # one memo for every datetime column: "now" recurs within a step
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
     if isinstance(field, models.JSONField):
