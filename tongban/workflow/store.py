@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import nullcontext
 from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
@@ -444,16 +444,16 @@ def select_batch(queries: Sequence[tuple[type[models.Model], str, Sequence[Any],
     return [[_build(model, r, conn) for r in cur.fetchall()] for model, cur in cursors]
 
 
-@contextmanager
+_NO_PIPELINE = nullcontext()
+
+
 def pipeline() -> Any:
     """Send the statements of the block together (PostgreSQL/psycopg 3 pipeline mode); a no-op elsewhere.
     Only for statements whose results are not needed inside the block."""
-    raw = _conn().connection if is_postgresql() else None
-    if raw is not None:
-        with raw.pipeline():
-            yield
-    else:
-        yield
+    if not is_postgresql():
+        return _NO_PIPELINE
+    raw = _conn().connection
+    return raw.pipeline() if raw is not None else _NO_PIPELINE
 
 
 @cache
@@ -477,6 +477,7 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
     _execute(sql, params)
 
 
+@cache
 def preparer(model: type[models.Model], name: str) -> Any:
     """The fast value-to-parameter function of one field (see ``_preparer``)."""
     return _preparer(model._meta.get_field(name))
