@@ -7,6 +7,7 @@ class WorkflowConfig(AppConfig):
     verbose_name = "流程引擎 workflow"
 
     def ready(self) -> None:
+        from django.core.signals import setting_changed
         from django.db.models.signals import post_delete, post_save
 
         from tongban.core.models import CalendarDay, Division, Organisation, Role, RoleAssignment
@@ -25,3 +26,4 @@ class WorkflowConfig(AppConfig):
                              (Role, engine.bump_role_generation)):
             for signal in (post_save, post_delete):
                 signal.connect(clear, sender=model, weak=False, dispatch_uid=f"workflow-cache-{model.__name__}-{id(signal)}")
+        setting_changed.connect(engine.clear_setting_cache, weak=False, dispatch_uid="workflow-settings")

@@ -57,6 +57,7 @@ LATEST_SECONDS = 5.0
 
 
 def clear_caches() -> None:
+    _SETTINGS.clear()
     _GRAPHS.clear()
     _DECISIONS.clear()
     _ORGS.clear()
@@ -163,12 +164,29 @@ def calendar_for(division_id: int | None) -> Any:
     return cal
 
 
+_SETTINGS: dict[str, Any] = {}
+
+
+def _setting(name: str, default: Any) -> Any:
+    """A setting the engine reads on every step, kept until ``setting_changed`` (a missing setting costs an
+    exception inside Django's lazy settings on every lookup)."""
+    try:
+        return _SETTINGS[name]
+    except KeyError:
+        value = _SETTINGS[name] = getattr(settings, name, default)
+        return value
+
+
+def clear_setting_cache(**_: Any) -> None:
+    _SETTINGS.clear()
+
+
 def yellow_share() -> float:
-    return float(getattr(settings, "TONGBAN_CLOCK_YELLOW_SHARE", 0.8))
+    return float(_setting("TONGBAN_CLOCK_YELLOW_SHARE", 0.8))
 
 
 def inline_service_tasks() -> bool:
-    return bool(getattr(settings, "TONGBAN_WORKFLOW_INLINE", False))
+    return bool(_setting("TONGBAN_WORKFLOW_INLINE", False))
 
 
 def actor_label(actor: Any) -> str:

@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -204,24 +204,33 @@ def _task_id(task: Task | int) -> int:
     return task.pk if isinstance(task, Task) else int(task)
 
 
+@cache
+def _task_read_sql() -> tuple[str, str, str]:
+    """The statements of ``_lock_task``, built once: the root's lock, the task with its instance, live tokens."""
+    task_t, inst_t, tok_t = store.table(Task), store.table(ProcessInstance), store.table(Token)
+    t_id, t_inst = store.column(Task, "id"), store.column(Task, "instance")
+    i_id, i_root = store.column(ProcessInstance, "id"), store.column(ProcessInstance, "root")
+    lock = (f"SELECT 1 FROM {inst_t} WHERE {i_id} = (SELECT COALESCE(i.{i_root}, i.{i_id}) FROM {task_t} t "
+            f"JOIN {inst_t} i ON i.{i_id} = t.{t_inst} WHERE t.{t_id} = %s) FOR UPDATE")
+    pair = (f"SELECT {store.columns(Task, 't')}, {store.columns(ProcessInstance, 'i')} FROM {task_t} t "
+            f"JOIN {inst_t} i ON i.{i_id} = t.{t_inst} WHERE t.{t_id} = %s")
+    tokens = (f"SELECT {store.columns(Token)} FROM {tok_t} WHERE {store.column(Token, 'instance')} = "
+              f"(SELECT {t_inst} FROM {task_t} WHERE {t_id} = %s) AND {store.column(Token, 'state')} <> %s")
+    return lock, pair, tokens
+
+
 def _lock_task(task: Task | int, with_tokens: bool = False) -> Task:
     """Lock the instance tree of a task (the root's row; SQLite's ``BEGIN IMMEDIATE`` already serialises
     writers) and read the task with its instance fresh — and, with ``with_tokens``, the instance's live tokens as
     ``task.live_tokens`` — in one round trip."""
     task_id = _task_id(task)
-    task_t, inst_t, tok_t = store.table(Task), store.table(ProcessInstance), store.table(Token)
-    t_id, t_inst = store.column(Task, "id"), store.column(Task, "instance")
-    i_id, i_root = store.column(ProcessInstance, "id"), store.column(ProcessInstance, "root")
+    lock, pair, tokens = _task_read_sql()
     queries: list[tuple[Any, str, list[Any]]] = []
     if store.is_postgresql():  # the root first (a child's step must not hold the child while waiting for the root)
-        queries.append((None, f"SELECT 1 FROM {inst_t} WHERE {i_id} = (SELECT COALESCE(i.{i_root}, i.{i_id}) FROM {task_t} t "
-                              f"JOIN {inst_t} i ON i.{i_id} = t.{t_inst} WHERE t.{t_id} = %s) FOR UPDATE", [task_id]))
-    queries.append(((Task, ProcessInstance), f"SELECT {store.columns(Task, 't')}, {store.columns(ProcessInstance, 'i')} "
-                    f"FROM {task_t} t JOIN {inst_t} i ON i.{i_id} = t.{t_inst} WHERE t.{t_id} = %s", [task_id]))
+        queries.append((None, lock, [task_id]))
+    queries.append(((Task, ProcessInstance), pair, [task_id]))
     if with_tokens:
-        queries.append((Token, f"SELECT {store.columns(Token)} FROM {tok_t} WHERE {store.column(Token, 'instance')} = "
-                               f"(SELECT {t_inst} FROM {task_t} WHERE {t_id} = %s) AND {store.column(Token, 'state')} <> %s",
-                        [task_id, DONE]))
+        queries.append((Token, tokens, [task_id, DONE]))
     results = store.read(queries)
     pairs = results[1] if store.is_postgresql() else results[0]
     if not pairs:
