@@ -260,48 +260,58 @@ def measure_floor(repeat: int = 1000) -> tuple[float, float]:
     """Milliseconds per step of the bare SQL of one tongban completion — what the engine sends: lock and read
     the task with its instance and live tokens, update the task, a token and the instance, insert an event,
     commit — and of one stateless SpiffWorkflow step's SQL (read the 12 KB row, write it back, commit): what the
-    database costs before any engine work."""
+    database costs before any engine work. Each repetition takes another task and another Spiff row of the
+    benchmark's instances, as the real steps do."""
     from django.db import connection, transaction
 
     from tongban.workflow import store
     from tongban.workflow.models import Task
 
-    task = Task.objects.filter(token__isnull=False).first()
-    inst, tok = task.instance_id, task.token_id
-    q = connection.ops.quote_name
+    tasks = list(Task.objects.filter(token__isnull=False).order_by("-id").values_list("id", "instance_id",
+                                                                                      "token_id")[:repeat])
     with connection.cursor() as cur:
-        cur.execute("SELECT id FROM bench_spiff_state ORDER BY id LIMIT 1")
-        spiff_row = cur.fetchone()[0]
+        cur.execute("SELECT id FROM bench_spiff_state ORDER BY id DESC LIMIT %s", [repeat])
+        spiff_rows = [r[0] for r in cur.fetchall()]
+    q = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    at = store.preparer(Task, "created_at")(timezone_now())
 
-    def step() -> None:
+    def step(i: int) -> None:
+        task, inst, tok = tasks[i % len(tasks)]
         with transaction.atomic():
-            store.fetch(f"SELECT * FROM {q('workflow_task')} t JOIN {q('workflow_processinstance')} i "
-                        f"ON i.id = t.instance_id WHERE t.id = %s{lock}", [task.pk])
-            store.fetch(f"SELECT * FROM {q('workflow_token')} WHERE instance_id = %s AND state <> %s", [inst, "done"])
             with store.pipeline():
-                store.execute(f"UPDATE {q('workflow_task')} SET outcome = %s WHERE id = %s", ["approve", task.pk])
+                store.execute(f"SELECT * FROM {q('workflow_task')} t JOIN {q('workflow_processinstance')} i "
+                              f"ON i.id = t.instance_id WHERE t.id = %s{lock}", [task])
+                store.execute(f"SELECT * FROM {q('workflow_token')} WHERE instance_id = %s AND state <> %s",
+                              [inst, "done"])
+            with store.pipeline():
+                store.execute(f"UPDATE {q('workflow_task')} SET outcome = outcome WHERE id = %s", [task])
                 store.execute(f"UPDATE {q('workflow_token')} SET element_id = element_id WHERE id = %s", [tok])
                 store.execute(f"UPDATE {q('workflow_processinstance')} SET business_key = business_key "
                               "WHERE id = %s", [inst])
                 store.execute(f"INSERT INTO {q('workflow_event')} (instance_id, element_id, type, actor_label, at, "
-                              "data) VALUES (%s, %s, %s, %s, %s, %s)",
-                              [inst, "x", "floor", "bench", store.preparer(Task, "created_at")(task.created_at),
-                               "{}"])
+                              "data) VALUES (%s, %s, %s, %s, %s, %s)", [inst, "x", "floor", "bench", at, "{}"])
 
-    def spiff_step() -> None:
+    def spiff_step(i: int) -> None:
+        row = spiff_rows[i % len(spiff_rows)]
         with transaction.atomic(), connection.cursor() as c:
-            c.execute("SELECT state FROM bench_spiff_state WHERE id = %s", [spiff_row])
+            c.execute("SELECT state FROM bench_spiff_state WHERE id = %s", [row])
             state = c.fetchone()[0]
-            c.execute("UPDATE bench_spiff_state SET state = %s WHERE id = %s", [state, spiff_row])
+            c.execute("UPDATE bench_spiff_state SET state = %s WHERE id = %s", [state, row])
 
     out = []
     for fn in (step, spiff_step):
         started = time.perf_counter()
-        for _ in range(repeat):
-            fn()
+        for i in range(repeat):
+            fn(i)
         out.append((time.perf_counter() - started) * 1000 / repeat)
     return out[0], out[1]
+
+
+def timezone_now():  # noqa: ANN201 - after django.setup()
+    from django.utils import timezone
+
+    return timezone.now()
 
 
 ENGINES = (
