@@ -15,15 +15,6 @@ from .engine import OPEN_TASK_STATES, calendar_for, parse_suspensions, yellow_sh
 from .models import DecisionDefinition, Event, Notification, ProcessDefinition, ProcessInstance, Task, Token
 
 
-def open_tasks(instance: ProcessInstance | int) -> list[Task]:
-    """The open tasks of one instance (one indexed query on the engine's hot path)."""
-    from . import store
-
-    pk = instance.pk if isinstance(instance, ProcessInstance) else int(instance)
-    return store.select(Task, f"{store.column(Task, 'instance')} = %s AND {store.column(Task, 'state')} IN (%s, %s)",
-                        [pk, *OPEN_TASK_STATES])
-
-
 def latest_definitions() -> list[ProcessDefinition]:
     """The latest version of every process, with ``versions`` and ``running`` counts."""
     latest = ProcessDefinition.objects.values("key").annotate(v=Max("version"), n=Count("id"))
