@@ -112,7 +112,9 @@ class ProcessInstance(models.Model):
         indexes = [
             models.Index(fields=["process_key", "status"], name="wf_inst_key_status"),
             models.Index(fields=["business_key"], name="wf_inst_business_key"),
-            models.Index(fields=["status", "due_on"], name="wf_inst_status_due"),
+            # the periodic clock check reads running cases that have a clock: only those are indexed
+            models.Index(fields=["due_on"], name="wf_inst_clock_due",
+                         condition=models.Q(status="running", limit_days__isnull=False)),
             models.Index(fields=["parent"], name="wf_inst_parent", condition=models.Q(parent__isnull=False)),
             models.Index(fields=["parent_token"], name="wf_inst_parent_token",
                          condition=models.Q(parent_token__isnull=False)),
