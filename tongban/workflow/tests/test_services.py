@@ -44,6 +44,30 @@ def test_deploy_versions_only_on_change(users):
     assert ProcessDefinition.objects.get(pk=v1.pk).display_xml.count("<bpmndi:BPMNShape ") == 3  # generated layout
 
 
+def test_a_deploy_in_another_process_is_seen_within_seconds(users, monkeypatch):
+    """The latest version is cached: a deploy in this process is seen at once (signal), one in another process
+    (here: a row written without signals) once the cache entry is older than LATEST_SECONDS."""
+    from tongban.workflow import engine
+
+    [v1] = services.deploy(simple(), "s.bpmn")
+    assert services.start("simple").definition_id == v1.pk
+    row = ProcessDefinition.objects.values().get(pk=v1.pk)
+    row.update(id=None, version=2, checksum="other-process")
+    [v2] = ProcessDefinition.objects.bulk_create([ProcessDefinition(**row)])  # bulk_create sends no signals
+    assert services.start("simple").definition_id == v1.pk  # still cached
+    clock = [engine.time.monotonic() + engine.LATEST_SECONDS + 1]
+    monkeypatch.setattr(engine.time, "monotonic", lambda: clock[0])
+    assert services.start("simple").definition_id == v2.pk
+
+
+def test_start_returns_the_tasks_it_opened(users):
+    services.deploy(simple(), "s.bpmn")
+    inst = services.start("simple", "BK-9")
+    [task] = inst.created_tasks
+    assert task.pk and task.instance_id == inst.pk and task.state == "open"
+    assert list(Task.objects.filter(instance=inst).values_list("pk", flat=True)) == [task.pk]
+
+
 def test_start_unknown_process():
     with pytest.raises(WorkflowError) as info:
         services.start("nope")
