@@ -48,6 +48,8 @@ class WorkflowError(Exception):
 _GRAPHS: dict[int, dict[str, Any]] = {}
 _DECISIONS: dict[int, dict[str, Any]] = {}
 _ORGS: dict[str, tuple[float, int, int | None]] = {}
+_DIVISIONS: dict[int, int | None] = {}  # organisation id -> division id (organisations rarely move)
+_TODAY: list[tuple[datetime, datetime, date, Any]] = []  # the local day of the last step: start, end, date, zone
 _CALENDARS: dict[int | None, tuple[float, Any]] = {}
 _LATEST: dict[tuple[str, str], tuple[float, int]] = {}
 CACHE_SECONDS = 60.0
@@ -61,6 +63,8 @@ def clear_caches() -> None:
     _GRAPHS.clear()
     _DECISIONS.clear()
     _ORGS.clear()
+    _DIVISIONS.clear()
+    _TODAY.clear()
     _CALENDARS.clear()
     _LATEST.clear()
 
@@ -87,6 +91,7 @@ def _latest_id(kind: str, key: str, model: Any) -> int | None:
 
 def clear_organisation_cache(**_: Any) -> None:
     _ORGS.clear()
+    _DIVISIONS.clear()
     _CALENDARS.clear()
 
 
@@ -143,7 +148,35 @@ def organisation_ref(code: str) -> tuple[int, int | None]:
         raise WorkflowError("workflow.unknown_organisation", f"机构代码 {code} 不存在（unknown organisation）",
                             400, organisation=code)
     _ORGS[code] = (now, row[0], row[1])
+    _DIVISIONS[row[0]] = row[1]
     return row
+
+
+def division_of(org_id: int | None) -> int | None:
+    """The division of an organisation (cached until an organisation changes)."""
+    if org_id is None:
+        return None
+    try:
+        return _DIVISIONS[org_id]
+    except KeyError:
+        from tongban.core.models import Organisation
+
+        division = Organisation.objects.filter(pk=org_id).values_list("division_id", flat=True).first()
+        _DIVISIONS[org_id] = division
+        return division
+
+
+def local_date(now: datetime) -> date:
+    """``timezone.localdate(now)``, without the time-zone conversion while ``now`` stays within the same local
+    day as the previous call."""
+    tz = timezone.get_current_timezone()
+    day = _TODAY[0] if _TODAY else None
+    if day is not None and day[3] is tz and day[0] <= now < day[1]:
+        return day[2]
+    today = timezone.localdate(now, tz)
+    start = datetime.combine(today, datetime.min.time(), tzinfo=tz)
+    _TODAY[:] = [(start, end_of_day(today), today, tz)]
+    return today
 
 
 def calendar_for(division_id: int | None) -> Any:
@@ -276,7 +309,7 @@ class Run:
         self.actor_id = actor_id(actor)
         self.actor_label = actor_label(actor)
         self.now = now or timezone.now()
-        self.today = today or timezone.localdate(self.now)
+        self.today = today or local_date(self.now)
         self.variables: dict[str, Any] = instance.variables
         self.instance_dirty: set[str] = {"variables"}
         self.cancel_timer_tokens: set[int] = set()

@@ -31,7 +31,6 @@ from tongban.core.services import audit
 from . import dmn, expressions, store
 from .bpmn import DefinitionError, Issue, parse_bpmn
 from .engine import (
-    _ORGS,
     DONE,
     OPEN_TASK_STATES,
     WAITING,
@@ -41,8 +40,10 @@ from .engine import (
     actor_id,
     actor_label,
     calendar_for,
+    division_of,
     graph_for,
     latest_definition_id,
+    local_date,
     parse_suspensions,
     yellow_share,
 )
@@ -473,7 +474,7 @@ def start(key: str, business_key: str = "", variables: dict[str, Any] | None = N
     with transaction.atomic():
         inst = store.new(ProcessInstance, definition_id=def_id, process_key=key, business_key=business_key,
                          variables=variables, started_by_id=actor_id(actor), started_at=now)
-        today = timezone.localdate(now)
+        today = local_date(now)
         _init_case_clock(inst, graph, today, limit_days, statutory_limit_days)
         store.insert(ProcessInstance, [inst])
         before = dict(variables)
@@ -594,10 +595,11 @@ def complete(task: Task | int, user: User | None, outcome: str | None = None,
                                         "outcome": outcome}]
             fields += ["opinion", "opinions"]
         if user is not None and actor_id(user) and not t.assignee_id:
-            t.assignee = user
+            t.assignee_id = user.pk
+            t._state.fields_cache["assignee"] = user
             t.claimed_at = now
             fields += ["assignee", "claimed_at"]
-        today = timezone.localdate(now)
+        today = local_date(now)
         if t.limit_days is not None and t.started_on:
             cal = calendar_for(_division_of(t.candidate_org_id))
             t.light = _light_on(cal, t.started_on, t.limit_days, today, _suspension_key(t.suspensions), yellow_share())
@@ -632,12 +634,7 @@ def _light_on(cal: Any, started_on: date, limit_days: int, on: date,
 
 def _division_of(org_id: int | None) -> int | None:
     """The division of an organisation (cached with the organisation codes)."""
-    if org_id is None:
-        return None
-    for _at, pk, division in _ORGS.values():
-        if pk == org_id:
-            return division
-    return Organisation.objects.filter(pk=org_id).values_list("division_id", flat=True).first()
+    return division_of(org_id)
 
 
 def add_opinion(task: Task | int, user: User, text: str) -> Task:
