@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import subprocess
 import sys
 
@@ -45,17 +46,33 @@ def _start_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "tongban", "worker"])
 
 
+def _stop_on_sigterm(*_: object) -> None:
+    raise SystemExit(0)
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait(timeout=5)
+
+
 def _serve(port: int, with_worker: bool = True) -> None:
     from django.core.management import call_command
 
     worker = _start_worker() if with_worker else None
+    # A service manager stops us with SIGTERM (Ctrl+C reaches the worker by itself): leave through ``finally``
+    # so that the worker does not outlive the server.
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     typer.echo(f"通办 tongban 已启动: http://127.0.0.1:{port}/  (Ctrl+C 退出)")
     try:
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=10)
+            _stop_worker(worker)
 
 
 @app.command()

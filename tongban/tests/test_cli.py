@@ -1,0 +1,63 @@
+"""`tongban serve` runs the web server with its background worker; stopping the server stops the worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")  # zombies are gone
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_sigterm_to_serve_stops_its_worker(tmp_path):
+    env = {**os.environ, "TONGBAN_HOME": str(tmp_path), "TONGBAN_LOG_LEVEL": "ERROR"}
+    env.pop("DATABASE_URL", None)  # its own SQLite file: the test database is not touched
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tongban", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[int] = []
+        while time.monotonic() < deadline and not workers:
+            assert server.poll() is None, "tongban serve exited early"
+            workers = _children(server.pid)
+            time.sleep(0.2)
+        assert workers, "the worker did not start"
+        [worker] = workers
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker), "the worker outlived the server"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
