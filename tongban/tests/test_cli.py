@@ -42,9 +42,9 @@ def test_sigterm_to_serve_stops_its_worker(tmp_path):
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "tongban", "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
     try:
         deadline = time.monotonic() + 120
-        workers: list[int] = []
         while time.monotonic() < deadline and not workers:
             assert server.poll() is None, "tongban serve exited early"
             workers = _children(server.pid)
@@ -61,3 +61,6 @@ def test_sigterm_to_serve_stops_its_worker(tmp_path):
         if server.poll() is None:
             server.kill()
             server.wait()
+        for pid in workers:  # never leave a worker behind, even when the test fails
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
