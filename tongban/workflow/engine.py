@@ -230,7 +230,7 @@ def actor_label(actor: Any) -> str:
 
 def actor_id(actor: Any) -> int | None:
     if actor is not None and getattr(actor, "is_authenticated", False):
-        return actor.pk  # (any user model)
+        return actor.pk
     return None
 
 
