@@ -263,6 +263,7 @@ def measure_floor(repeat: int = 1000) -> tuple[float, float]:
     database costs before any engine work. Each repetition takes another task and another Spiff row of the
     benchmark's instances, as the real steps do."""
     from django.db import connection, transaction
+    from django.utils import timezone
 
     from tongban.workflow import store
     from tongban.workflow.models import Task
@@ -274,7 +275,7 @@ def measure_floor(repeat: int = 1000) -> tuple[float, float]:
         spiff_rows = [r[0] for r in cur.fetchall()]
     q = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
-    at = store.preparer(Task, "created_at")(timezone_now())
+    at = store.preparer(Task, "created_at")(timezone.now())
 
     def step(i: int) -> None:
         task, inst, tok = tasks[i % len(tasks)]
@@ -306,12 +307,6 @@ def measure_floor(repeat: int = 1000) -> tuple[float, float]:
             fn(i)
         out.append((time.perf_counter() - started) * 1000 / repeat)
     return out[0], out[1]
-
-
-def timezone_now():  # noqa: ANN201 - after django.setup()
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 ENGINES = (

@@ -191,11 +191,12 @@ def _lock_instance(instance_id: int, root_id: int | None = -1) -> ProcessInstanc
         if not row:
             raise WorkflowError("workflow.not_found", f"流程实例 {instance_id} 不存在", 404)
         root_id = row[0]
+    locked = store.select_sql(ProcessInstance, _instance_where(), lock=True)
     queries = []
     if root_id and root_id != instance_id:
-        queries.append((ProcessInstance, _instance_where(), [root_id], True))
-    queries.append((ProcessInstance, _instance_where(), [instance_id], True))
-    found = store.select_batch(queries)[-1]
+        queries.append((ProcessInstance, locked, [root_id]))
+    queries.append((ProcessInstance, locked, [instance_id]))
+    found = store.read(queries)[-1]
     if not found:
         raise WorkflowError("workflow.not_found", f"流程实例 {instance_id} 不存在", 404)
     return found[0]
@@ -601,7 +602,7 @@ def complete(task: Task | int, user: User | None, outcome: str | None = None,
             fields += ["assignee", "claimed_at"]
         today = local_date(now)
         if t.limit_days is not None and t.started_on:
-            cal = calendar_for(_division_of(t.candidate_org_id))
+            cal = calendar_for(division_of(t.candidate_org_id))
             t.light = _light_on(cal, t.started_on, t.limit_days, today, _suspension_key(t.suspensions), yellow_share())
             fields.append("light")
             if t.suspended_since:
@@ -630,11 +631,6 @@ def _light_on(cal: Any, started_on: date, limit_days: int, on: date,
 
     items = [{"start": a, "end": b, "reason": r} for a, b, r in suspensions]
     return clock_status(cal, started_on, limit_days, on, parse_suspensions(items), share).light
-
-
-def _division_of(org_id: int | None) -> int | None:
-    """The division of an organisation (cached with the organisation codes)."""
-    return division_of(org_id)
 
 
 def add_opinion(task: Task | int, user: User, text: str) -> Task:
@@ -756,7 +752,7 @@ def resume_clock(target: Task | ProcessInstance, actor: User | None, on: date | 
                 _require_holder(t, actor)
             if t.suspended_since is None:
                 raise WorkflowError("workflow.clock_not_suspended", "计时未中止", 409)
-            _resume(t, on, calendar_for(_division_of(t.candidate_org_id)))
+            _resume(t, on, calendar_for(division_of(t.candidate_org_id)))
             t.save(update_fields=_CLOCK_FIELDS_TASK)
             inst = t.instance
             tasks = [t]
@@ -767,7 +763,7 @@ def resume_clock(target: Task | ProcessInstance, actor: User | None, on: date | 
             tasks = list(Task.objects.filter(instance=inst, state__in=OPEN_TASK_STATES,
                                              suspended_since__isnull=False))
             for t in tasks:
-                _resume(t, on, calendar_for(_division_of(t.candidate_org_id)))
+                _resume(t, on, calendar_for(division_of(t.candidate_org_id)))
             if tasks:
                 Task.objects.bulk_update(tasks, _CLOCK_FIELDS_TASK)
         if _resume(inst, on, calendar_for(None)):

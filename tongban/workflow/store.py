@@ -206,6 +206,12 @@ def read(queries: Sequence[tuple[Any, str, Sequence[Any]]]) -> list[list[Any]]:
     return out
 
 
+def select_sql(model: type[models.Model], where: str, *, lock: bool = False) -> str:
+    """``SELECT`` of all of ``model``'s columns with a fixed WHERE clause (``FOR UPDATE`` with ``lock`` where the
+    database has it), for ``read``."""
+    return _select_sql(model, where, lock)[0]
+
+
 def select(model: type[models.Model], where: str, params: Sequence[Any], *, lock: bool = False) -> list[Any]:
     """Rows of ``model`` matching a fixed WHERE clause (column names quoted by the caller), as model objects."""
     sql, _ = _select_sql(model, where, lock)
@@ -429,19 +435,6 @@ def execute(sql: str, params: Sequence[Any] = ()) -> None:
 
 def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     return _execute(sql, params).fetchall()
-
-
-def select_batch(queries: Sequence[tuple[type[models.Model], str, Sequence[Any], bool]]) -> list[list[Any]]:
-    """Several ``select`` queries sent together (one round trip on PostgreSQL), run in order."""
-    cursors = []
-    with pipeline():
-        for model, where, params, lock in queries:
-            sql, _ = _select_sql(model, where, lock)
-            cur = _cursor()
-            cursors.append((model, cur))
-            _run(cur, sql, params)
-    conn = _conn()
-    return [[_build(model, r, conn) for r in cur.fetchall()] for model, cur in cursors]
 
 
 _NO_PIPELINE = nullcontext()
