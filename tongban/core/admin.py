@@ -36,6 +36,19 @@ class TongbanUserAdmin(UserAdmin):
 admin.site.register(Role)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For append-only logs (data access log, signed tree heads, the workflow event log): read, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
     list_display = ("at", "actor_label", "action", "object_type", "object_id", "reason")

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tongban.core.admin import ReadOnlyAdmin
+
 from .models import (
     AccessLogEntry,
     Consent,
@@ -35,17 +37,6 @@ class ConsentAdmin(admin.ModelAdmin):
     list_filter = ("source", "consumer")
     search_fields = ("subject_id", "case_ref")
     readonly_fields = ("ref",)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AccessLogEntry)

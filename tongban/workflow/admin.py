@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tongban.core.admin import ReadOnlyAdmin
+
 from .models import (
     DecisionDefinition,
     Event,
@@ -83,7 +85,7 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     """The event log is append-only: read it here, never edit it. It is also the audit trail of engine steps:
     search by the actor's name to see what a person did. Newest first by id (the log's insertion order)."""
 
@@ -93,15 +95,6 @@ class EventAdmin(admin.ModelAdmin):
     raw_id_fields = ("instance", "actor", "task")
     ordering = ("-id",)
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -11,6 +13,26 @@ import typer
 def _echo_errors(lines: list[str]) -> None:
     for line in lines:
         typer.echo(line, err=True)
+
+
+def _deploy_all(files: list[Path], deploy: Callable[[Path], list[Any]]) -> None:
+    """Deploy each file: ``KEY vVERSION`` per definition, ``FILE:LINE: element ID: message`` per problem; exit 1
+    when any file was refused (the others are still deployed)."""
+    from .bpmn import DefinitionError
+
+    failed = False
+    for path in files:
+        try:
+            definitions = deploy(path)
+        except DefinitionError as exc:
+            _echo_errors(exc.lines())
+            failed = True
+            continue
+        for d in definitions:
+            note = "" if d.created else " (unchanged)"
+            typer.echo(f"{d.key} v{d.version}{note}")
+    if failed:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
@@ -22,22 +44,9 @@ def register(app: typer.Typer) -> None:
         files: list[Path] = typer.Argument(..., help="BPMN 2.0 files (.bpmn)."),  # noqa: B008
     ) -> None:
         """Deploy BPMN files: prints KEY vVERSION per process; errors as FILE:LINE: element ID: message."""
-        from .bpmn import DefinitionError
         from .services import deploy_file
 
-        failed = False
-        for path in files:
-            try:
-                definitions = deploy_file(path)
-            except DefinitionError as exc:
-                _echo_errors(exc.lines())
-                failed = True
-                continue
-            for d in definitions:
-                note = "" if d.created else " (unchanged)"
-                typer.echo(f"{d.key} v{d.version}{note}")
-        if failed:
-            raise typer.Exit(1)
+        _deploy_all(files, deploy_file)
 
     @process.command("list")
     def process_list() -> None:
@@ -89,22 +98,9 @@ def register(app: typer.Typer) -> None:
         files: list[Path] = typer.Argument(..., help="DMN files (.dmn)."),  # noqa: B008
     ) -> None:
         """Deploy DMN decision tables: prints KEY vVERSION per decision."""
-        from .bpmn import DefinitionError
         from .services import deploy_decision_file
 
-        failed = False
-        for path in files:
-            try:
-                definitions = deploy_decision_file(path)
-            except DefinitionError as exc:
-                _echo_errors(exc.lines())
-                failed = True
-                continue
-            for d in definitions:
-                note = "" if d.created else " (unchanged)"
-                typer.echo(f"{d.key} v{d.version}{note}")
-        if failed:
-            raise typer.Exit(1)
+        _deploy_all(files, deploy_decision_file)
 
     @decision.command("list")
     def decision_list() -> None:
