@@ -6,7 +6,6 @@ Every bounded context may contribute commands in ``tongban/<app>/cli.py`` throug
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import subprocess
@@ -100,15 +99,9 @@ def serve(port: int = typer.Option(8000, help="Port to serve on (127.0.0.1)."),
 
 def _worker_start_hooks() -> None:
     """Each bounded context's ``tasks.on_worker_start()`` (e.g. workflow schedules its periodic clock check)."""
-    from tongban.apps_registry import BOUNDED_CONTEXTS
+    from tongban.apps_registry import context_modules
 
-    for name in BOUNDED_CONTEXTS:
-        try:
-            module = importlib.import_module(f"tongban.{name}.tasks")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"tongban.{name}", f"tongban.{name}.tasks"):
-                raise
-            continue
+    for _, module in context_modules("tasks"):
         hook = getattr(module, "on_worker_start", None)
         if hook is not None:
             hook()
@@ -170,15 +163,9 @@ def manage(ctx: typer.Context) -> None:
 
 
 def _register_app_commands() -> None:
-    from tongban.apps_registry import BOUNDED_CONTEXTS
+    from tongban.apps_registry import context_modules
 
-    for name in BOUNDED_CONTEXTS:
-        try:
-            module = importlib.import_module(f"tongban.{name}.cli")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"tongban.{name}", f"tongban.{name}.cli"):
-                raise
-            continue
+    for _, module in context_modules("cli"):
         module.register(app)
 
 

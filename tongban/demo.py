@@ -5,23 +5,12 @@ Loading is idempotent: running ``tongban demo`` twice leaves one copy of everyth
 
 from __future__ import annotations
 
-import importlib
-
-from django.apps import apps
 from rich.console import Console
 
-from tongban.apps_registry import BOUNDED_CONTEXTS
+from tongban.apps_registry import context_modules
 
 
 def load_demo(console: Console | None = None) -> None:
     console = console or Console(stderr=True)
-    for name in BOUNDED_CONTEXTS:
-        if not apps.is_installed(f"tongban.{name}"):
-            continue
-        try:
-            module = importlib.import_module(f"tongban.{name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"tongban.{name}.demo":
-                raise
-            continue
+    for _, module in context_modules("demo"):
         module.load(console)

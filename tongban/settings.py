@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from tongban.apps_registry import INSTALLED_CONTEXTS
+
 BASE_DIR = Path(__file__).resolve().parent
 TONGBAN_HOME = Path(os.environ.get("TONGBAN_HOME", "var")).resolve()
 TONGBAN_HOME.mkdir(parents=True, exist_ok=True)
@@ -56,12 +58,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "django_tasks",
     "django_tasks_db",
-    "tongban.core",
-    "tongban.catalog",
-    "tongban.workflow",
-    "tongban.applications",
-    "tongban.exchange",
-    "tongban.credentials",
+    *(f"tongban.{name}" for name in INSTALLED_CONTEXTS),
 ]
 
 MIDDLEWARE = [

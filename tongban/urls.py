@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-
-from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
 from tongban.api import api
-from tongban.apps_registry import BOUNDED_CONTEXTS
+from tongban.apps_registry import context_modules
 from tongban.core.views import LoginView
 
 admin.site.site_header = "通办 tongban 管理后台"
@@ -25,13 +22,4 @@ urlpatterns = [
 ]
 
 # Each app's urls.py is mounted at the root; apps prefix their own paths. core is last: it owns "/".
-for _name in [*BOUNDED_CONTEXTS[1:], "core"]:
-    if not apps.is_installed(f"tongban.{_name}"):
-        continue
-    try:
-        importlib.import_module(f"tongban.{_name}.urls")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"tongban.{_name}.urls":
-            raise
-        continue
-    urlpatterns.append(path("", include(f"tongban.{_name}.urls")))
+urlpatterns += [path("", include(module.__name__)) for _, module in context_modules("urls", core_last=True)]

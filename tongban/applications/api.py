@@ -18,7 +18,6 @@ from ninja.files import UploadedFile
 from tongban.core.auth import API_AUTH
 from tongban.core.models import Organisation
 from tongban.workflow import services as wf
-from tongban.workflow.engine import WorkflowError
 from tongban.workflow.models import Task
 
 from . import files, selectors, services
@@ -26,7 +25,6 @@ from .errors import ApplicationError
 from .models import Application, PostCheck, ProxyAuthorisation
 
 router = Router(tags=["applications 办件"], auth=API_AUTH)
-ERRORS = [ApplicationError, WorkflowError]
 
 
 # --- schemas -----------------------------------------------------------------------------------------------
@@ -152,7 +150,7 @@ def application_detail(app: Application) -> dict[str, Any]:
 def _app_for(request: HttpRequest, ref: str) -> Application:
     app = selectors.get_application(ref)
     if app is None or not selectors.can_view(request.user, app):
-        raise ApplicationError("application.not_found", f"办件“{ref}”不存在或无权查看", status=404)
+        raise ApplicationError(f"办件“{ref}”不存在或无权查看", code="application.not_found", status=404)
     return app
 
 
@@ -171,12 +169,12 @@ def create(request: HttpRequest, payload: ApplicationIn):
     if payload.proxy_id:
         proxy = ProxyAuthorisation.objects.filter(pk=payload.proxy_id).first()
         if proxy is None:
-            raise ApplicationError("proxy.not_found", "代办授权不存在", status=404)
+            raise ApplicationError("代办授权不存在", code="proxy.not_found", status=404)
     window = None
     if payload.window_code:
         window = Organisation.objects.filter(code=payload.window_code).first()
         if window is None:
-            raise ApplicationError("window.not_found", f"窗口“{payload.window_code}”不存在", status=404)
+            raise ApplicationError(f"窗口“{payload.window_code}”不存在", code="window.not_found", status=404)
     choices = {code: services.Selection(code, c.situation_code, c.answers) for code, c in payload.situations.items()}
     app = services.create_application(
         user=request.user, item_code=payload.item_code, bundle_code=payload.bundle_code, situations=choices,
@@ -212,7 +210,7 @@ def evidence_plan(request: HttpRequest, ref: str, key: str) -> dict[str, Any]:
 def fetch_evidence(request: HttpRequest, ref: str, key: str, payload: EvidenceIn) -> dict[str, Any]:
     app = _app_for(request, ref)
     if not payload.consent:
-        raise ApplicationError("evidence.consent_required", "调取前须经您同意")
+        raise ApplicationError("调取前须经您同意", code="evidence.consent_required")
     row = services.fetch_evidence(app, key, request.user)
     return {"key": key, "status": row.status, "evidence": row.evidence}
 
@@ -245,7 +243,7 @@ def correction(request: HttpRequest, ref: str, note: Form[str] = "", material_ke
     replacements = {}
     if file is not None:
         if not material_key:
-            raise ApplicationError("correction.material_key_required", "请说明替换的是哪一项材料（material_key）")
+            raise ApplicationError("请说明替换的是哪一项材料（material_key）", code="correction.material_key_required")
         replacements[material_key] = files.store(file.chunks(), name=file.name or "upload",
                                                  content_type=file.content_type)
     done = services.complete_correction(app, request.user, note=note, replacements=replacements)
@@ -309,7 +307,7 @@ def refuse(request: HttpRequest, ref: str, payload: ReasonIn) -> dict[str, Any]:
 def visit(request: HttpRequest, ref: str, payload: VisitIn) -> dict[str, Any]:
     window = Organisation.objects.filter(code=payload.window_code).first()
     if window is None:
-        raise ApplicationError("window.not_found", f"窗口“{payload.window_code}”不存在", status=404)
+        raise ApplicationError(f"窗口“{payload.window_code}”不存在", code="window.not_found", status=404)
     app = _app_for(request, ref)
     services.record_visit(app, request.user, window, payload.purpose)
     return services.visit_report(app)
@@ -332,7 +330,7 @@ def task_out(task: Task) -> dict[str, Any]:
 def _task_for(request: HttpRequest, task_id: int) -> Task:
     task = Task.objects.select_related("instance", "candidate_org", "assignee").filter(pk=task_id).first()
     if task is None or not (wf.is_candidate(task, request.user) or task.assignee_id == request.user.pk):
-        raise ApplicationError("task.not_found", "任务不存在或不属于您的部门", status=404)
+        raise ApplicationError("任务不存在或不属于您的部门", code="task.not_found", status=404)
     return task
 
 
@@ -382,7 +380,7 @@ def complete_post_check(request: HttpRequest, check_id: int, payload: PostCheckI
 def verify_notice(request: HttpRequest, code: str) -> dict[str, Any]:
     notice = selectors.verify_notice(code)
     if notice is None:
-        raise ApplicationError("notice.not_found", "查验码不存在，文书可能为伪造", status=404)
+        raise ApplicationError("查验码不存在，文书可能为伪造", code="notice.not_found", status=404)
     app = notice.application
     return {"valid": True, "kind": notice.kind, "title": notice.get_kind_display(), "ref": app.ref,
             "application_title": app.title, "applicant": _masked(app.applicant_name),

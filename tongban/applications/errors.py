@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from tongban.core.errors import DomainError
 
 
-class ApplicationError(Exception):
-    def __init__(self, code: str, message: str, *, status: int = 400, **detail: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.detail = detail
-
-    def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.detail:
-            body["detail"] = self.detail
-        return body
+class ApplicationError(DomainError):
+    code = "applications.error"

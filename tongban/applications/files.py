@@ -79,8 +79,7 @@ def store(chunks: Iterable[bytes], *, name: str, content_type: str | None = None
     limit = max_bytes or getattr(settings, "TONGBAN_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES)
     ctype = _content_type(name, content_type)
     if ctype not in ALLOWED_TYPES:
-        raise ApplicationError("file.type_not_allowed",
-                               f"不支持的文件类型“{ctype or name}”，请上传 PDF、JPG、PNG 或 OFD 文件")
+        raise ApplicationError(f"不支持的文件类型“{ctype or name}”，请上传 PDF、JPG、PNG 或 OFD 文件", code="file.type_not_allowed")
     blob_root().mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -91,18 +90,18 @@ def store(chunks: Iterable[bytes], *, name: str, content_type: str | None = None
             for chunk in chunks:
                 size += len(chunk)
                 if size > limit:
-                    raise ApplicationError("file.too_large", f"文件超过 {limit // (1024 * 1024)} MB 的大小限制")
+                    raise ApplicationError(f"文件超过 {limit // (1024 * 1024)} MB 的大小限制", code="file.too_large")
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
-            raise ApplicationError("file.empty", "文件为空")
+            raise ApplicationError("文件为空", code="file.empty")
         with tmp.open("rb") as fh:
             head = fh.read(16)
         if not any(head.startswith(magic) for magic in ALLOWED_TYPES[ctype]):
-            raise ApplicationError("file.type_mismatch", f"文件内容与类型“{ctype}”不符")
+            raise ApplicationError(f"文件内容与类型“{ctype}”不符", code="file.type_mismatch")
         finding = get_scanner()(tmp)
         if finding:
-            raise ApplicationError("file.infected", f"文件未通过病毒扫描（{finding}）")
+            raise ApplicationError(f"文件未通过病毒扫描（{finding}）", code="file.infected")
         sha = digest.hexdigest()
         target = blob_path(sha)
         if not target.exists():

@@ -87,14 +87,14 @@ def _published_item(code: str) -> ServiceItem:
     item = ServiceItem.objects.select_related("competent_department", "implementing_org").filter(
         code=code, status=ItemStatus.PUBLISHED).first()
     if item is None:
-        raise ApplicationError("application.unknown_item", f"事项“{code}”不存在或未发布", status=404)
+        raise ApplicationError(f"事项“{code}”不存在或未发布", code="application.unknown_item", status=404)
     return item
 
 
 def _published_bundle(code: str) -> Bundle:
     bundle = Bundle.objects.filter(code=code, status=ItemStatus.PUBLISHED).first()
     if bundle is None:
-        raise ApplicationError("application.unknown_bundle", f"一件事“{code}”不存在或未发布", status=404)
+        raise ApplicationError(f"一件事“{code}”不存在或未发布", code="application.unknown_bundle", status=404)
     return bundle
 
 
@@ -129,16 +129,14 @@ def pick_situation(item: ServiceItem, answers: dict[str, Any]) -> Situation | No
         if ok and (best is None or len(conds) > best[0]):
             best = (len(conds), s)
     if best is None:
-        raise ApplicationError("application.situation_unresolved",
-                               f"“{item.name}”：根据您的回答无法确定办理情形，请检查引导问题的答案",
-                               questions=guide_questions(item))
+        raise ApplicationError(f"“{item.name}”：根据您的回答无法确定办理情形，请检查引导问题的答案", code="application.situation_unresolved", detail={"questions": guide_questions(item)})
     return best[1]
 
 
 def situation_by_code(item: ServiceItem, code: str) -> Situation:
     s = item.situations.filter(code=code).first()
     if s is None:
-        raise ApplicationError("application.unknown_situation", f"“{item.name}”没有办理情形“{code}”")
+        raise ApplicationError(f"“{item.name}”没有办理情形“{code}”", code="application.unknown_situation")
     return s
 
 
@@ -201,11 +199,11 @@ def authorise_proxy(*, agent: User, principal_name: str, principal_id_number: st
                     valid_until: dt.date, kind: str = ProxyAuthorisation.Kind.AGENT, principal: User | None = None,
                     document: StoredFile | None = None, recorded_by: User | None = None) -> ProxyAuthorisation:
     if not principal_name.strip() or not principal_id_number.strip():
-        raise ApplicationError("proxy.principal_required", "请填写委托人姓名/名称和证件号码")
+        raise ApplicationError("请填写委托人姓名/名称和证件号码", code="proxy.principal_required")
     if valid_until < timezone.localdate():
-        raise ApplicationError("proxy.expired", "授权有效期不能早于今天")
+        raise ApplicationError("授权有效期不能早于今天", code="proxy.expired")
     if kind == ProxyAuthorisation.Kind.AGENT and document is None and principal is None:
-        raise ApplicationError("proxy.document_required", "委托代理须上传授权委托书，或由委托人在线授权")
+        raise ApplicationError("委托代理须上传授权委托书，或由委托人在线授权", code="proxy.document_required")
     if principal is None:
         principal = User.objects.filter(id_number=principal_id_number.strip()).first()
     proxy = ProxyAuthorisation.objects.create(
@@ -219,9 +217,9 @@ def authorise_proxy(*, agent: User, principal_name: str, principal_id_number: st
 
 def _check_proxy(proxy: ProxyAuthorisation, user: User) -> None:
     if proxy.revoked_at is not None or proxy.valid_until < timezone.localdate():
-        raise ApplicationError("proxy.invalid", "代办授权已失效", status=403)
+        raise ApplicationError("代办授权已失效", code="proxy.invalid", status=403)
     if proxy.agent_id != user.pk:
-        raise ApplicationError("proxy.not_agent", "您不是该授权的代理人", status=403)
+        raise ApplicationError("您不是该授权的代理人", code="proxy.not_agent", status=403)
 
 
 # --- creating and submitting -------------------------------------------------------------------------------
@@ -256,9 +254,9 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
                        window: Organisation | None = None, applicant_phone: str = "") -> Application:
     """Create a draft application for one item or one bundle, for ``user`` or for a proxy's principal."""
     if bool(item_code) == bool(bundle_code):
-        raise ApplicationError("application.item_or_bundle", "请选择一个事项或一个“一件事”")
+        raise ApplicationError("请选择一个事项或一个“一件事”", code="application.item_or_bundle")
     if channel == Application.Channel.WINDOW and (window is None or not has_role(user, Role.WINDOW_CLERK, window)):
-        raise ApplicationError("application.not_window_clerk", "只有综合窗口人员可以在窗口代为申请", status=403)
+        raise ApplicationError("只有综合窗口人员可以在窗口代为申请", code="application.not_window_clerk", status=403)
     if item_code:
         item = _published_item(item_code)
         items, title, bundle = [item], item.name, None
@@ -271,10 +269,10 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
         _check_proxy(proxy, user)
         applicant, name, id_number = proxy.principal, proxy.principal_name, proxy.principal_id_number
     elif channel == Application.Channel.WINDOW:
-        raise ApplicationError("application.proxy_required", "窗口代为申请须先登记帮办授权")
+        raise ApplicationError("窗口代为申请须先登记帮办授权", code="application.proxy_required")
     else:
         if not user.id_number:
-            raise ApplicationError("application.identity_required", "请先完成实名认证（证件号码）", status=403)
+            raise ApplicationError("请先完成实名认证（证件号码）", code="application.identity_required", status=403)
         applicant, name, id_number = user, user.display_name or user.username, user.id_number
     kind = "legal" if applicant is not None and applicant.kind == User.Kind.LEGAL_PERSON else "natural"
     app = Application(
@@ -314,16 +312,15 @@ def application_schema(app: Application) -> dict[str, Any]:
 
 def _can_edit(app: Application, user: User) -> None:
     if app.submitted_by_id != user.pk and app.applicant_id != user.pk:
-        raise ApplicationError("application.forbidden", "无权操作该办件", status=403)
+        raise ApplicationError("无权操作该办件", code="application.forbidden", status=403)
     if app.status not in OPEN_STATUSES:
-        raise ApplicationError("application.not_editable", f"办件当前状态“{app.get_status_display()}”不可修改",
-                               status=409)
+        raise ApplicationError(f"办件当前状态“{app.get_status_display()}”不可修改", code="application.not_editable", status=409)
 
 
 def _material(app: Application, key: str) -> ApplicationMaterial:
     row = app.materials.filter(key=key).first()
     if row is None:
-        raise ApplicationError("material.unknown", f"办件没有材料“{key}”", status=404)
+        raise ApplicationError(f"办件没有材料“{key}”", code="material.unknown", status=404)
     return row
 
 
@@ -346,7 +343,7 @@ def attach_evidence(app: Application, key: str, evidence: dict[str, Any], user: 
     row = _material(app, key)
     _can_edit(app, user)
     if row.source == Material.Source.APPLICANT:
-        raise ApplicationError("material.not_fetchable", f"“{row.name}”须由申请人提供，不能调取")
+        raise ApplicationError(f"“{row.name}”须由申请人提供，不能调取", code="material.not_fetchable")
     row.evidence, row.status, row.provided_at = evidence, ApplicationMaterial.Status.FETCHED, timezone.now()
     row.save(update_fields=["evidence", "status", "provided_at"])
     log(app, "evidence", f"已调取“{row.name}”（来自{evidence.get('provider_org', '')}），申请人无需提交", user)
@@ -357,7 +354,7 @@ def evidence_plan(app: Application, key: str) -> dict[str, Any]:
     """What will be fetched for material ``key``, from whom, for which departments (shown before consent)."""
     row = _material(app, key)
     if row.source == Material.Source.APPLICANT:
-        raise ApplicationError("material.not_fetchable", f"“{row.name}”须由申请人提供，不能调取")
+        raise ApplicationError(f"“{row.name}”须由申请人提供，不能调取", code="material.not_fetchable")
     m = row.materials.select_related("issuing_department").first()
     code = m.licence_type if row.source == Material.Source.ISSUED else m.data_resource
     consumers = list(app.items.filter(item__code__in=row.item_codes).select_related("department")
@@ -395,11 +392,11 @@ def fetch_evidence(app: Application, key: str, user: User) -> ApplicationMateria
             requester_org=plan["consumers"][0]["code"], purpose=purpose, case_ref=app.ref,
             consent_ref=consent_ref, actor_id=user.pk))
     except core_evidence.ProviderUnavailable as exc:
-        raise ApplicationError(exc.code, f"{exc}。您可以改为上传该材料，已填写的内容不会丢失。", status=503) from exc
+        raise ApplicationError(f"{exc}。您可以改为上传该材料，已填写的内容不会丢失。", code=exc.code, status=503) from exc
     except core_evidence.EvidenceNotFound as exc:
-        raise ApplicationError(exc.code, f"{exc}。请改为上传该材料。", status=404) from exc
+        raise ApplicationError(f"{exc}。请改为上传该材料。", code=exc.code, status=404) from exc
     except core_evidence.EvidenceError as exc:
-        raise ApplicationError(exc.code, str(exc), status=403) from exc
+        raise ApplicationError(str(exc), code=exc.code, status=403) from exc
     evidence = {"provider_org": ev.provider_org, "title": ev.title, "data": ev.data, "reference": ev.reference,
                 "fetched_at": ev.fetched_at.isoformat(), "code": ev.code, "source": ev.source,
                 "masked_fields": list(ev.masked_fields)}
@@ -411,14 +408,14 @@ def sign_commitment(app: Application, user: User, material_keys: list[str], text
     """告知承诺: replace the named materials with a signed commitment (only where every item allows it)."""
     _can_edit(app, user)
     if not all(ai.item.commitment_allowed for ai in app.items.select_related("item")):
-        raise ApplicationError("commitment.not_allowed", "该事项不适用告知承诺制")
+        raise ApplicationError("该事项不适用告知承诺制", code="commitment.not_allowed")
     rows = {m.key: m for m in app.materials.all()}
     for key in material_keys:
         row = rows.get(key)
         if row is None:
-            raise ApplicationError("material.unknown", f"办件没有材料“{key}”", status=404)
+            raise ApplicationError(f"办件没有材料“{key}”", code="material.unknown", status=404)
         if not all(m.commitment_replaceable for m in row.materials.all()):
-            raise ApplicationError("commitment.material_not_replaceable", f"“{row.name}”不能以承诺替代")
+            raise ApplicationError(f"“{row.name}”不能以承诺替代", code="commitment.material_not_replaceable")
     text = text or (f"本人/本单位承诺：所填报信息真实有效，已知晓并符合“{app.title}”的全部条件，"
                     f"以下材料以承诺替代：{'、'.join(rows[k].name for k in material_keys)}。"
                     "如有不实，愿承担撤销审批决定等法律责任，并记入信用记录。")
@@ -456,7 +453,7 @@ def submit(app: Application, user: User, form_data: dict[str, Any] | None = None
         app.form_data = form_data
     errors = validate_form(application_schema(app), app.form_data)
     if errors:
-        raise ApplicationError("application.invalid_form", "申请表填写有误，请按提示修改", errors=errors)
+        raise ApplicationError("申请表填写有误，请按提示修改", code="application.invalid_form", detail={"errors": errors})
     app.status = Application.Status.SUBMITTED
     app.submitted_at = timezone.now()
     app.save(update_fields=["form_data", "status", "submitted_at"])
@@ -480,7 +477,7 @@ def _commitment_covers_all(app: Application) -> bool:
 
 def _require_clerk(user: User, window: Organisation | None = None) -> None:
     if not has_role(user, Role.WINDOW_CLERK, window):
-        raise ApplicationError("window.not_clerk", "只有综合窗口人员可以受理", status=403)
+        raise ApplicationError("只有综合窗口人员可以受理", code="window.not_clerk", status=403)
 
 
 def _issue_notice(app: Application, kind: str, content: dict[str, Any], user: User | None) -> Notice:
@@ -508,7 +505,7 @@ def issue_one_time_notice(app: Application, clerk: User, *, note: str = "") -> N
     _require_clerk(clerk)
     missing = missing_materials(app)
     if not missing:
-        raise ApplicationError("window.nothing_missing", "材料齐全，无需一次性告知")
+        raise ApplicationError("材料齐全，无需一次性告知", code="window.nothing_missing")
     app.status = Application.Status.INCOMPLETE
     app.save(update_fields=["status"])
     notice = _issue_notice(app, Notice.Kind.ONE_TIME, {
@@ -527,9 +524,9 @@ def refuse(app: Application, clerk: User, reason: str) -> Notice:
     app = Application.objects.select_for_update().get(pk=app.pk)
     _require_clerk(clerk)
     if not reason.strip():
-        raise ApplicationError("window.reason_required", "不予受理须说明理由")
+        raise ApplicationError("不予受理须说明理由", code="window.reason_required")
     if app.status not in {Application.Status.SUBMITTED, Application.Status.INCOMPLETE}:
-        raise ApplicationError("window.not_pending", "该办件不在待受理状态", status=409)
+        raise ApplicationError("该办件不在待受理状态", code="window.not_pending", status=409)
     app.status, app.refusal_reason = Application.Status.REFUSED, reason
     app.save(update_fields=["status", "refusal_reason"])
     log(app, "refused", f"不予受理：{reason}", clerk)
@@ -548,13 +545,11 @@ def accept(app: Application, clerk: User, *, tolerate: bool = False, supplement_
     app = Application.objects.select_for_update().get(pk=app.pk)
     _require_clerk(clerk)
     if app.status not in {Application.Status.SUBMITTED, Application.Status.INCOMPLETE}:
-        raise ApplicationError("window.not_pending", "该办件不在待受理状态", status=409)
+        raise ApplicationError("该办件不在待受理状态", code="window.not_pending", status=409)
     missing = missing_materials(app, tolerate=tolerate)
     if missing:
-        raise ApplicationError("window.materials_missing",
-                               "材料不齐全，不能受理：" + "、".join(m.name for m in missing)
-                               + ("（可出具一次性告知书）" if not tolerate else ""),
-                               missing=[m.key for m in missing])
+        raise ApplicationError("材料不齐全，不能受理：" + "、".join(m.name for m in missing)
+                               + ("（可出具一次性告知书）" if not tolerate else ""), code="window.materials_missing", detail={"missing": [m.key for m in missing]})
     return _accept(app, clerk, auto=False, supplement_days=supplement_days)
 
 
@@ -607,7 +602,7 @@ def _approve_by_commitment(app: Application) -> None:
 def record_item_decision(ai: ApplicationItem, outcome: str, *, opinion: str = "", decided_by: str = "") -> None:
     """Store one item's final decision and, when every item is decided, the combined result."""
     if outcome not in {"approve", "reject"}:
-        raise ApplicationError("decision.unknown_outcome", f"未知的审批结果“{outcome}”")
+        raise ApplicationError(f"未知的审批结果“{outcome}”", code="decision.unknown_outcome")
     ai.status = ApplicationItem.Status.APPROVED if outcome == "approve" else ApplicationItem.Status.REJECTED
     ai.opinion, ai.decided_by, ai.decided_at = opinion, decided_by, timezone.now()
     ai.result = {"outcome": outcome, "result_name": ai.item.result_name}
@@ -710,9 +705,9 @@ def case_file_for_archive(app: Application) -> dict[str, Any]:
 def supplement_material(app: Application, key: str, stored: StoredFile, user: User) -> ApplicationMaterial:
     row = _material(app, key)
     if app.submitted_by_id != user.pk and app.applicant_id != user.pk and not has_role(user, Role.WINDOW_CLERK):
-        raise ApplicationError("application.forbidden", "无权操作该办件", status=403)
+        raise ApplicationError("无权操作该办件", code="application.forbidden", status=403)
     if row.status not in {ApplicationMaterial.Status.TOLERATED, ApplicationMaterial.Status.MISSING}:
-        raise ApplicationError("material.not_owed", f"“{row.name}”无需补正", status=409)
+        raise ApplicationError(f"“{row.name}”无需补正", code="material.not_owed", status=409)
     row.file, row.status, row.provided_at = stored, ApplicationMaterial.Status.SUPPLEMENTED, timezone.now()
     row.save(update_fields=["file", "status", "provided_at"])
     log(app, "supplemented", f"补齐材料“{row.name}”", user)
@@ -754,11 +749,11 @@ def send_supplement_reminders(today: dt.date | None = None) -> int:
 def complete_post_check(check: PostCheck, user: User, *, passed: bool, result: str) -> PostCheck:
     check = PostCheck.objects.select_for_update().get(pk=check.pk)
     if not has_role(user, Role.APPROVER, check.department) and not has_role(user, Role.SUPERVISOR, check.department):
-        raise ApplicationError("post_check.forbidden", "只有该部门审批或监管人员可以核查", status=403)
+        raise ApplicationError("只有该部门审批或监管人员可以核查", code="post_check.forbidden", status=403)
     if check.status != PostCheck.Status.PENDING:
-        raise ApplicationError("post_check.done", "该核查已完成", status=409)
+        raise ApplicationError("该核查已完成", code="post_check.done", status=409)
     if not result.strip():
-        raise ApplicationError("post_check.result_required", "请填写核查情况")
+        raise ApplicationError("请填写核查情况", code="post_check.result_required")
     check.status = PostCheck.Status.PASSED if passed else PostCheck.Status.FAILED
     check.result, check.checked_by, check.checked_at = result, user, timezone.now()
     check.save(update_fields=["status", "result", "checked_by", "checked_at"])
@@ -820,7 +815,7 @@ def decide_task(task: Any, user: User, outcome: str, opinion: str = "") -> Any:
 
     opinion = (opinion or "").strip()
     if outcome in REASON_REQUIRED_OUTCOMES and not opinion:
-        raise ApplicationError("decision.reason_required", f"{REASON_REQUIRED_OUTCOMES[outcome]}须填写理由")
+        raise ApplicationError(f"{REASON_REQUIRED_OUTCOMES[outcome]}须填写理由", code="decision.reason_required")
     with transaction.atomic():
         ai = workflow_bridge.application_item_for_task(task)
         wf.complete(task, user, outcome, opinion=opinion)
@@ -841,11 +836,11 @@ def complete_correction(app: Application, user: User, *, note: str = "",
 
     app = Application.objects.select_for_update().get(pk=app.pk)
     if app.submitted_by_id != user.pk and app.applicant_id != user.pk:
-        raise ApplicationError("application.forbidden", "无权操作该办件", status=403)
+        raise ApplicationError("无权操作该办件", code="application.forbidden", status=403)
     tasks = [t for t in workflow_bridge.tasks_for_application(app)
              if t.element_id == "correction" and t.state in Task.OPEN_STATES]
     if not tasks:
-        raise ApplicationError("correction.none", "该办件没有待补正的事项", status=409)
+        raise ApplicationError("该办件没有待补正的事项", code="correction.none", status=409)
     for key, stored in (replacements or {}).items():
         row = _material(app, key)
         row.file, row.provided_at = stored, timezone.now()
@@ -883,13 +878,13 @@ def create_project(*, owner: User, name: str, location: str = "", total_investme
     from .models import InvestmentProject, ProjectStage
 
     if not name.strip():
-        raise ApplicationError("project.name_required", "请填写项目名称")
+        raise ApplicationError("请填写项目名称", code="project.name_required")
     try:
         amount = Decimal(str(total_investment or 0))
     except InvalidOperation:
-        raise ApplicationError("project.invalid_investment", "总投资须为数字（万元）") from None
+        raise ApplicationError("总投资须为数字（万元）", code="project.invalid_investment") from None
     if amount < 0 or not amount.is_finite():
-        raise ApplicationError("project.invalid_investment", "总投资须为不小于 0 的数字（万元）")
+        raise ApplicationError("总投资须为不小于 0 的数字（万元）", code="project.invalid_investment")
     project = InvestmentProject.objects.create(code=next_project_code(), name=name.strip()[:200], owner=owner,
                                                location=location.strip()[:200], total_investment=amount)
     for order, (stage, _label) in enumerate(ProjectStage.STAGES, start=1):
@@ -903,7 +898,7 @@ def create_project(*, owner: User, name: str, location: str = "", total_investme
 def link_project_stage(app: Application, stage: Any, user: User) -> Application:
     """File an application under a stage of the applicant's investment project."""
     if stage.project.owner_id not in {app.applicant_id, user.pk}:
-        raise ApplicationError("project.forbidden", "只能将办件归入本单位的投资项目", status=403)
+        raise ApplicationError("只能将办件归入本单位的投资项目", code="project.forbidden", status=403)
     _can_edit(app, user)
     app.project_stage = stage
     app.save(update_fields=["project_stage"])

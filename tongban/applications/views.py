@@ -733,9 +733,9 @@ def proxies(request: HttpRequest) -> HttpResponse:
         letter = request.FILES.get("letter")
         try:
             if valid_until is None:
-                raise ApplicationError("proxy.invalid_date", "请填写有效期（YYYY-MM-DD）")
+                raise ApplicationError("请填写有效期（YYYY-MM-DD）", code="proxy.invalid_date")
             if not values["scope"]:
-                raise ApplicationError("proxy.scope_required", "请填写授权范围")
+                raise ApplicationError("请填写授权范围", code="proxy.scope_required")
             document = _store_upload(letter) if letter is not None else None
             services.authorise_proxy(agent=request.user, principal_name=values["principal_name"],
                                      principal_id_number=values["principal_id_number"], scope=values["scope"],
@@ -801,7 +801,7 @@ def window_action(request: HttpRequest, ref: str) -> HttpResponse:
         elif action == "tolerate":
             raw = (request.POST.get("supplement_days") or "").strip()
             if not raw.isdigit() or not 1 <= int(raw) <= 60:
-                raise ApplicationError("window.invalid_days", "补齐期限须为 1–60 个工作日")
+                raise ApplicationError("补齐期限须为 1–60 个工作日", code="window.invalid_days")
             services.accept(app, user, tolerate=True, supplement_days=int(raw))
             messages.success(request, "已容缺受理，已设定补齐期限")
         elif action == "one_time":
@@ -814,11 +814,11 @@ def window_action(request: HttpRequest, ref: str) -> HttpResponse:
             window = selectors.windows_of(user).filter(pk=(request.POST.get("window") or "0")
                                                        if (request.POST.get("window") or "").isdigit() else 0).first()
             if window is None:
-                raise ApplicationError("window.unknown_window", "请选择窗口")
+                raise ApplicationError("请选择窗口", code="window.unknown_window")
             services.record_visit(app, user, window, (request.POST.get("purpose") or "").strip()[:100])
             messages.success(request, "已登记现场跑动")
         else:
-            raise ApplicationError("window.unknown_action", "未知的操作")
+            raise ApplicationError("未知的操作", code="window.unknown_action")
     except (ApplicationError, WorkflowError) as exc:
         _error(request, exc)
     return redirect("applications:window_application", ref=app.ref)
@@ -838,10 +838,10 @@ def window_assist(request: HttpRequest) -> HttpResponse:
         kind, _, code = values["target"].partition(":")
         try:
             if kind not in {"item", "bundle"} or not code:
-                raise ApplicationError("window.target_required", "请选择要办理的一件事或填写事项编码")
+                raise ApplicationError("请选择要办理的一件事或填写事项编码", code="window.target_required")
             target = (catalog_selectors.get_bundle(code) if kind == "bundle" else catalog_selectors.get_item(code))
             if target is None:
-                raise ApplicationError("application.unknown_target", f"“{code}”不存在或未发布", status=404)
+                raise ApplicationError(f"“{code}”不存在或未发布", code="application.unknown_target", status=404)
             proxy = services.authorise_proxy(
                 agent=request.user, principal_name=values["principal_name"],
                 principal_id_number=values["principal_id_number"], scope=f"窗口帮办：{target.name}",
@@ -981,7 +981,7 @@ def task_action(request: HttpRequest, task_id: int) -> HttpResponse:
             wf.add_opinion(task, user, request.POST.get("text", ""))
             messages.success(request, "已添加意见")
         else:
-            raise ApplicationError("task.unknown_action", "未知的操作")
+            raise ApplicationError("未知的操作", code="task.unknown_action")
     except (ApplicationError, WorkflowError) as exc:
         _error(request, exc)
     return redirect("applications:task", task_id=task.pk)

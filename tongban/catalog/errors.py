@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+from tongban.core.errors import DomainError
 
-class CatalogError(Exception):
+
+class CatalogError(DomainError):
     """A catalogue operation was refused; ``message`` explains why (in Chinese), ``code`` is stable."""
 
     code = "catalog.invalid"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
 
 
 class FrozenListError(CatalogError):

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from tongban.core.errors import DomainError
+
 SHARED = "shared"
 ISSUED = "issued"
 
@@ -43,15 +45,10 @@ class Evidence:
     masked_fields: tuple[str, ...] = field(default=())
 
 
-class EvidenceError(Exception):
+class EvidenceError(DomainError):
     """Base class; ``code`` is a stable machine-readable error code."""
 
     code = "evidence.error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        if code:
-            self.code = code
 
 
 class ProviderUnavailable(EvidenceError):

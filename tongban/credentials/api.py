@@ -3,15 +3,13 @@
 Public: jwks.json, root-ca.pem, issuers/{code}, types, status/{list_id} (status list credentials),
 {id}/status, verify. Holder and issuer staff only (session, HTTP Basic, or a signed ``?token=`` from the
 wallet): {id}, {id}/vc, {id}/pdf, {id}/sm2. Issuer staff only: issue, {id}/suspend|reinstate|revoke.
-Errors: ``{"code": "credentials.<...>", "message": "...", "details": ...}`` with a matching HTTP status.
+Errors: ``{"code": "credentials.<...>", "message": "...", "detail": ...}`` with a matching HTTP status.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import json
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -30,24 +28,6 @@ router = Router(tags=["电子证照 credentials"])
 ROUTERS = [("/credentials", router)]
 
 MAX_UPLOAD = 20 * 1024 * 1024
-
-
-def _error_response(exc: CredentialError) -> JsonResponse:
-    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
-    if exc.details is not None:
-        body["details"] = exc.details
-    return JsonResponse(body, status=exc.http_status, json_dumps_params={"ensure_ascii": False})
-
-
-def _errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(request, *args, **kwargs)
-        except CredentialError as exc:
-            return _error_response(exc)
-
-    return wrapper
 
 
 def _basic_user(request: HttpRequest) -> User | None:
@@ -71,14 +51,14 @@ def _user(request: HttpRequest, *, write: bool = False) -> User | None:
     if user is None or not user.is_authenticated:
         return None
     if write and check_csrf(request) is not None:
-        raise CredentialError("CSRF 校验失败", code="credentials.csrf_failed", http_status=403)
+        raise CredentialError("CSRF 校验失败", code="credentials.csrf_failed", status=403)
     return user
 
 
 def _require_user(request: HttpRequest, *, write: bool = False) -> User:
     user = _user(request, write=write)
     if user is None:
-        raise CredentialError("请先登录", code="credentials.login_required", http_status=401)
+        raise CredentialError("请先登录", code="credentials.login_required", status=401)
     return user
 
 
@@ -168,7 +148,6 @@ def licence_types(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/issuers/{code}", summary="An issuer: its id, name and keys")
-@_errors
 def issuer(request: HttpRequest, code: str) -> HttpResponse:
     org = Organisation.objects.filter(code=code).first()
     if org is None:
@@ -178,7 +157,6 @@ def issuer(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @router.get("/status/{list_id}", summary="A Bitstring Status List credential (JWS; ?format=json for the JSON)")
-@_errors
 def status_list(request: HttpRequest, list_id: str) -> HttpResponse:
     payload, token = services.status_list_credential(list_id)
     if request.GET.get("format") == "json":
@@ -190,7 +168,6 @@ def status_list(request: HttpRequest, list_id: str) -> HttpResponse:
 
 
 @router.get("/{uuid:credential_id}/status", summary="Current status of a credential (public)")
-@_errors
 def credential_status(request: HttpRequest, credential_id: UUID) -> HttpResponse:
     credential = selectors.get_credential(credential_id)
     view = selectors.public_view(credential)
@@ -213,7 +190,6 @@ def credential_status(request: HttpRequest, credential_id: UUID) -> HttpResponse
 
 
 @router.post("/verify", summary="Verify a VC (field/JSON 'vc') or a sealed PDF (file upload 'file' or raw PDF body)")
-@_errors
 def verify(request: HttpRequest) -> HttpResponse:
     token: str | None = None
     pdf: bytes | None = None
@@ -222,7 +198,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     content_type = request.content_type or ""
     if upload is not None:
         if upload.size > MAX_UPLOAD:
-            raise InvalidData("文件过大（最大 20 MB）", code="credentials.file_too_large", http_status=413)
+            raise InvalidData("文件过大（最大 20 MB）", code="credentials.file_too_large", status=413)
         pdf = upload.read()
     elif content_type == "application/pdf":
         pdf = request.body
@@ -230,9 +206,9 @@ def verify(request: HttpRequest) -> HttpResponse:
         try:
             body = json.loads(request.body or b"{}")
         except ValueError:
-            raise InvalidData("请求体不是有效的 JSON", code="credentials.bad_request", http_status=400) from None
+            raise InvalidData("请求体不是有效的 JSON", code="credentials.bad_request", status=400) from None
         if not isinstance(body, dict):
-            raise InvalidData("请求体必须是 JSON 对象", code="credentials.bad_request", http_status=400)
+            raise InvalidData("请求体必须是 JSON 对象", code="credentials.bad_request", status=400)
         token = body.get("vc") or body.get("jws")
         sm2_signature = body.get("sm2_signature")
     elif content_type in ("application/vc+jwt", "text/plain", "application/jwt"):
@@ -242,7 +218,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         sm2_signature = request.POST.get("sm2_signature") or None
     if pdf is None and not token:
         raise InvalidData("请提供要核验的 PDF 文件（file）或可验证凭证（vc）", code="credentials.nothing_to_verify",
-                          http_status=400)
+                          status=400)
     result = verification.verify_pdf(pdf) if pdf is not None else verification.verify_vc(
         str(token), sm2_signature=sm2_signature)
     services.record_verification(result.credential_id, method=result.method, valid=result.valid, code=result.code,
@@ -253,7 +229,6 @@ def verify(request: HttpRequest) -> HttpResponse:
 # --- holder and issuer staff -------------------------------------------------------------------------
 
 @router.get("/wallet", summary="The caller's licence wallet (证照夹)")
-@_errors
 def wallet(request: HttpRequest) -> HttpResponse:
     user = _require_user(request)
     items = []
@@ -267,13 +242,11 @@ def wallet(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/{uuid:credential_id}", summary="A credential with its data (holder / issuer staff)")
-@_errors
 def credential_detail(request: HttpRequest, credential_id: UUID) -> HttpResponse:
     return _json(_credential_out(_credential_for_download(request, credential_id)))
 
 
 @router.get("/{uuid:credential_id}/vc", summary="The VC as compact JWS (application/vc+jwt)")
-@_errors
 def credential_vc(request: HttpRequest, credential_id: UUID) -> HttpResponse:
     credential = _credential_for_download(request, credential_id)
     response = HttpResponse(credential.vc_jws, content_type=vc.MEDIA_TYPE)
@@ -282,7 +255,6 @@ def credential_vc(request: HttpRequest, credential_id: UUID) -> HttpResponse:
 
 
 @router.get("/{uuid:credential_id}/pdf", summary="The sealed PDF (application/pdf)")
-@_errors
 def credential_pdf(request: HttpRequest, credential_id: UUID) -> HttpResponse:
     credential = _credential_for_download(request, credential_id)
     path = conf.media_root() / credential.pdf_path
@@ -294,7 +266,6 @@ def credential_pdf(request: HttpRequest, credential_id: UUID) -> HttpResponse:
 
 
 @router.get("/{uuid:credential_id}/sm2", summary="The detached SM2/SM3 signature of the VC (national algorithms)")
-@_errors
 def credential_sm2(request: HttpRequest, credential_id: UUID) -> HttpResponse:
     credential = _credential_for_download(request, credential_id)
     if not credential.sm2_signature:
@@ -305,7 +276,6 @@ def credential_sm2(request: HttpRequest, credential_id: UUID) -> HttpResponse:
 
 
 @router.post("/issue", summary="Issue an e-licence (issuer staff)")
-@_errors
 def issue(request: HttpRequest, payload: IssueIn) -> HttpResponse:
     user = _require_user(request, write=True)
     licence_type = selectors.get_licence_type(payload.licence_type)
@@ -332,18 +302,15 @@ def _status_action(request: HttpRequest, credential_id: UUID, action: str, reaso
 
 
 @router.post("/{uuid:credential_id}/suspend", summary="Suspend (issuer staff; reason required)")
-@_errors
 def suspend(request: HttpRequest, credential_id: UUID, payload: ReasonIn) -> HttpResponse:
     return _status_action(request, credential_id, "suspend", payload.reason)
 
 
 @router.post("/{uuid:credential_id}/reinstate", summary="Reinstate a suspended credential (issuer staff)")
-@_errors
 def reinstate(request: HttpRequest, credential_id: UUID, payload: ReasonIn) -> HttpResponse:
     return _status_action(request, credential_id, "reinstate", payload.reason)
 
 
 @router.post("/{uuid:credential_id}/revoke", summary="Revoke, finally (issuer staff; reason required)")
-@_errors
 def revoke(request: HttpRequest, credential_id: UUID, payload: ReasonIn) -> HttpResponse:
     return _status_action(request, credential_id, "revoke", payload.reason)

@@ -117,7 +117,7 @@ def build_archive(case: dict[str, Any], retention_years: int, dest_dir: Path | s
     dest.mkdir(parents=True, exist_ok=True)
     final = dest / safe_name(name or ref, "case")
     if final.exists():
-        raise InvalidData(f"办件 {ref} 的档案已存在：{final}", code="credentials.archive_exists", http_status=409)
+        raise InvalidData(f"办件 {ref} 的档案已存在：{final}", code="credentials.archive_exists", status=409)
     closed = _closed_on(case)
     item_codes = [str(c) for c in (case.get("item_codes") or ([case["item_code"]] if case.get("item_code") else []))]
 

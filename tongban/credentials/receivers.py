@@ -80,7 +80,7 @@ def on_decision_made(sender: Any, *, application_ref: str = "", item_code: str =
         logger.error("could not issue %s for %s/%s: %s", licence_type, application_ref, item_code, exc)
         audit("credentials.issue_failed", object_type="application", object_id=application_ref,
               reason=exc.message, detail={"item_code": item_code, "licence_type": licence_type, "code": exc.code,
-                                          "details": exc.details})
+                                          "detail": exc.detail})
         return None
     except OSError as exc:  # disk full, key directory not writable, ...
         logger.exception("could not issue %s for %s/%s", licence_type, application_ref, item_code)

@@ -136,7 +136,7 @@ def _check_holder(holder: Holder, licence_type: LicenceType) -> None:
 def validate_data(licence_type: LicenceType, data: Any) -> dict[str, Any]:
     """Validate ``data`` against the type's JSON Schema; InvalidData lists every problem with its field."""
     if not isinstance(data, dict):
-        raise InvalidData("证照数据必须是 JSON 对象", details=[{"field": "", "message": "not an object"}])
+        raise InvalidData("证照数据必须是 JSON 对象", detail=[{"field": "", "message": "not an object"}])
     validator = jsonschema.Draft202012Validator(licence_type.schema, format_checker=jsonschema.FormatChecker())
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
@@ -154,7 +154,7 @@ def validate_data(licence_type: LicenceType, data: Any) -> dict[str, Any]:
     if problems:
         summary = "；".join(f"{p['label'] or p['field']}：{p['message']}" if p["field"] else p["message"]
                            for p in problems)
-        raise InvalidData(f"{licence_type.name}数据不符合要求：{summary}", details=problems)
+        raise InvalidData(f"{licence_type.name}数据不符合要求：{summary}", detail=problems)
     return data
 
 
@@ -182,7 +182,7 @@ def _next_number(licence_type: LicenceType, org: Organisation, year: int) -> str
         counter.last += 1
         counter.save(update_fields=["last"])
         return f"{licence_type.number_prefix}-{org.code.upper()}-{year}-{counter.last:06d}"
-    raise CredentialError("证照编号分配冲突，请重试", code="credentials.numbering_conflict", http_status=503)
+    raise CredentialError("证照编号分配冲突，请重试", code="credentials.numbering_conflict", status=503)
 
 
 def _status_list(org: Organisation, purpose: str, sequence: int) -> StatusList:
@@ -334,7 +334,7 @@ def issue_credential(licence_type: str | LicenceType, holder: Holder | dict[str,
     holder = Holder.of(holder)
     _check_holder(holder, lt)
     if not isinstance(data, dict):
-        raise InvalidData("证照数据必须是 JSON 对象", details=[{"field": "", "label": "", "message": "not an object"}])
+        raise InvalidData("证照数据必须是 JSON 对象", detail=[{"field": "", "label": "", "message": "not an object"}])
     data = validate_data(lt, _fill_holder_fields(lt, holder, data))
 
     written: list[Path] = []
@@ -421,7 +421,7 @@ def change_status(credential_id: Any, action: str, *, reason: str, actor: User |
     The status lists change in the same transaction, so every verification after the commit sees it.
     """
     if action not in ACTIONS:
-        raise InvalidTransition(f"未知操作“{action}”", code="credentials.unknown_action", http_status=400)
+        raise InvalidTransition(f"未知操作“{action}”", code="credentials.unknown_action", status=400)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidData("请填写原因", code="credentials.reason_required")

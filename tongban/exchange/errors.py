@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tongban.core.errors import DomainError
 from tongban.core.evidence import EvidenceError
 
 NO_GRANT = "exchange.no_grant"
@@ -24,17 +25,10 @@ BAD_CLIENT_KEY = "exchange.bad_client_key"
 BAD_PROOF_REQUEST = "exchange.bad_proof_request"
 
 
-class ExchangeError(Exception):
+class ExchangeError(DomainError):
     """A refused or invalid operation; ``code`` is stable, ``message`` is Chinese for people."""
 
-    status = 400
-
-    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        if status is not None:
-            self.status = status
+    code = INVALID
 
 
 class BadProviderAnswer(EvidenceError):

@@ -46,7 +46,7 @@ def _org(value: Organisation | str) -> Organisation:
         return value
     org = Organisation.objects.filter(code=value).first()
     if org is None:
-        raise ExchangeError(errors.UNKNOWN_CONSUMER, f"机构“{value}”不存在", status=404)
+        raise ExchangeError(f"机构“{value}”不存在", code=errors.UNKNOWN_CONSUMER, status=404)
     return org
 
 
@@ -80,7 +80,7 @@ def check_resource_definition(*, schema: dict[str, Any], field_sensitivity: dict
     if sharing_type == SharingType.NOT_SHARED and not not_shared_basis.strip():
         problems.append("不予共享的资源须写明法律、行政法规或党中央、国务院政策依据")
     if problems:
-        raise ExchangeError(errors.INVALID, "；".join(problems))
+        raise ExchangeError("；".join(problems), code=errors.INVALID)
 
 
 @transaction.atomic
@@ -118,10 +118,10 @@ def upsert_provider_record(resource: DataResource, data: dict[str, Any]) -> Prov
     validator = Draft202012Validator(resource.schema)
     errs = list(validator.iter_errors(data))
     if errs:
-        raise ExchangeError(errors.INVALID, f"记录不符合“{resource.name}”的数据规范：{errs[0].message}")
+        raise ExchangeError(f"记录不符合“{resource.name}”的数据规范：{errs[0].message}", code=errors.INVALID)
     subject = str(data.get(resource.subject_field, ""))
     if not subject:
-        raise ExchangeError(errors.INVALID, f"记录缺少主体标识“{resource.subject_field}”")
+        raise ExchangeError(f"记录缺少主体标识“{resource.subject_field}”", code=errors.INVALID)
     record, _ = ProviderRecord.objects.update_or_create(resource=resource, subject_id=subject,
                                                         defaults={"data": data})
     return record
@@ -144,16 +144,16 @@ def _check_fields(resource: DataResource, fields: Sequence[str], unmasked: Seque
     fields = list(dict.fromkeys(fields))
     unmasked = list(dict.fromkeys(unmasked))
     if not fields:
-        raise ExchangeError(errors.INVALID, "请至少选择一个数据项")
+        raise ExchangeError("请至少选择一个数据项", code=errors.INVALID)
     unknown = [f for f in fields if f not in resource.field_names]
     if unknown:
-        raise ExchangeError(errors.INVALID, f"“{resource.name}”没有这些数据项：{'、'.join(unknown)}")
+        raise ExchangeError(f"“{resource.name}”没有这些数据项：{'、'.join(unknown)}", code=errors.INVALID)
     outside = [f for f in unmasked if f not in fields]
     if outside:
-        raise ExchangeError(errors.INVALID, f"明文数据项须在申请的数据项之内：{'、'.join(outside)}")
+        raise ExchangeError(f"明文数据项须在申请的数据项之内：{'、'.join(outside)}", code=errors.INVALID)
     not_personal = [f for f in unmasked if resource.sensitivity_of(f) not in MASKED_SENSITIVITIES]
     if not_personal:
-        raise ExchangeError(errors.INVALID, f"这些数据项不是个人信息，无需明文授权：{'、'.join(not_personal)}")
+        raise ExchangeError(f"这些数据项不是个人信息，无需明文授权：{'、'.join(not_personal)}", code=errors.INVALID)
     return fields, unmasked
 
 
@@ -172,16 +172,16 @@ def request_grant(*, resource: DataResource, consumer: Organisation | str, field
     """
     consumer = _org(consumer)
     if not can_request_for(actor, consumer):
-        raise ExchangeError(errors.FORBIDDEN, "只有使用部门的工作人员可以提出共享申请", status=403)
+        raise ExchangeError("只有使用部门的工作人员可以提出共享申请", code=errors.FORBIDDEN, status=403)
     if not resource.active:
-        raise ExchangeError(errors.UNKNOWN_RESOURCE, f"数据资源“{resource.name}”已停用", status=404)
+        raise ExchangeError(f"数据资源“{resource.name}”已停用", code=errors.UNKNOWN_RESOURCE, status=404)
     if resource.sharing_type == SharingType.NOT_SHARED:
-        raise ExchangeError(errors.NOT_SHAREABLE, f"“{resource.name}”为不予共享资源，不能申请", status=403)
+        raise ExchangeError(f"“{resource.name}”为不予共享资源，不能申请", code=errors.NOT_SHAREABLE, status=403)
     if not purpose.strip() or not legal_basis.strip():
-        raise ExchangeError(errors.INVALID, "请填写使用用途和法律依据")
+        raise ExchangeError("请填写使用用途和法律依据", code=errors.INVALID)
     fields, unmasked = _check_fields(resource, fields, unmasked_fields)
     if expires_at is not None and expires_at <= timezone.now():
-        raise ExchangeError(errors.INVALID, "有效期须晚于当前时间")
+        raise ExchangeError("有效期须晚于当前时间", code=errors.INVALID)
     grant = Grant.objects.create(resource=resource, consumer=consumer, fields=fields, unmasked_fields=unmasked,
                                  purpose=purpose.strip(), legal_basis=legal_basis.strip(), expires_at=expires_at,
                                  requested_by=actor if actor and actor.is_authenticated else None)
@@ -193,7 +193,7 @@ def request_grant(*, resource: DataResource, consumer: Organisation | str, field
         try:
             grant_process.start(grant, actor=actor)
         except WorkflowError as exc:
-            raise ExchangeError(exc.code, f"共享申请审核流程未能启动：{exc}", status=409) from exc
+            raise ExchangeError(f"共享申请审核流程未能启动：{exc}", code=exc.code, status=409) from exc
     return grant
 
 
@@ -221,25 +221,25 @@ def decide_grant(grant: Grant, *, actor: User | None, approve: bool, note: str =
     grant = Grant.objects.select_for_update().select_related("resource", "resource__owner", "consumer").get(
         pk=grant.pk)
     if check_role and not can_decide(actor, grant.resource):
-        raise ExchangeError(errors.FORBIDDEN, "只有数据提供部门的数据管理人员可以审核共享申请", status=403)
+        raise ExchangeError("只有数据提供部门的数据管理人员可以审核共享申请", code=errors.FORBIDDEN, status=403)
     if grant.status != Grant.Status.REQUESTED:
-        raise ExchangeError(errors.BAD_STATE, f"该申请当前状态为“{grant.get_status_display()}”，不能审核", status=409)
+        raise ExchangeError(f"该申请当前状态为“{grant.get_status_display()}”，不能审核", code=errors.BAD_STATE, status=409)
     if approve:
         if fields is not None or unmasked_fields is not None:
             new_fields, new_unmasked = _check_fields(
                 grant.resource, grant.fields if fields is None else fields,
                 grant.unmasked_fields if unmasked_fields is None else unmasked_fields)
             if not set(new_fields) <= set(grant.fields) or not set(new_unmasked) <= set(grant.unmasked_fields):
-                raise ExchangeError(errors.INVALID, "审核时只能缩小数据项范围，不能扩大")
+                raise ExchangeError("审核时只能缩小数据项范围，不能扩大", code=errors.INVALID)
             grant.fields, grant.unmasked_fields = new_fields, new_unmasked
         if expires_at is not None and expires_at <= timezone.now():
-            raise ExchangeError(errors.INVALID, "有效期须晚于当前时间")
+            raise ExchangeError("有效期须晚于当前时间", code=errors.INVALID)
         if consent_exempt is not None:
             grant.consent_exempt = consent_exempt
         _approve(grant, actor=actor, note=note, expires_at=expires_at)
     else:
         if not note.strip():
-            raise ExchangeError(errors.INVALID, "驳回须说明理由")
+            raise ExchangeError("驳回须说明理由", code=errors.INVALID)
         grant.status = Grant.Status.REJECTED
         grant.decided_by = actor if actor and actor.is_authenticated else None
         grant.decided_at = timezone.now()
@@ -250,7 +250,7 @@ def decide_grant(grant: Grant, *, actor: User | None, approve: bool, note: str =
         try:
             grant_process.complete(grant, actor=actor, approve=approve, note=note)
         except WorkflowError as exc:
-            raise ExchangeError(exc.code, f"审核流程未能完成：{exc}", status=409) from exc
+            raise ExchangeError(f"审核流程未能完成：{exc}", code=exc.code, status=409) from exc
     return grant
 
 
@@ -259,11 +259,11 @@ def revoke_grant(grant: Grant, *, actor: User | None, reason: str) -> Grant:
     """Revoke an approved grant; the next query is refused (exchange.grant_revoked)."""
     grant = Grant.objects.select_for_update().select_related("resource", "resource__owner").get(pk=grant.pk)
     if not can_decide(actor, grant.resource):
-        raise ExchangeError(errors.FORBIDDEN, "只有数据提供部门的数据管理人员可以撤销授权", status=403)
+        raise ExchangeError("只有数据提供部门的数据管理人员可以撤销授权", code=errors.FORBIDDEN, status=403)
     if grant.status != Grant.Status.APPROVED:
-        raise ExchangeError(errors.BAD_STATE, f"该授权当前状态为“{grant.get_status_display()}”，不能撤销", status=409)
+        raise ExchangeError(f"该授权当前状态为“{grant.get_status_display()}”，不能撤销", code=errors.BAD_STATE, status=409)
     if not reason.strip():
-        raise ExchangeError(errors.INVALID, "撤销须说明原因")
+        raise ExchangeError("撤销须说明原因", code=errors.INVALID)
     grant.status = Grant.Status.REVOKED
     grant.revoked_at = timezone.now()
     grant.revoked_reason = reason.strip()
@@ -296,9 +296,9 @@ def give_consent(*, subject_id: str, code: str, consumer_org: Organisation | str
     """
     consumer = _org(consumer_org)
     if not subject_id.strip() or not purpose.strip():
-        raise ExchangeError(errors.INVALID, "授权须写明主体和用途")
+        raise ExchangeError("授权须写明主体和用途", code=errors.INVALID)
     if user is not None and not user.is_staff and user.id_number and user.id_number != subject_id:
-        raise ExchangeError(errors.FORBIDDEN, "只能对本人（本单位）的数据作出授权", status=403)
+        raise ExchangeError("只能对本人（本单位）的数据作出授权", code=errors.FORBIDDEN, status=403)
     existing = Consent.objects.filter(subject_id=subject_id, source=source, code=code, consumer=consumer,
                                       case_ref=case_ref, withdrawn_at__isnull=True).first()
     if existing is not None:
@@ -314,7 +314,7 @@ def give_consent(*, subject_id: str, code: str, consumer_org: Organisation | str
 @transaction.atomic
 def withdraw_consent(consent: Consent, *, user: User | None) -> Consent:
     if user is not None and not user.is_staff and user.id_number != consent.subject_id:
-        raise ExchangeError(errors.FORBIDDEN, "只能撤回本人的授权", status=403)
+        raise ExchangeError("只能撤回本人的授权", code=errors.FORBIDDEN, status=403)
     if consent.withdrawn_at is None:
         consent.withdrawn_at = timezone.now()
         consent.save(update_fields=["withdrawn_at"])

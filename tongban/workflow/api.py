@@ -147,7 +147,7 @@ def _error(exc: WorkflowError) -> tuple[int, dict[str, Any]]:
 
 def _staff(request: HttpRequest) -> None:
     if not request.user.is_staff:
-        raise WorkflowError("workflow.forbidden", "仅限工作人员（staff only）", 403)
+        raise WorkflowError("仅限工作人员（staff only）", code="workflow.forbidden", status=403)
 
 
 def _clock(status: Any) -> dict[str, Any] | None:
@@ -172,7 +172,7 @@ def _task(t: Task) -> dict[str, Any]:
 def _get_task(request: HttpRequest, task_id: int) -> Task:
     task = Task.objects.select_related("instance", "candidate_org", "assignee").filter(pk=task_id).first()
     if task is None or not selectors.can_work_on(request.user, task):
-        raise WorkflowError("workflow.not_found", f"任务 {task_id} 不存在或不属于您的机构", 404)
+        raise WorkflowError(f"任务 {task_id} 不存在或不属于您的机构", code="workflow.not_found", status=404)
     return task
 
 
@@ -209,7 +209,7 @@ def get_definition(request: HttpRequest, key: str, version: int | None = None):
         _staff(request)
         d = selectors.definition(key, version)
         if d is None:
-            raise WorkflowError("workflow.process_not_found", f"没有流程 {key}", 404)
+            raise WorkflowError(f"没有流程 {key}", code="workflow.process_not_found", status=404)
     except WorkflowError as exc:
         return _error(exc)
     versions = [v.version for v in selectors.definition_versions(key)]
@@ -241,7 +241,7 @@ def get_instance(request: HttpRequest, instance_id: int):
         _staff(request)
         inst = ProcessInstance.objects.select_related("definition").filter(pk=instance_id).first()
         if inst is None:
-            raise WorkflowError("workflow.not_found", f"流程实例 {instance_id} 不存在", 404)
+            raise WorkflowError(f"流程实例 {instance_id} 不存在", code="workflow.not_found", status=404)
     except WorkflowError as exc:
         return _error(exc)
     return 200, _instance(inst)
@@ -253,7 +253,7 @@ def cancel_instance(request: HttpRequest, instance_id: int, payload: ReasonIn):
     try:
         _staff(request)
         if not has_role(request.user, "administrator"):
-            raise WorkflowError("workflow.forbidden", "只有管理人员可以撤销流程", 403)
+            raise WorkflowError("只有管理人员可以撤销流程", code="workflow.forbidden", status=403)
         inst = services.cancel_instance(instance_id, request.user, payload.reason)
     except WorkflowError as exc:
         return _error(exc)
@@ -333,7 +333,7 @@ def overdue(request: HttpRequest, code: str):
         _staff(request)
         org = Organisation.objects.filter(code=code).first()
         if org is None:
-            raise WorkflowError("workflow.not_found", f"机构 {code} 不存在", 404)
+            raise WorkflowError(f"机构 {code} 不存在", code="workflow.not_found", status=404)
     except WorkflowError as exc:
         return _error(exc)
     qs = selectors.overdue_tasks(org).select_related("instance", "candidate_org", "assignee").order_by("due_on")

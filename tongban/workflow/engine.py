@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from tongban.core.errors import DomainError
+
 from . import dmn, expressions, store
 from .bpmn import parse_duration
 from .models import DecisionDefinition, Event, Light, ProcessDefinition, ProcessInstance, Task, Timer, Token
@@ -31,15 +33,10 @@ DONE = Token.State.DONE
 OPEN_TASK_STATES = (Task.State.OPEN, Task.State.CLAIMED)
 
 
-class WorkflowError(Exception):
+class WorkflowError(DomainError):
     """A workflow operation that cannot be done; ``code`` is stable (the API returns it), ``status`` an HTTP hint."""
 
-    def __init__(self, code: str, message: str, status: int = 400, **detail: Any) -> None:
-        self.code = code
-        self.message = message
-        self.status = status
-        self.detail = detail
-        super().__init__(message)
+    code = "workflow.error"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -118,16 +115,14 @@ def graph_for(definition_id: int) -> dict[str, Any]:
 def latest_definition_id(key: str) -> int:
     pk = _latest_id("process", key, ProcessDefinition)
     if pk is None:
-        raise WorkflowError("workflow.process_not_found", f"没有已部署的流程 {key}（process not deployed）", 404,
-                            key=key)
+        raise WorkflowError(f"没有已部署的流程 {key}（process not deployed）", code="workflow.process_not_found", status=404, detail={"key": key})
     return pk
 
 
 def decision_table(key: str) -> dict[str, Any]:
     row = _latest_id("decision", key, DecisionDefinition)
     if row is None:
-        raise WorkflowError("workflow.decision_not_found", f"没有已部署的决策 {key}（decision not deployed）", 404,
-                            key=key)
+        raise WorkflowError(f"没有已部署的决策 {key}（decision not deployed）", code="workflow.decision_not_found", status=404, detail={"key": key})
     table = _DECISIONS.get(row)
     if table is None:
         table = DecisionDefinition.objects.values_list("table", flat=True).get(pk=row)
@@ -145,8 +140,7 @@ def organisation_ref(code: str) -> tuple[int, int | None]:
         return hit[1], hit[2]
     row = Organisation.objects.filter(code=code).values_list("pk", "division_id").first()
     if row is None:
-        raise WorkflowError("workflow.unknown_organisation", f"机构代码 {code} 不存在（unknown organisation）",
-                            400, organisation=code)
+        raise WorkflowError(f"机构代码 {code} 不存在（unknown organisation）", code="workflow.unknown_organisation", status=400, detail={"organisation": code})
     _ORGS[code] = (now, row[0], row[1])
     _DIVISIONS[row[0]] = row[1]
     return row
@@ -249,7 +243,7 @@ def _add_months(dt: datetime, months: int) -> datetime:
 def add_duration(start: datetime, text: str) -> datetime:
     parts = parse_duration(text)
     if parts is None:
-        raise WorkflowError("workflow.invalid_timer", f"invalid ISO 8601 duration {text!r}")
+        raise WorkflowError(f"invalid ISO 8601 duration {text!r}", code="workflow.invalid_timer")
     dt = start
     months = int(parts.get("y", 0)) * 12 + int(parts.get("mo", 0))
     if months:
@@ -268,9 +262,9 @@ def _as_int(value: Any, what: str) -> int:
     try:
         n = int(value)
     except (TypeError, ValueError):
-        raise WorkflowError("workflow.invalid_value", f"{what} must be a whole number, got {value!r}") from None
+        raise WorkflowError(f"{what} must be a whole number, got {value!r}", code="workflow.invalid_value") from None
     if n < 0:
-        raise WorkflowError("workflow.invalid_value", f"{what} must not be negative, got {n}")
+        raise WorkflowError(f"{what} must not be negative, got {n}", code="workflow.invalid_value")
     return n
 
 
@@ -427,7 +421,7 @@ class Run:
             self._schedule_timer(token, eid, node["timer"])
             self.event("element.started", eid, type=kind)
         else:  # pragma: no cover - the parser rejects anything else
-            raise WorkflowError("workflow.unsupported_element", f"cannot run element {eid} of type {kind}")
+            raise WorkflowError(f"cannot run element {eid} of type {kind}", code="workflow.unsupported_element")
 
     def _wait(self, token: Token) -> None:
         token.state = WAITING
@@ -471,9 +465,7 @@ class Run:
                     return [fid]
             if default:
                 return [default]
-            raise WorkflowError("workflow.no_matching_flow",
-                                f"排他网关 {eid} 没有满足条件的出口（no outgoing flow matched and no default flow）",
-                                409, element=eid)
+            raise WorkflowError(f"排他网关 {eid} 没有满足条件的出口（no outgoing flow matched and no default flow）", code="workflow.no_matching_flow", status=409, detail={"element": eid})
         if node["type"] == "parallelGateway":
             return list(outs)
         chosen = [f for f in outs if f != default and (self.flows[f]["condition"] is None
@@ -486,15 +478,13 @@ class Run:
         try:
             return bool(expressions.evaluate(cond, self.variables))
         except expressions.ExpressionError as exc:
-            raise WorkflowError("workflow.expression_failed", f"条件 {cond!r} 计算失败: {exc}", 409,
-                                element=fid) from exc
+            raise WorkflowError(f"条件 {cond!r} 计算失败: {exc}", code="workflow.expression_failed", status=409, detail={"element": fid}) from exc
 
     def _value(self, text: str, what: str, element: str, extra: dict[str, Any] | None = None) -> Any:
         try:
             return expressions.resolve(text, self.scope_vars(extra))
         except expressions.ExpressionError as exc:
-            raise WorkflowError("workflow.expression_failed", f"{element} {what} {text!r}: {exc}", 409,
-                                element=element) from exc
+            raise WorkflowError(f"{element} {what} {text!r}: {exc}", code="workflow.expression_failed", status=409, detail={"element": element}) from exc
 
     def _parallel(self, token: Token, node: dict[str, Any]) -> None:
         eid = token.element_id
@@ -607,7 +597,7 @@ class Run:
 
                 user_id = User.objects.filter(username=str(username)).values_list("pk", flat=True).first()
                 if user_id is None:
-                    raise WorkflowError("workflow.unknown_user", f"{eid}: 用户 {username} 不存在", 400)
+                    raise WorkflowError(f"{eid}: 用户 {username} 不存在", code="workflow.unknown_user", status=400)
                 task.assignee_id = user_id
                 task.state = Task.State.CLAIMED
                 task.claimed_at = self.now
@@ -664,7 +654,7 @@ class Run:
     def complete_task(self, task: Task, outcome: str, opinion: str) -> None:
         token = self.tokens.get(task.token_id)
         if token is None or token.element_id != task.element_id:
-            raise WorkflowError("workflow.task_not_open", "任务对应的流程位置已不存在（task token gone）", 409)
+            raise WorkflowError("任务对应的流程位置已不存在（task token gone）", code="workflow.task_not_open", status=409)
         if task.excluded_step:
             self._resume_instance_clock(task.excluded_step, task_id=task.id)
         self._leave(token, task=task, outcome=outcome)
@@ -681,7 +671,7 @@ class Run:
             try:
                 dt = datetime.fromisoformat(text)
             except ValueError:
-                raise WorkflowError("workflow.invalid_timer", f"{element}: invalid timeDate {text!r}") from None
+                raise WorkflowError(f"{element}: invalid timeDate {text!r}", code="workflow.invalid_timer") from None
             if timezone.is_naive(dt):
                 dt = timezone.make_aware(dt)
             return dt
@@ -775,7 +765,7 @@ class Run:
         try:
             result = dmn.evaluate(table, self.variables)
         except dmn.DecisionError as exc:
-            raise WorkflowError(exc.code, f"{eid}: {exc}", 409, element=eid) from exc
+            raise WorkflowError(f"{eid}: {exc}", code=exc.code, status=409, detail={"element": eid}) from exc
         self.variables[node["result_variable"]] = result
         self.event("decision.evaluated", eid, decision=node["decision_ref"], result=result)
 

@@ -160,7 +160,7 @@ def evaluate_decision(key: str, variables: dict[str, Any]) -> Any:
     try:
         return dmn.evaluate(decision_table(key), variables)
     except dmn.DecisionError as exc:
-        raise WorkflowError(exc.code, str(exc), 409) from exc
+        raise WorkflowError(str(exc), code=exc.code, status=409) from exc
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -171,12 +171,12 @@ def _check_variables(variables: Any) -> dict[str, Any]:
     if variables is None:
         return {}
     if not isinstance(variables, dict) or any(not isinstance(k, str) or not k for k in variables):
-        raise WorkflowError("workflow.invalid_variables", "流程变量必须是以非空字符串为键的对象（variables must be an "
-                                                          "object with string keys）")
+        raise WorkflowError("流程变量必须是以非空字符串为键的对象（variables must be an "
+                                                          "object with string keys）", code="workflow.invalid_variables")
     try:
         json.dumps(variables)
     except (TypeError, ValueError) as exc:
-        raise WorkflowError("workflow.invalid_variables", f"流程变量无法保存为 JSON: {exc}") from exc
+        raise WorkflowError(f"流程变量无法保存为 JSON: {exc}", code="workflow.invalid_variables") from exc
     return variables
 
 
@@ -189,7 +189,7 @@ def _lock_instance(instance_id: int, root_id: int | None = -1) -> ProcessInstanc
     if root_id == -1:
         row = ProcessInstance.objects.filter(pk=instance_id).values_list("root_id", flat=True)
         if not row:
-            raise WorkflowError("workflow.not_found", f"流程实例 {instance_id} 不存在", 404)
+            raise WorkflowError(f"流程实例 {instance_id} 不存在", code="workflow.not_found", status=404)
         root_id = row[0]
     locked = store.select_sql(ProcessInstance, _instance_where(), lock=True)
     queries = []
@@ -198,7 +198,7 @@ def _lock_instance(instance_id: int, root_id: int | None = -1) -> ProcessInstanc
     queries.append((ProcessInstance, locked, [instance_id]))
     found = store.read(queries)[-1]
     if not found:
-        raise WorkflowError("workflow.not_found", f"流程实例 {instance_id} 不存在", 404)
+        raise WorkflowError(f"流程实例 {instance_id} 不存在", code="workflow.not_found", status=404)
     return found[0]
 
 
@@ -236,7 +236,7 @@ def _lock_task(task: Task | int, with_tokens: bool = False) -> Task:
     results = store.read(queries)
     pairs = results[1] if store.is_postgresql() else results[0]
     if not pairs:
-        raise WorkflowError("workflow.not_found", f"任务 {task_id} 不存在", 404)
+        raise WorkflowError(f"任务 {task_id} 不存在", code="workflow.not_found", status=404)
     fresh, instance = pairs[0]
     fresh._state.fields_cache["instance"] = instance  # (the row's instance_id is this instance)
     fresh.live_tokens = results[-1] if with_tokens else None
@@ -262,29 +262,25 @@ def is_candidate(task: Task, user: User) -> bool:
 
 def _require_open(task: Task) -> None:
     if task.state not in OPEN_TASK_STATES:
-        raise WorkflowError("workflow.task_not_open", f"任务「{task.name}」已{task.get_state_display()}，不能再办理",
-                            409, state=task.state)
+        raise WorkflowError(f"任务「{task.name}」已{task.get_state_display()}，不能再办理", code="workflow.task_not_open", status=409, detail={"state": task.state})
     if task.instance.status != RUNNING:
-        raise WorkflowError("workflow.instance_not_running", "流程实例已结束", 409)
+        raise WorkflowError("流程实例已结束", code="workflow.instance_not_running", status=409)
 
 
 def _require_candidate(task: Task, user: User | None) -> None:
     if user is None or not getattr(user, "is_authenticated", False):
-        raise WorkflowError("workflow.not_authenticated", "请先登录", 401)
+        raise WorkflowError("请先登录", code="workflow.not_authenticated", status=401)
     if not is_candidate(task, user):
         org = Organisation.objects.filter(pk=task.candidate_org_id).values_list("name", flat=True).first() or "-"
-        raise WorkflowError("workflow.not_candidate",
-                            f"您不是「{org}」的{task.candidate_role}，不能办理任务「{task.name}」"
-                            f"（user lacks role {task.candidate_role} in the candidate organisation）", 403)
+        raise WorkflowError(f"您不是「{org}」的{task.candidate_role}，不能办理任务「{task.name}」"
+                            f"（user lacks role {task.candidate_role} in the candidate organisation）", code="workflow.not_candidate", status=403)
 
 
 def _require_holder(task: Task, user: User | None) -> None:
     """The user may act on the task: it is theirs, or it is unclaimed and they are a candidate."""
     _require_candidate(task, user)
     if task.assignee_id and task.assignee_id != user.pk:
-        raise WorkflowError("workflow.task_not_held",
-                            f"任务「{task.name}」由他人办理中，您未认领此任务（task is claimed by another user）", 403,
-                            assignee=task.assignee_id)
+        raise WorkflowError(f"任务「{task.name}」由他人办理中，您未认领此任务（task is claimed by another user）", code="workflow.task_not_held", status=403, detail={"assignee": task.assignee_id})
 
 
 def _drive(run: Run) -> None:
@@ -327,11 +323,11 @@ def _spawn_children(parent_run: Run, token: Token) -> None:
         try:
             items = expressions.evaluate(node["collection"], variables)
         except expressions.ExpressionError as exc:
-            raise WorkflowError("workflow.expression_failed", f"{eid} collection: {exc}", 409) from exc
+            raise WorkflowError(f"{eid} collection: {exc}", code="workflow.expression_failed", status=409) from exc
         if items is None:
             items = []
         if not isinstance(items, list):
-            raise WorkflowError("workflow.invalid_value", f"{eid}: collection {node['collection']} 不是列表", 409)
+            raise WorkflowError(f"{eid}: collection {node['collection']} 不是列表", code="workflow.invalid_value", status=409)
         multi = True
     else:
         items = [None]
@@ -344,7 +340,7 @@ def _spawn_children(parent_run: Run, token: Token) -> None:
         child_vars = {**base, **extra}
         called = parent_run._value(node["called_element"], "calledElement", eid, extra)
         if not called:
-            raise WorkflowError("workflow.process_not_found", f"{eid}: calledElement 为空", 409)
+            raise WorkflowError(f"{eid}: calledElement 为空", code="workflow.process_not_found", status=409)
         def_id = latest_definition_id(str(called))
         bk = inst.business_key
         if node.get("business_key"):
@@ -468,7 +464,7 @@ def start(key: str, business_key: str = "", variables: dict[str, Any] | None = N
     The returned instance carries ``created_tasks``: the user tasks the start opened."""
     variables = dict(_check_variables(variables))
     if not isinstance(business_key, str) or len(business_key) > 100:
-        raise WorkflowError("workflow.invalid_business_key", "业务标识须为不超过100个字符的字符串")
+        raise WorkflowError("业务标识须为不超过100个字符的字符串", code="workflow.invalid_business_key")
     def_id = latest_definition_id(key)
     graph = graph_for(def_id)
     now = timezone.now()
@@ -495,7 +491,7 @@ def set_variables(instance: ProcessInstance | int, variables: dict[str, Any], ac
     with transaction.atomic():
         inst = _lock_instance(pk)
         if inst.status != RUNNING:
-            raise WorkflowError("workflow.instance_not_running", "流程实例已结束", 409)
+            raise WorkflowError("流程实例已结束", code="workflow.instance_not_running", status=409)
         inst.variables.update(variables)
         inst.save(update_fields=["variables"])
         Event.objects.create(instance=inst, type="variables.set", actor_id=actor_id(actor),
@@ -509,7 +505,7 @@ def cancel_instance(instance: ProcessInstance | int, actor: User | None = None, 
     with transaction.atomic():
         inst = _lock_instance(pk)
         if inst.status != RUNNING:
-            raise WorkflowError("workflow.instance_not_running", "流程实例已结束，不能撤销", 409)
+            raise WorkflowError("流程实例已结束，不能撤销", code="workflow.instance_not_running", status=409)
         _cancel_tree([inst.pk], actor, now, reason=reason)
         if actor_id(actor):
             audit("workflow.instance.cancel", actor=actor, obj=inst, reason=reason)
@@ -533,7 +529,7 @@ def claim(task: Task | int, user: User) -> Task:
         if t.assignee_id == user.pk:
             return t
         if t.assignee_id:
-            raise WorkflowError("workflow.task_already_claimed", f"任务「{t.name}」已被他人认领", 409)
+            raise WorkflowError(f"任务「{t.name}」已被他人认领", code="workflow.task_already_claimed", status=409)
         t.assignee = user
         t.state = Task.State.CLAIMED
         t.claimed_at = now
@@ -552,7 +548,7 @@ def unclaim(task: Task | int, user: User) -> Task:
         if t.assignee_id is None:
             return t
         if t.assignee_id != user.pk and not user.is_superuser:
-            raise WorkflowError("workflow.task_not_held", f"您未认领任务「{t.name}」", 403)
+            raise WorkflowError(f"您未认领任务「{t.name}」", code="workflow.task_not_held", status=403)
         t.assignee = None
         t.state = Task.State.OPEN
         t.claimed_at = None
@@ -579,13 +575,9 @@ def complete(task: Task | int, user: User | None, outcome: str | None = None,
             _require_holder(t, user)
         if t.outcomes:
             if not outcome:
-                raise WorkflowError("workflow.outcome_required",
-                                    f"请选择办理结果：{'、'.join(t.outcomes)}（outcome required）", 400,
-                                    allowed=t.outcomes)
+                raise WorkflowError(f"请选择办理结果：{'、'.join(t.outcomes)}（outcome required）", code="workflow.outcome_required", status=400, detail={"allowed": t.outcomes})
             if outcome not in t.outcomes:
-                raise WorkflowError("workflow.unknown_outcome",
-                                    f"办理结果 {outcome!r} 不在可选范围 {', '.join(t.outcomes)} 内（unknown outcome）",
-                                    400, allowed=t.outcomes)
+                raise WorkflowError(f"办理结果 {outcome!r} 不在可选范围 {', '.join(t.outcomes)} 内（unknown outcome）", code="workflow.unknown_outcome", status=400, detail={"allowed": t.outcomes})
         t.state = Task.State.COMPLETED
         t.outcome = outcome[:40]
         t.completed_at = now
@@ -637,7 +629,7 @@ def add_opinion(task: Task | int, user: User, text: str) -> Task:
     """Add an opinion (审批意见) to an open task, e.g. during a joint review."""
     text = (text or "").strip()
     if not text:
-        raise WorkflowError("workflow.empty_opinion", "意见不能为空")
+        raise WorkflowError("意见不能为空", code="workflow.empty_opinion")
     now = timezone.now()
     with transaction.atomic():
         t = _lock_task(task)
@@ -695,7 +687,7 @@ def suspend_clock(target: Task | ProcessInstance, actor: User | None, reason: st
     too; on an instance, every open task with a clock stops as well."""
     reason = (reason or "").strip()
     if not reason:
-        raise WorkflowError("workflow.reason_required", "请填写中止原因（如 补正材料、专家评审、听证、公示）")
+        raise WorkflowError("请填写中止原因（如 补正材料、专家评审、听证、公示）", code="workflow.reason_required")
     on = on or timezone.localdate()
     now = timezone.now()
     with transaction.atomic():
@@ -705,21 +697,21 @@ def suspend_clock(target: Task | ProcessInstance, actor: User | None, reason: st
             if check_permissions:
                 _require_holder(t, actor)
             if t.limit_days is None:
-                raise WorkflowError("workflow.no_clock", f"任务「{t.name}」没有时限", 409)
+                raise WorkflowError(f"任务「{t.name}」没有时限", code="workflow.no_clock", status=409)
             if not _suspend(t, on, reason):
-                raise WorkflowError("workflow.clock_already_suspended", "计时已中止", 409)
+                raise WorkflowError("计时已中止", code="workflow.clock_already_suspended", status=409)
             t.save(update_fields=_CLOCK_FIELDS_TASK)
             inst = t.instance
             tasks = [t]
         else:
             inst = _lock_instance(target.pk)
             if inst.status != RUNNING:
-                raise WorkflowError("workflow.instance_not_running", "流程实例已结束", 409)
+                raise WorkflowError("流程实例已结束", code="workflow.instance_not_running", status=409)
             if inst.limit_days is None and not Task.objects.filter(instance=inst, state__in=OPEN_TASK_STATES,
                                                                    limit_days__isnull=False).exists():
-                raise WorkflowError("workflow.no_clock", "该流程实例没有时限", 409)
+                raise WorkflowError("该流程实例没有时限", code="workflow.no_clock", status=409)
             if inst.suspended_since is not None:
-                raise WorkflowError("workflow.clock_already_suspended", "计时已中止", 409)
+                raise WorkflowError("计时已中止", code="workflow.clock_already_suspended", status=409)
             tasks = list(Task.objects.filter(instance=inst, state__in=OPEN_TASK_STATES, limit_days__isnull=False,
                                              suspended_since__isnull=True))
             for t in tasks:
@@ -751,7 +743,7 @@ def resume_clock(target: Task | ProcessInstance, actor: User | None, on: date | 
             if check_permissions:
                 _require_holder(t, actor)
             if t.suspended_since is None:
-                raise WorkflowError("workflow.clock_not_suspended", "计时未中止", 409)
+                raise WorkflowError("计时未中止", code="workflow.clock_not_suspended", status=409)
             _resume(t, on, calendar_for(division_of(t.candidate_org_id)))
             t.save(update_fields=_CLOCK_FIELDS_TASK)
             inst = t.instance
@@ -759,7 +751,7 @@ def resume_clock(target: Task | ProcessInstance, actor: User | None, on: date | 
         else:
             inst = _lock_instance(target.pk)
             if inst.suspended_since is None:
-                raise WorkflowError("workflow.clock_not_suspended", "计时未中止", 409)
+                raise WorkflowError("计时未中止", code="workflow.clock_not_suspended", status=409)
             tasks = list(Task.objects.filter(instance=inst, state__in=OPEN_TASK_STATES,
                                              suspended_since__isnull=False))
             for t in tasks:
@@ -863,7 +855,7 @@ def check_clocks(today: date | None = None) -> dict[str, int]:
 
 def mark_notification_read(notification: Notification, user: User) -> None:
     if notification.recipient_id != user.pk:
-        raise WorkflowError("workflow.not_found", "通知不存在", 404)
+        raise WorkflowError("通知不存在", code="workflow.not_found", status=404)
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])

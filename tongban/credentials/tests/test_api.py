@@ -144,7 +144,7 @@ def test_issue_and_status_changes_need_issuer_staff(business_licence, demo_core)
     invalid = staff.post("/api/credentials/issue", {**payload, "data": {"main_business": 5}},
                          content_type="application/json")
     assert invalid.status_code == 422 and invalid.json()["code"] == "credentials.invalid_data"
-    assert invalid.json()["details"][0]["field"] == "main_business"
+    assert invalid.json()["detail"][0]["field"] == "main_business"
     response = _login(Client(), "approver-ga").post(f"/api/credentials/{business_licence.id}/suspend",
                                                     {"reason": "x"}, content_type="application/json")
     assert response.status_code == 403

@@ -63,7 +63,7 @@ def test_schema_errors_are_clear_and_create_nothing(licence_types):
                                   {"child_name": "", "sex": "未知", "birth_date": "2025-13-45", "colour": "red"})
     err = info.value
     assert err.code == "credentials.invalid_data"
-    fields = {d["field"] for d in err.details}
+    fields = {d["field"] for d in err.detail}
     assert {"child_name", "sex", "birth_date", "mother_name"} <= fields
     assert "母亲姓名：必填" in err.message and "出生日期" in err.message and "colour" in err.message
     assert (Credential.objects.count(), StatusList.objects.count()) == before
