@@ -157,8 +157,9 @@ class QueryCounter:
 def run_tongban(n: int, prefix: str) -> tuple[int, float, int]:
     from django.db import connection
 
+    from tongban.core import store
     from tongban.core.models import User
-    from tongban.workflow import services, store
+    from tongban.workflow import services
     from tongban.workflow.models import Event, ProcessInstance
 
     services.deploy_decisions(DMN, "bench.dmn")
@@ -265,7 +266,7 @@ def measure_floor(repeat: int = 1000) -> tuple[float, float]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from tongban.workflow import store
+    from tongban.core import store
     from tongban.workflow.models import Task
 
     tasks = list(Task.objects.filter(token__isnull=False).order_by("-id").values_list("id", "instance_id",

@@ -21,9 +21,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from tongban.core import store
 from tongban.core.errors import DomainError
 
-from . import dmn, expressions, store
+from . import dmn, expressions
 from .bpmn import parse_duration
 from .models import DecisionDefinition, Event, Light, ProcessDefinition, ProcessInstance, Task, Timer, Token
 

@@ -24,11 +24,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tongban.core import store
 from tongban.core.models import Organisation, Role, RoleAssignment, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
 
-from . import dmn, expressions, store
+from . import dmn, expressions
 from .bpmn import DefinitionError, Issue, parse_bpmn
 from .engine import (
     DONE,

@@ -1,4 +1,4 @@
-"""The engine's hot-path persistence (存储层): precompiled SQL for the few statements every step runs.
+"""Hot-path persistence (存储层) for any context: precompiled SQL for the few statements a hot path runs.
 
 Building an ORM query costs far more than running it on an embedded database, and every engine step needs only
 a handful of fixed statements: lock the instance, read a task and the live tokens, then write the changed rows.
