@@ -55,10 +55,10 @@ def install_api_handlers(api: NinjaAPI) -> None:
     """Register the one handler of :class:`DomainError` and the request/HTTP error handlers on ``api``."""
     from ninja.errors import HttpError, ValidationError
 
-    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    def domain_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return api.create_response(request, exc.as_dict(), status=int(exc.status))
 
-    def invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    def invalid_request(request: HttpRequest, exc: Any) -> HttpResponse:
         """Malformed input (wrong type, missing field, bad JSON) gets the same error shape as domain errors."""
         fields = []
         for err in exc.errors:
@@ -68,7 +68,7 @@ def install_api_handlers(api: NinjaAPI) -> None:
         return api.create_response(request, {"code": "request.invalid", "message": message,
                                              "detail": {"errors": fields}}, status=422)
 
-    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    def http_error(request: HttpRequest, exc: Any) -> HttpResponse:
         code, message = _HTTP_CODES.get(exc.status_code, (f"http.{exc.status_code}", ""))
         detail = str(exc)
         body = {"code": code, "message": f"{message}（{detail}）" if message and detail else (message or detail)}

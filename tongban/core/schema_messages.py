@@ -43,7 +43,7 @@ def show(value: Any) -> str:
 
 def type_names(value: Any) -> str:
     names = value if isinstance(value, list) else [value]
-    return " 或 ".join(TYPE_NAMES.get(n, n) for n in names)
+    return " 或 ".join(TYPE_NAMES.get(str(n), str(n)) for n in names)
 
 
 def path_text(path: Iterable[str | int]) -> str:
@@ -91,8 +91,10 @@ def message(err: jsonschema.ValidationError) -> str:
     if v == "format":
         return f"取值 {show(inst)} 不是有效的{'日期（YYYY-MM-DD）' if vv == 'date' else vv}"
     if v in ("oneOf", "anyOf") and err.context:
-        return message(best_match(err.context))
-    return err.message
+        best = best_match(err.context)
+        if best is not None:
+            return message(best)
+    return str(err.message)
 
 
 def problems(validator: jsonschema.protocols.Validator, data: Any) -> list[Problem]:
