@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from tongban.applications import views
+from tongban.applications.documents import mask_name
 from tongban.applications.models import (
     Application,
     ApplicationItem,
@@ -23,6 +23,7 @@ from tongban.applications.models import (
     PostCheck,
     ProxyAuthorisation,
 )
+from tongban.applications.views import schemaform
 from tongban.workflow.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -506,10 +507,10 @@ def test_files_and_notices_are_only_served_to_those_who_may_see_the_case(client,
 
 
 def test_mask_name():
-    assert views.mask_name("张三") == "张*"
-    assert views.mask_name("李小明") == "李*明"
-    assert views.mask_name("云溪星火科技有限公司") == "云********司"
-    assert views.mask_name("") == "*"
+    assert mask_name("张三") == "张*"
+    assert mask_name("李小明") == "李*明"
+    assert mask_name("云溪星火科技有限公司") == "云********司"
+    assert mask_name("") == "*"
 
 
 # --- investment projects ------------------------------------------------------------------------------------
@@ -564,12 +565,12 @@ def test_parse_form_coerces_by_schema_and_renders_back():
     post.update({"name": " 星火 ", "kind": "企业", "count": "3", "area": "12.5", "agree": "true", "born": "",
                  "level": "2", "address.city": "云溪"})
     post.setlist("langs", ["中文", "英文"])
-    data = views.parse_form(SCHEMA, post)
+    data = schemaform.parse_form(SCHEMA, post)
     assert data == {"name": "星火", "kind": "企业", "count": 3, "area": 12.5, "agree": True,
                     "langs": ["中文", "英文"], "level": 2, "address": {"city": "云溪"}}
     post["count"] = "三"
-    assert views.parse_form(SCHEMA, post)["count"] == "三"  # left as text for the validator to report
-    fields = views.schema_fields(SCHEMA, data, {"address.city": "请填写“城市”"}, {})
+    assert schemaform.parse_form(SCHEMA, post)["count"] == "三"  # left as text for the validator to report
+    fields = schemaform.schema_fields(SCHEMA, data, {"address.city": "请填写“城市”"}, {})
     by_path = {f.path: f for f in fields}
     assert [f.widget for f in fields] == ["text", "select", "number", "number", "checkbox", "date", "checkboxes",
                                          "select", "group"]
@@ -578,5 +579,5 @@ def test_parse_form_coerces_by_schema_and_renders_back():
     assert by_path["address"].children[0].path == "address.city"
     assert by_path["address"].children[0].error == "请填写“城市”"
     assert by_path["address"].children[0].html_id == "f-address-city"
-    rows = dict(views.display_rows(SCHEMA, data))
+    rows = dict(schemaform.display_rows(SCHEMA, data))
     assert rows["同意"] == "是" and rows["语言"] == "中文、英文" and rows["地址 · 城市"] == "云溪"
