@@ -71,6 +71,16 @@ def _fill(client, app: Application, data: dict, *, action: str = "submit", files
     return client.post(reverse("applications:fill", args=[app.ref]), payload)
 
 
+def _accepted_bundle(client, users) -> Application:
+    """zhangsan applies for the bundle with every material; the window clerk accepts (two review tasks open)."""
+    _client(client, users, "zhangsan")
+    app = _start_bundle(client)
+    _fill(client, app, FORM)
+    _client(client, users, "clerk")
+    client.post(reverse("applications:window_action", args=[app.ref]), {"action": "accept"})
+    return app
+
+
 def _task(app: Application, org_code: str, element: str = "review") -> Task:
     ids = [i for i in app.items.values_list("process_instance_id", flat=True) if i]
     return Task.objects.get(instance_id__in=ids, candidate_org__code=org_code, element_id=element,
@@ -207,6 +217,11 @@ def test_bundle_journey_apply_accept_each_department_approves_combined_result(cl
     assert users["zhangsan"].id_number not in page
     assert client.get("/notices/verify/", {"code": notice.code.lower()}).status_code == 302
     assert client.get("/notices/verify/NOSUCHCODE99/").status_code == 404
+    # the page and the API mask a longer name the same way
+    Application.objects.filter(pk=app.pk).update(applicant_name="李小明")
+    page = client.get(reverse("applications:verify_notice", args=[notice.code])).content.decode()
+    assert "李*明" in page and "李小明" not in page
+    assert client.get(f"/api/notices/{notice.code}/verify").json()["applicant"] == "李*明"
 
 
 def test_form_errors_are_shown_next_to_fields_and_data_is_kept(client, small_catalog, users):
@@ -324,11 +339,7 @@ def test_refusal_needs_a_reason(client, small_catalog, users):
 
 
 def test_reject_needs_reason_and_return_for_correction_round_trip(client, small_catalog, users):
-    _client(client, users, "zhangsan")
-    app = _start_bundle(client)
-    _fill(client, app, FORM)
-    _client(client, users, "clerk")
-    client.post(reverse("applications:window_action", args=[app.ref]), {"action": "accept"})
+    app = _accepted_bundle(client, users)
     response = _decide(client, users, app, "approver-scjg", "yx-scjg", outcome="reject", opinion="")
     assert response.status_code == 302
     assert _task(app, "yx-scjg").state == "claimed"  # no reason: not decided
@@ -355,11 +366,7 @@ def test_reject_needs_reason_and_return_for_correction_round_trip(client, small_
 
 
 def test_approver_of_another_department_cannot_open_or_decide_the_task(client, small_catalog, users):
-    _client(client, users, "zhangsan")
-    app = _start_bundle(client)
-    _fill(client, app, FORM)
-    _client(client, users, "clerk")
-    client.post(reverse("applications:window_action", args=[app.ref]), {"action": "accept"})
+    app = _accepted_bundle(client, users)
     task = _task(app, "yx-scjg")
     _client(client, users, "approver-xf")
     assert client.get(reverse("applications:task", args=[task.pk])).status_code == 403
@@ -370,11 +377,7 @@ def test_approver_of_another_department_cannot_open_or_decide_the_task(client, s
 
 
 def test_opinion_and_overdue_light(client, small_catalog, users):
-    _client(client, users, "zhangsan")
-    app = _start_bundle(client)
-    _fill(client, app, FORM)
-    _client(client, users, "clerk")
-    client.post(reverse("applications:window_action", args=[app.ref]), {"action": "accept"})
+    app = _accepted_bundle(client, users)
     task = _task(app, "yx-scjg")
     Task.objects.filter(pk=task.pk).update(started_on=timezone.localdate() - dt.timedelta(days=30))
     _client(client, users, "approver-scjg")
@@ -444,6 +447,11 @@ def test_window_assist_applies_on_behalf_at_the_window(client, small_catalog, us
     assert app.visits.count() == 1
     assert "现场跑动 <strong>1</strong> 次 / 承诺最多 <strong>1</strong> 次" in client.get(
         reverse("applications:window_application", args=[app.ref])).content.decode()
+    # a posted id that is not a plain number is no window (not a server error); an unknown action is refused
+    for posted, message in (({"action": "visit", "window": "²"}, "请选择窗口"), ({"action": "nope"}, "未知的操作")):
+        response = client.post(reverse("applications:window_action", args=[app.ref]), posted, follow=True)
+        assert response.status_code == 200 and message in response.content.decode()
+    assert app.visits.count() == 1
 
 
 # --- commitment and post-check (告知承诺制 / 事后核查) ----------------------------------------------------------
@@ -487,11 +495,7 @@ def test_commitment_approves_at_once_and_failed_post_check_revokes(client, small
 
 
 def test_files_and_notices_are_only_served_to_those_who_may_see_the_case(client, small_catalog, users):
-    _client(client, users, "zhangsan")
-    app = _start_bundle(client)
-    _fill(client, app, FORM)
-    _client(client, users, "clerk")
-    client.post(reverse("applications:window_action", args=[app.ref]), {"action": "accept"})
+    app = _accepted_bundle(client, users)
     notice = app.notices.get(kind=Notice.Kind.ACCEPTANCE)
     material = app.materials.exclude(file=None).first()
     urls = [reverse("applications:notice_pdf", args=[app.ref, notice.code]),
