@@ -20,9 +20,11 @@ from tongban.core.models import Organisation
 from tongban.workflow import services as wf
 from tongban.workflow.models import Task
 
-from . import files, selectors, services
+from . import documents, files, selectors
 from .errors import ApplicationError
 from .models import Application, PostCheck, ProxyAuthorisation
+from .services import decisions, guide, intake, materials, proxies, supplements, window
+from .services import post_checks as post_check_services
 
 router = Router(tags=["applications 办件"], auth=API_AUTH)
 
@@ -101,10 +103,6 @@ def _dt(value: Any) -> str | None:
     return timezone.localtime(value).isoformat() if value else None
 
 
-def _masked(name: str) -> str:
-    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
-
-
 def application_summary(app: Application) -> dict[str, Any]:
     return {
         "ref": app.ref, "title": app.title, "status": app.status, "status_label": app.get_status_display(),
@@ -154,6 +152,13 @@ def _app_for(request: HttpRequest, ref: str) -> Application:
     return app
 
 
+def _window(code: str) -> Organisation:
+    window_org = Organisation.objects.filter(code=code).first()
+    if window_org is None:
+        raise ApplicationError(f"窗口“{code}”不存在", code="window.not_found", status=404)
+    return window_org
+
+
 # --- applicant ---------------------------------------------------------------------------------------------
 
 
@@ -170,15 +175,11 @@ def create(request: HttpRequest, payload: ApplicationIn):
         proxy = ProxyAuthorisation.objects.filter(pk=payload.proxy_id).first()
         if proxy is None:
             raise ApplicationError("代办授权不存在", code="proxy.not_found", status=404)
-    window = None
-    if payload.window_code:
-        window = Organisation.objects.filter(code=payload.window_code).first()
-        if window is None:
-            raise ApplicationError(f"窗口“{payload.window_code}”不存在", code="window.not_found", status=404)
-    choices = {code: services.Selection(code, c.situation_code, c.answers) for code, c in payload.situations.items()}
-    app = services.create_application(
+    window_org = _window(payload.window_code) if payload.window_code else None
+    choices = {code: guide.Selection(code, c.situation_code, c.answers) for code, c in payload.situations.items()}
+    app = intake.create_application(
         user=request.user, item_code=payload.item_code, bundle_code=payload.bundle_code, situations=choices,
-        form_data=payload.form_data, proxy=proxy, channel=payload.channel, window=window,
+        form_data=payload.form_data, proxy=proxy, channel=payload.channel, window=window_org,
         applicant_phone=payload.applicant_phone)
     return 201, application_detail(app)
 
@@ -190,20 +191,20 @@ def detail(request: HttpRequest, ref: str) -> dict[str, Any]:
 
 @router.get("/applications/{ref}/form", summary="申请表 JSON Schema（一件事为合并后的一张表）")
 def form(request: HttpRequest, ref: str) -> dict[str, Any]:
-    return services.application_schema(_app_for(request, ref))
+    return guide.application_schema(_app_for(request, ref))
 
 
 @router.post("/applications/{ref}/materials/{key}/file", summary="上传材料（同一内容只存一份）")
 def upload(request: HttpRequest, ref: str, key: str, file: UploadedFile = File(...)) -> dict[str, Any]:
     app = _app_for(request, ref)
-    stored = files.store(file.chunks(), name=file.name or "upload", content_type=file.content_type)
-    row = services.attach_file(app, key, stored, request.user)
+    stored = materials.store_upload(file)
+    row = materials.attach_file(app, key, stored, request.user)
     return {"key": row.key, "status": row.status, "sha256": stored.sha256, "size": stored.size}
 
 
 @router.get("/applications/{ref}/materials/{key}/evidence", summary="免证办理：将从哪个部门调取什么（同意前展示）")
 def evidence_plan(request: HttpRequest, ref: str, key: str) -> dict[str, Any]:
-    return services.evidence_plan(_app_for(request, ref), key)
+    return materials.evidence_plan(_app_for(request, ref), key)
 
 
 @router.post("/applications/{ref}/materials/{key}/evidence", summary="同意并调取证明材料（免证办理）")
@@ -211,27 +212,27 @@ def fetch_evidence(request: HttpRequest, ref: str, key: str, payload: EvidenceIn
     app = _app_for(request, ref)
     if not payload.consent:
         raise ApplicationError("调取前须经您同意", code="evidence.consent_required")
-    row = services.fetch_evidence(app, key, request.user)
+    row = materials.fetch_evidence(app, key, request.user)
     return {"key": key, "status": row.status, "evidence": row.evidence}
 
 
 @router.post("/applications/{ref}/commitment", summary="签署告知承诺书")
 def commitment(request: HttpRequest, ref: str, payload: CommitmentIn) -> dict[str, Any]:
-    c = services.sign_commitment(_app_for(request, ref), request.user, payload.material_keys, payload.text)
+    c = materials.sign_commitment(_app_for(request, ref), request.user, payload.material_keys, payload.text)
     return {"signed_at": _dt(c.signed_at), "material_keys": c.material_keys, "text": c.text}
 
 
 @router.post("/applications/{ref}/submit", summary="提交申请")
 def submit(request: HttpRequest, ref: str, payload: SubmitIn) -> dict[str, Any]:
-    app = services.submit(_app_for(request, ref), request.user, payload.form_data)
+    app = intake.submit(_app_for(request, ref), request.user, payload.form_data)
     return application_detail(app)
 
 
 @router.post("/applications/{ref}/supplements/{key}", summary="补齐容缺材料")
 def supplement(request: HttpRequest, ref: str, key: str, file: UploadedFile = File(...)) -> dict[str, Any]:
     app = _app_for(request, ref)
-    stored = files.store(file.chunks(), name=file.name or "upload", content_type=file.content_type)
-    row = services.supplement_material(app, key, stored, request.user)
+    stored = materials.store_upload(file)
+    row = supplements.supplement_material(app, key, stored, request.user)
     app.refresh_from_db()
     return {"key": row.key, "status": row.status, "application_status": app.status}
 
@@ -244,9 +245,8 @@ def correction(request: HttpRequest, ref: str, note: Form[str] = "", material_ke
     if file is not None:
         if not material_key:
             raise ApplicationError("请说明替换的是哪一项材料（material_key）", code="correction.material_key_required")
-        replacements[material_key] = files.store(file.chunks(), name=file.name or "upload",
-                                                 content_type=file.content_type)
-    done = services.complete_correction(app, request.user, note=note, replacements=replacements)
+        replacements[material_key] = materials.store_upload(file)
+    done = supplements.complete_correction(app, request.user, note=note, replacements=replacements)
     app.refresh_from_db()
     return {"corrected_items": done, "application": application_summary(app)}
 
@@ -265,11 +265,11 @@ def notice_pdf(request: HttpRequest, ref: str, code: str) -> HttpResponse:
 def create_proxy(request: HttpRequest, payload: Form[ProxyIn], letter: UploadedFile | None = File(None)):
     document = None
     if letter is not None:
-        document = files.store(letter.chunks(), name=letter.name or "letter", content_type=letter.content_type)
-    proxy = services.authorise_proxy(agent=request.user, principal_name=payload.principal_name,
-                                     principal_id_number=payload.principal_id_number, scope=payload.scope,
-                                     valid_until=payload.valid_until, kind=payload.kind, document=document,
-                                     recorded_by=request.user)
+        document = materials.store_upload(letter, "letter")
+    proxy = proxies.authorise_proxy(agent=request.user, principal_name=payload.principal_name,
+                                    principal_id_number=payload.principal_id_number, scope=payload.scope,
+                                    valid_until=payload.valid_until, kind=payload.kind, document=document,
+                                    recorded_by=request.user)
     return 201, {"id": proxy.pk, "principal_name": proxy.principal_name, "scope": proxy.scope,
                  "valid_until": proxy.valid_until.isoformat(), "kind": proxy.kind,
                  "principal_has_account": proxy.principal_id is not None}
@@ -285,32 +285,30 @@ def window_queue(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/window/applications/{ref}/accept", summary="受理（可容缺受理）")
 def accept(request: HttpRequest, ref: str, payload: AcceptIn) -> dict[str, Any]:
-    app = services.accept(_app_for(request, ref), request.user, tolerate=payload.tolerate,
-                          supplement_days=payload.supplement_days)
+    app = window.accept(_app_for(request, ref), request.user, tolerate=payload.tolerate,
+                        supplement_days=payload.supplement_days)
     return application_detail(app)
 
 
 @router.post("/window/applications/{ref}/one-time-notice", summary="一次性告知")
 def one_time_notice(request: HttpRequest, ref: str) -> dict[str, Any]:
-    notice = services.issue_one_time_notice(_app_for(request, ref), request.user)
+    notice = window.issue_one_time_notice(_app_for(request, ref), request.user)
     return {"code": notice.code, "missing": notice.content["lists"][0][1],
             "pdf": f"/api/applications/{ref}/notices/{notice.code}.pdf"}
 
 
 @router.post("/window/applications/{ref}/refuse", summary="不予受理")
 def refuse(request: HttpRequest, ref: str, payload: ReasonIn) -> dict[str, Any]:
-    notice = services.refuse(_app_for(request, ref), request.user, payload.reason)
+    notice = window.refuse(_app_for(request, ref), request.user, payload.reason)
     return {"code": notice.code, "pdf": f"/api/applications/{ref}/notices/{notice.code}.pdf"}
 
 
 @router.post("/window/applications/{ref}/visits", summary="登记现场跑动")
 def visit(request: HttpRequest, ref: str, payload: VisitIn) -> dict[str, Any]:
-    window = Organisation.objects.filter(code=payload.window_code).first()
-    if window is None:
-        raise ApplicationError(f"窗口“{payload.window_code}”不存在", code="window.not_found", status=404)
+    window_org = _window(payload.window_code)
     app = _app_for(request, ref)
-    services.record_visit(app, request.user, window, payload.purpose)
-    return services.visit_report(app)
+    window.record_visit(app, request.user, window_org, payload.purpose)
+    return selectors.visit_report(app)
 
 
 # --- approver workbench ------------------------------------------------------------------------------------
@@ -353,7 +351,7 @@ def claim(request: HttpRequest, task_id: int) -> dict[str, Any]:
 
 @router.post("/workbench/tasks/{task_id}/decide", summary="审批决定：approve / reject（须说明理由）/ return（退回补正）")
 def decide(request: HttpRequest, task_id: int, payload: DecideIn) -> dict[str, Any]:
-    task = services.decide_task(_task_for(request, task_id), request.user, payload.outcome, payload.opinion)
+    task = decisions.decide_task(_task_for(request, task_id), request.user, payload.outcome, payload.opinion)
     ai = selectors.task_application(task)
     return {"task": task_out(task),
             "application": application_summary(Application.objects.get(pk=ai.application_id)) if ai else None}
@@ -369,7 +367,7 @@ def post_checks(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/post-checks/{check_id}", summary="完成事后核查（不通过将撤销审批并记入信用）")
 def complete_post_check(request: HttpRequest, check_id: int, payload: PostCheckIn) -> dict[str, Any]:
     check = get_object_or_404(PostCheck, pk=check_id)
-    check = services.complete_post_check(check, request.user, passed=payload.passed, result=payload.result)
+    check = post_check_services.complete_post_check(check, request.user, passed=payload.passed, result=payload.result)
     return {"id": check.pk, "status": check.status, "application_status": check.application.status}
 
 
@@ -383,5 +381,5 @@ def verify_notice(request: HttpRequest, code: str) -> dict[str, Any]:
         raise ApplicationError("查验码不存在，文书可能为伪造", code="notice.not_found", status=404)
     app = notice.application
     return {"valid": True, "kind": notice.kind, "title": notice.get_kind_display(), "ref": app.ref,
-            "application_title": app.title, "applicant": _masked(app.applicant_name),
+            "application_title": app.title, "applicant": documents.mask_name(app.applicant_name),
             "issued_at": _dt(notice.issued_at)}

@@ -73,3 +73,13 @@ def render_notice(title: str, content: dict[str, Any], code: str) -> bytes:
     story.append(Paragraph(f"出具时间：{content.get('issued_at', '')}", styles["small"]))
     doc.build(story)
     return buf.getvalue()
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 李小明 → 李*明: the only personal datum shown when a notice is verified (page and API)."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name or "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

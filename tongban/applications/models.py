@@ -123,6 +123,10 @@ class Application(models.Model):
         WITHDRAWN = "withdrawn", "已撤回"
         REVOKED = "revoked", "已撤销"
 
+    OPEN_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.INCOMPLETE)  # the applicant's side may still edit
+    PENDING_STATUSES = (Status.SUBMITTED, Status.INCOMPLETE)  # waiting at the windows (一窗受理)
+    FINAL_STATUSES = (Status.APPROVED, Status.PARTIAL, Status.REJECTED)  # 办结
+
     class Channel(models.TextChoices):
         ONLINE = "online", "网上申请"
         WINDOW = "window", "窗口申请"

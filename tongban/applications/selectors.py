@@ -6,15 +6,24 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import organisations_for_role
+from tongban.workflow import selectors as workflow_selectors
 from tongban.workflow.models import Task
 
 from . import workflow_bridge
-from .models import Application, ApplicationItem, Notice, PostCheck
+from .models import (
+    Application,
+    ApplicationItem,
+    InvestmentProject,
+    Notice,
+    PostCheck,
+    ProjectStage,
+    ProxyAuthorisation,
+)
 
 
 def applications_of(user: User) -> QuerySet[Application]:
@@ -24,10 +33,16 @@ def applications_of(user: User) -> QuerySet[Application]:
             .order_by("-created_at", "-id"))
 
 
+def is_party(user: User, app: Application) -> bool:
+    """The applicant, or whoever submitted for them (an agent, a window clerk)."""
+    return user.is_authenticated and user.pk in {app.applicant_id, app.submitted_by_id}
+
+
 def can_view(user: User, app: Application) -> bool:
+    """The parties, window clerks, and the approvers and supervisors of the case's departments."""
     if not user.is_authenticated:
         return False
-    if user.is_superuser or app.applicant_id == user.pk or app.submitted_by_id == user.pk:
+    if user.is_superuser or is_party(user, app):
         return True
     if organisations_for_role(user, Role.WINDOW_CLERK).exists():
         return True
@@ -56,8 +71,7 @@ class CaseFile:
 
 
 def case_file(app: Application) -> CaseFile:
-    from .services import visit_report
-
+    """Everything of one case for its pages and the API's detail."""
     return CaseFile(
         application=app,
         items=list(app.items.select_related("item", "department", "situation")),
@@ -76,7 +90,7 @@ def window_queue(user: User) -> QuerySet[Application]:
     """Applications waiting for intake at a window (any item of any department: 一窗受理)."""
     if not organisations_for_role(user, Role.WINDOW_CLERK).exists() and not user.is_superuser:
         return Application.objects.none()
-    return (Application.objects.filter(status__in=[Application.Status.SUBMITTED, Application.Status.INCOMPLETE])
+    return (Application.objects.filter(status__in=Application.PENDING_STATUSES)
             .select_related("item", "bundle").order_by("submitted_at", "id"))
 
 
@@ -93,6 +107,17 @@ def workbench_tasks(user: User, *, state: str = "open") -> QuerySet[Task]:
 
 def task_application(task: Task) -> ApplicationItem | None:
     return workflow_bridge.application_item_for_task(task)
+
+
+def visit_report(app: Application) -> dict[str, Any]:
+    """On-site visits of one case against the catalogue's promised number (最多跑一次)."""
+    real = app.visits.count()
+    return {"promised": app.promised_visits, "actual": real, "kept": real <= app.promised_visits}
+
+
+def commitment_allowed(app: Application) -> bool:
+    """告知承诺制 applies only where every item of the application allows it."""
+    return all(ai.item.commitment_allowed for ai in app.items.select_related("item"))
 
 
 def post_checks_for(user: User) -> QuerySet[PostCheck]:
@@ -126,17 +151,13 @@ def windows_of(user: User) -> QuerySet[Organisation]:
 # --- reads of the HTML pages (hportal): proxies, correction tasks, task clocks, investment projects ----------
 
 
-def proxies_as_agent(user: User) -> QuerySet[Any]:
+def proxies_as_agent(user: User) -> QuerySet[ProxyAuthorisation]:
     """Authorisations in which ``user`` is the agent (帮办代办), newest first."""
-    from .models import ProxyAuthorisation
-
     return ProxyAuthorisation.objects.filter(agent=user).select_related("principal", "document")
 
 
-def proxies_as_principal(user: User) -> QuerySet[Any]:
+def proxies_as_principal(user: User) -> QuerySet[ProxyAuthorisation]:
     """Authorisations given by ``user`` (as account, or by their id number) to an agent or a window clerk."""
-    from .models import ProxyAuthorisation
-
     q = Q(principal=user)
     if user.id_number:
         q |= Q(principal_id_number=user.id_number)
@@ -150,33 +171,21 @@ def open_correction_tasks(app: Application) -> list[Task]:
 
 
 def task_clock(task: Task) -> Any:
-    """The statutory clock of an open task as of today (``workflow.clock.ClockStatus``), or None without a limit."""
-    from tongban.workflow.clock import clock_status
-    from tongban.workflow.engine import calendar_for, parse_suspensions, yellow_share
-
-    if task.limit_days is None or task.started_on is None:
-        return None
-    division_id = task.candidate_org.division_id if task.candidate_org_id else None
-    return clock_status(calendar_for(division_id), task.started_on, task.limit_days, timezone.localdate(),
-                        parse_suspensions(task.suspensions), yellow_share())
+    """The statutory clock of a task (``workflow.clock.ClockStatus``; frozen once the task is completed), or None
+    without a limit: the workflow's own clock."""
+    return workflow_selectors.task_clock(task)
 
 
-def projects_visible_to(user: User) -> QuerySet[Any]:
+def projects_visible_to(user: User) -> QuerySet[InvestmentProject]:
     """Investment projects (投资项目): the owner's own; every project for staff."""
-    from .models import InvestmentProject
-
     qs = InvestmentProject.objects.select_related("owner")
     if user.is_staff or user.is_superuser:
         return qs
     return qs.filter(owner=user)
 
 
-def get_project(code: str) -> Any:
+def get_project(code: str) -> InvestmentProject | None:
     """A project with its stages, each stage's applications and their items (the project status page)."""
-    from django.db.models import Prefetch
-
-    from .models import InvestmentProject, ProjectStage
-
     stages = ProjectStage.objects.select_related("bundle").prefetch_related(
         "applications__items__item", "applications__items__department").order_by("order")
     return (InvestmentProject.objects.select_related("owner").prefetch_related(Prefetch("stages", queryset=stages))

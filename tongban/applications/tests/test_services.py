@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tongban.applications import files, services
+from tongban.applications import files, selectors, services
 from tongban.applications.errors import ApplicationError
 from tongban.applications.models import Application, ApplicationItem, CreditEvent, Notice, PostCheck
-from tongban.applications.services import Selection
+from tongban.applications.services import Selection, intake
 from tongban.core import events
 from tongban.workflow import services as wf
 from tongban.workflow.models import Task
@@ -182,9 +182,9 @@ def test_window_visits_are_counted_against_the_promise(small_catalog, users):
 
     window = Organisation.objects.get(code="yx-zwzx-w01")
     services.record_visit(app, users["clerk"], window, "提交材料")
-    assert services.visit_report(app) == {"promised": 1, "actual": 1, "kept": True}
+    assert selectors.visit_report(app) == {"promised": 1, "actual": 1, "kept": True}
     services.record_visit(app, users["clerk"], window, "领取结果")
-    assert services.visit_report(app)["kept"] is False
+    assert selectors.visit_report(app)["kept"] is False
 
 
 def test_situation_guide_picks_materials(small_catalog):
@@ -211,13 +211,13 @@ def test_engine_tick_sends_supplement_reminders(small_catalog, users):
 
 def test_a_taken_reference_number_is_skipped(small_catalog, users, monkeypatch):
     first = services.create_application(user=users["zhangsan"], item_code="T-SHOP-01")
-    real_next = services.next_ref
+    real_next = intake.next_ref
     calls = []
 
     def stale_then_real(now=None):  # the first read is stale, as when another window saved in between
         calls.append(1)
         return first.ref if len(calls) == 1 else real_next(now)
 
-    monkeypatch.setattr(services, "next_ref", stale_then_real)
+    monkeypatch.setattr(intake, "next_ref", stale_then_real)
     second = services.create_application(user=users["zhangsan"], item_code="T-SHOP-01")
     assert second.ref != first.ref and len(calls) == 2

@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from tongban.applications import views
+from tongban.applications.documents import mask_name
 from tongban.applications.models import (
     Application,
     ApplicationItem,
@@ -23,6 +23,7 @@ from tongban.applications.models import (
     PostCheck,
     ProxyAuthorisation,
 )
+from tongban.applications.views import schemaform
 from tongban.workflow.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +69,16 @@ def _fill(client, app: Application, data: dict, *, action: str = "submit", files
                 payload[f"file-{m.pk}"] = _pdf(extra=m.key.encode())
     payload.update(files or {})
     return client.post(reverse("applications:fill", args=[app.ref]), payload)
+
+
+def _accepted_bundle(client, users) -> Application:
+    """zhangsan applies for the bundle with every material; the window clerk accepts (two review tasks open)."""
+    _client(client, users, "zhangsan")
+    app = _start_bundle(client)
+    _fill(client, app, FORM)
+    _client(client, users, "clerk")
+    client.post(reverse("applications:window_action", args=[app.ref]), {"action": "accept"})
+    return app
 
 
 def _task(app: Application, org_code: str, element: str = "review") -> Task:
@@ -206,6 +217,11 @@ def test_bundle_journey_apply_accept_each_department_approves_combined_result(cl
     assert users["zhangsan"].id_number not in page
     assert client.get("/notices/verify/", {"code": notice.code.lower()}).status_code == 302
     assert client.get("/notices/verify/NOSUCHCODE99/").status_code == 404
+    # the page and the API mask a longer name the same way
+    Application.objects.filter(pk=app.pk).update(applicant_name="李小明")
+    page = client.get(reverse("applications:verify_notice", args=[notice.code])).content.decode()
+    assert "李*明" in page and "李小明" not in page
+    assert client.get(f"/api/notices/{notice.code}/verify").json()["applicant"] == "李*明"
 
 
 def test_form_errors_are_shown_next_to_fields_and_data_is_kept(client, small_catalog, users):
@@ -323,11 +339,7 @@ def test_refusal_needs_a_reason(client, small_catalog, users):
 
 
 def test_reject_needs_reason_and_return_for_correction_round_trip(client, small_catalog, users):
-    _client(client, users, "zhangsan")
-    app = _start_bundle(client)
-    _fill(client, app, FORM)
-    _client(client, users, "clerk")
-    client.post(reverse("applications:window_action", args=[app.ref]), {"action": "accept"})
+    app = _accepted_bundle(client, users)
     response = _decide(client, users, app, "approver-scjg", "yx-scjg", outcome="reject", opinion="")
     assert response.status_code == 302
     assert _task(app, "yx-scjg").state == "claimed"  # no reason: not decided
@@ -354,11 +366,7 @@ def test_reject_needs_reason_and_return_for_correction_round_trip(client, small_
 
 
 def test_approver_of_another_department_cannot_open_or_decide_the_task(client, small_catalog, users):
-    _client(client, users, "zhangsan")
-    app = _start_bundle(client)
-    _fill(client, app, FORM)
-    _client(client, users, "clerk")
-    client.post(reverse("applications:window_action", args=[app.ref]), {"action": "accept"})
+    app = _accepted_bundle(client, users)
     task = _task(app, "yx-scjg")
     _client(client, users, "approver-xf")
     assert client.get(reverse("applications:task", args=[task.pk])).status_code == 403
@@ -369,11 +377,7 @@ def test_approver_of_another_department_cannot_open_or_decide_the_task(client, s
 
 
 def test_opinion_and_overdue_light(client, small_catalog, users):
-    _client(client, users, "zhangsan")
-    app = _start_bundle(client)
-    _fill(client, app, FORM)
-    _client(client, users, "clerk")
-    client.post(reverse("applications:window_action", args=[app.ref]), {"action": "accept"})
+    app = _accepted_bundle(client, users)
     task = _task(app, "yx-scjg")
     Task.objects.filter(pk=task.pk).update(started_on=timezone.localdate() - dt.timedelta(days=30))
     _client(client, users, "approver-scjg")
@@ -443,6 +447,11 @@ def test_window_assist_applies_on_behalf_at_the_window(client, small_catalog, us
     assert app.visits.count() == 1
     assert "现场跑动 <strong>1</strong> 次 / 承诺最多 <strong>1</strong> 次" in client.get(
         reverse("applications:window_application", args=[app.ref])).content.decode()
+    # a posted id that is not a plain number is no window (not a server error); an unknown action is refused
+    for posted, message in (({"action": "visit", "window": "²"}, "请选择窗口"), ({"action": "nope"}, "未知的操作")):
+        response = client.post(reverse("applications:window_action", args=[app.ref]), posted, follow=True)
+        assert response.status_code == 200 and message in response.content.decode()
+    assert app.visits.count() == 1
 
 
 # --- commitment and post-check (告知承诺制 / 事后核查) ----------------------------------------------------------
@@ -486,11 +495,7 @@ def test_commitment_approves_at_once_and_failed_post_check_revokes(client, small
 
 
 def test_files_and_notices_are_only_served_to_those_who_may_see_the_case(client, small_catalog, users):
-    _client(client, users, "zhangsan")
-    app = _start_bundle(client)
-    _fill(client, app, FORM)
-    _client(client, users, "clerk")
-    client.post(reverse("applications:window_action", args=[app.ref]), {"action": "accept"})
+    app = _accepted_bundle(client, users)
     notice = app.notices.get(kind=Notice.Kind.ACCEPTANCE)
     material = app.materials.exclude(file=None).first()
     urls = [reverse("applications:notice_pdf", args=[app.ref, notice.code]),
@@ -506,10 +511,10 @@ def test_files_and_notices_are_only_served_to_those_who_may_see_the_case(client,
 
 
 def test_mask_name():
-    assert views.mask_name("张三") == "张*"
-    assert views.mask_name("李小明") == "李*明"
-    assert views.mask_name("云溪星火科技有限公司") == "云********司"
-    assert views.mask_name("") == "*"
+    assert mask_name("张三") == "张*"
+    assert mask_name("李小明") == "李*明"
+    assert mask_name("云溪星火科技有限公司") == "云********司"
+    assert mask_name("") == "*"
 
 
 # --- investment projects ------------------------------------------------------------------------------------
@@ -564,12 +569,12 @@ def test_parse_form_coerces_by_schema_and_renders_back():
     post.update({"name": " 星火 ", "kind": "企业", "count": "3", "area": "12.5", "agree": "true", "born": "",
                  "level": "2", "address.city": "云溪"})
     post.setlist("langs", ["中文", "英文"])
-    data = views.parse_form(SCHEMA, post)
+    data = schemaform.parse_form(SCHEMA, post)
     assert data == {"name": "星火", "kind": "企业", "count": 3, "area": 12.5, "agree": True,
                     "langs": ["中文", "英文"], "level": 2, "address": {"city": "云溪"}}
     post["count"] = "三"
-    assert views.parse_form(SCHEMA, post)["count"] == "三"  # left as text for the validator to report
-    fields = views.schema_fields(SCHEMA, data, {"address.city": "请填写“城市”"}, {})
+    assert schemaform.parse_form(SCHEMA, post)["count"] == "三"  # left as text for the validator to report
+    fields = schemaform.schema_fields(SCHEMA, data, {"address.city": "请填写“城市”"}, {})
     by_path = {f.path: f for f in fields}
     assert [f.widget for f in fields] == ["text", "select", "number", "number", "checkbox", "date", "checkboxes",
                                          "select", "group"]
@@ -578,5 +583,5 @@ def test_parse_form_coerces_by_schema_and_renders_back():
     assert by_path["address"].children[0].path == "address.city"
     assert by_path["address"].children[0].error == "请填写“城市”"
     assert by_path["address"].children[0].html_id == "f-address-city"
-    rows = dict(views.display_rows(SCHEMA, data))
+    rows = dict(schemaform.display_rows(SCHEMA, data))
     assert rows["同意"] == "是" and rows["语言"] == "中文、英文" and rows["地址 · 城市"] == "云溪"
