@@ -16,14 +16,18 @@ from jsonschema import Draft202012Validator
 
 from tongban.core import schema_messages
 
+from .errors import CatalogError
 from .models import Bundle, Material, ServiceItem
 
 ITEMS_KEY = "x-tongban-items"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-class FormConflict(ValueError):
+class FormConflict(CatalogError, ValueError):
     """Two items define the same field with incompatible types."""
+
+    code = "catalog.form_conflict"
+    status = 409
 
 
 @dataclass

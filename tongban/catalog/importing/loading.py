@@ -178,7 +178,7 @@ def load_list_table(path: str | Path, *, organisation: str, kind: str | None = N
             found[table.kind] = table
     if not all(t.readable for t in tables):  # its rows cannot be checked against the other list
         raise CatalogFileError(issues)
-    latest = DutyList.objects.filter(organisation=org).order_by("-version").first()
+    latest = selectors.latest_version(org)
     current = formats.duty_list_entries(latest) if latest else {k: [] for k in formats.LIST_KINDS}
     lists = {k: found[k].values if k in found else current[k] for k in formats.LIST_KINDS}
     issues += _list_issues(display, org, found, lists, latest, effective_date, publish)
@@ -221,8 +221,7 @@ def _list_issues(display: str, org: Organisation, found: dict[str, Table], lists
         issues.append(Issue(display, 1, f"机构 {org.code} 已有未发布的草稿 v{latest.version}，请先发布或删除该草稿"))
     if publish:
         date = effective_date or timezone.localdate()
-        last = (DutyList.objects.filter(organisation=org, status=DutyList.Status.PUBLISHED)
-                .order_by("-version").first())
+        last = selectors.latest_version(org, published_only=True)
         if last is not None and last.effective_date and date < last.effective_date:
             issues.append(Issue(display, 1, f"生效日期 {date} 早于已发布的 v{last.version} 的生效日期 "
                                             f"{last.effective_date}（请用 --effective-date 指定）"))
