@@ -125,16 +125,16 @@ def load_catalog_data(data: Any, pos: Positions, filename: str, *, actor: User |
 
     with _writing(result, actor=actor, reason=reason) as place:
         orgs: services.OrgCache = {}
-        for i, obj in plan.items:
-            place.at(("items", i), pos)
-            _, status = services.upsert_item(obj, actor=actor, reason=reason, orgs=orgs)
-            result.items[status] += 1
-            step(obj["code"])
-        for i, obj in plan.bundles:
-            place.at(("bundles", i), pos)
-            _, status = services.upsert_bundle(obj, actor=actor, reason=reason, orgs=orgs)
-            result.bundles[status] += 1
-            step(obj["code"])
+        upserts: list[tuple[str, list[tuple[int, dict[str, Any]]], Callable[..., tuple[Any, str]], Counter[str]]] = [
+            ("items", plan.items, services.upsert_item, result.items),
+            ("bundles", plan.bundles, services.upsert_bundle, result.bundles),
+        ]
+        for key, objs, upsert, counts in upserts:
+            for i, obj in objs:
+                place.at((key, i), pos)
+                _, status = upsert(obj, actor=actor, reason=reason, orgs=orgs)
+                counts[status] += 1
+                step(obj["code"])
         for list_plan in plan.lists:
             result.lists_unchanged += list_plan.unchanged
             org = services.resolve_organisation(list_plan.organisation, orgs)
