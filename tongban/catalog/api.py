@@ -1,8 +1,9 @@
 """JSON API of the catalogue (public, no login): items, bundles, and the published power/responsibility lists.
 
-Mounted under ``/api/``: ``/api/catalog/...`` and ``/api/lists/...``. Errors are ``{"code", "message"}``
-with stable codes: ``catalog.item_not_found``, ``catalog.bundle_not_found``, ``catalog.organisation_not_found``,
-``catalog.list_not_published``, ``catalog.list_version_not_found``.
+Mounted under ``/api/``: ``/api/catalog/...`` and ``/api/lists/...``. Endpoints raise catalogue errors; the one
+core handler turns them into ``{"code", "message"}`` with stable codes: ``catalog.item_not_found``,
+``catalog.bundle_not_found``, ``catalog.organisation_not_found``, ``catalog.list_not_published``,
+``catalog.list_version_not_found`` (404) and ``catalog.form_conflict`` (409).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import datetime as dt
 from typing import Any
 
 from django.urls import reverse
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Schema
 
 from tongban.core.models import Organisation
 
-from . import forms, selectors
-from .models import Bundle, DutyList, ItemType, Material, ServiceItem
+from . import formats, forms, selectors
+from .errors import NotFound
+from .models import Bundle, ItemType, Material, ServiceItem
 
 catalog_router = Router(tags=["catalog 事项目录"])
 lists_router = Router(tags=["lists 权责清单"])
@@ -212,10 +214,6 @@ class DiffOut(Schema):
     responsibilities: KindDiffOut
 
 
-def _error(code: str, message: str) -> Status[dict[str, str]]:
-    return Status(404, {"code": code, "message": message})
-
-
 def _org(org: Organisation | None) -> dict[str, str] | None:
     return {"code": org.code, "name": org.name} if org is not None else None
 
@@ -267,7 +265,7 @@ def search_items(
 def get_item(request: Any, code: str) -> Any:
     guide = selectors.item_guide(code)
     if guide is None:
-        return _error("catalog.item_not_found", f"没有编码为 {code} 的已发布事项")
+        raise NotFound(f"没有编码为 {code} 的已发布事项", code="catalog.item_not_found")
     item = guide.item
     return {
         **_item_summary(item),
@@ -304,12 +302,16 @@ def list_bundles(request: Any) -> list[dict[str, Any]]:
     return [_bundle(b) for b in selectors.list_bundles()]
 
 
-@catalog_router.get("/bundles/{code}", response={200: BundleOut, 404: ErrorOut}, summary="One bundle (一件事)")
-def get_bundle(request: Any, code: str) -> Any:
+def _get_bundle(code: str) -> Bundle:
     bundle = selectors.get_bundle(code)
     if bundle is None:
-        return _error("catalog.bundle_not_found", f"没有编码为 {code} 的一件事")
-    return _bundle(bundle)
+        raise NotFound(f"没有编码为 {code} 的一件事", code="catalog.bundle_not_found")
+    return bundle
+
+
+@catalog_router.get("/bundles/{code}", response={200: BundleOut, 404: ErrorOut}, summary="One bundle (一件事)")
+def get_bundle(request: Any, code: str) -> Any:
+    return _bundle(_get_bundle(code))
 
 
 @catalog_router.get("/bundles/{code}/form", response={200: dict, 404: ErrorOut, 409: ErrorOut},
@@ -318,70 +320,54 @@ def bundle_form(request: Any, code: str) -> Any:
     """``schema`` is one JSON Schema (draft 2020-12) for the whole bundle: a field needed by several items
     appears once and lists them in ``x-tongban-items``; ``fields`` lists every field with ``items``;
     ``materials`` lists each distinct material once with the items that need it."""
-    bundle = selectors.get_bundle(code)
-    if bundle is None:
-        return _error("catalog.bundle_not_found", f"没有编码为 {code} 的一件事")
-    try:
-        return forms.bundle_form(bundle)
-    except forms.FormConflict as exc:
-        return Status(409, {"code": "catalog.form_conflict", "message": str(exc)})
+    return forms.bundle_form(_get_bundle(code))
 
 
 # --- lists -----------------------------------------------------------------------------------------
 
 
-def _current(org_code: str, on: dt.date | None) -> tuple[Organisation | None, DutyList | None, Any]:
-    org = selectors.get_organisation(org_code)
+def _organisation(code: str) -> Organisation:
+    org = selectors.get_organisation(code)
     if org is None:
-        return None, None, _error("catalog.organisation_not_found", f"没有编码为 {org_code} 的机构")
+        raise NotFound(f"没有编码为 {code} 的机构", code="catalog.organisation_not_found")
+    return org
+
+
+def _current_list(org_code: str, on: dt.date | None, kind: str) -> dict[str, Any]:
+    """The version in force today (or on ``on``) of one list kind, with its head."""
+    org = _organisation(org_code)
     current = selectors.current_duty_list(org, on)
     if current is None:
         when = on.isoformat() if on else "今天"
-        return org, None, _error("catalog.list_not_published", f"{org.name} 在{when}没有生效的权责清单")
-    return org, current, None
-
-
-def _head(org: Organisation, d: DutyList, count: int) -> dict[str, Any]:
-    return {"organisation": _org(org), "version": d.version, "effective_date": d.effective_date,
-            "published_at": d.published_at, "change_reason": d.change_reason, "count": count}
+        raise NotFound(f"{org.name} 在{when}没有生效的权责清单", code="catalog.list_not_published")
+    entries = selectors.powers_of(current) if kind == "powers" else selectors.responsibilities_of(current)
+    rows = [formats.entry_to_dict(kind, e) for e in entries]
+    if kind == "powers":
+        labels = {value: str(label) for value, label in ItemType.choices}
+        rows = [{**p, "power_type_label": labels.get(p["power_type"], p["power_type"])} for p in rows]
+    return {"organisation": _org(org), "version": current.version, "effective_date": current.effective_date,
+            "published_at": current.published_at, "change_reason": current.change_reason, "count": len(rows),
+            kind: rows}
 
 
 @lists_router.get("/{org_code}/powers", response={200: PowerListOut, 404: ErrorOut},
                   summary="Current published power list of an organisation (权力清单)")
 def powers(request: Any, org_code: str, on: dt.date | None = None) -> Any:
     """The version in force today (or on ``on``), with its version number and effective date."""
-    org, current, error = _current(org_code, on)
-    if error:
-        return error
-    labels = {value: str(label) for value, label in ItemType.choices}
-    rows = [{**p, "power_type_label": labels.get(p["power_type"], p["power_type"])}
-            for p in (_power(e) for e in selectors.powers_of(current))]
-    return {**_head(org, current, len(rows)), "powers": rows}
-
-
-def _power(entry: Any) -> dict[str, Any]:
-    return {k: getattr(entry, k) for k in ("code", "name", "power_type", "basis", "responsible_org", "item_code",
-                                           "notes")}
+    return _current_list(org_code, on, "powers")
 
 
 @lists_router.get("/{org_code}/responsibilities", response={200: ResponsibilityListOut, 404: ErrorOut},
                   summary="Current published responsibility list of an organisation (责任清单)")
 def responsibilities(request: Any, org_code: str, on: dt.date | None = None) -> Any:
     """The version in force today (or on ``on``), with its version number and effective date."""
-    org, current, error = _current(org_code, on)
-    if error:
-        return error
-    rows = [{k: getattr(r, k) for k in ("power_code", "code", "responsibilities", "accountability", "basis")}
-            for r in selectors.responsibilities_of(current)]
-    return {**_head(org, current, len(rows)), "responsibilities": rows}
+    return _current_list(org_code, on, "responsibilities")
 
 
 @lists_router.get("/{org_code}/versions", response={200: VersionsOut, 404: ErrorOut},
                   summary="Published versions of an organisation's list")
 def versions(request: Any, org_code: str) -> Any:
-    org = selectors.get_organisation(org_code)
-    if org is None:
-        return _error("catalog.organisation_not_found", f"没有编码为 {org_code} 的机构")
+    org = _organisation(org_code)
     current = selectors.current_duty_list(org)
     return {
         "organisation": _org(org), "current_version": current.version if current else None,
@@ -401,15 +387,13 @@ def diff(request: Any, org_code: str, from_: int | None = Query(None, alias="fro
 
     ``to`` defaults to the current version, ``from`` to the published version before ``to``.
     """
-    org = selectors.get_organisation(org_code)
-    if org is None:
-        return _error("catalog.organisation_not_found", f"没有编码为 {org_code} 的机构")
+    org = _organisation(org_code)
     new = selectors.get_duty_list_version(org, to) if to else selectors.current_duty_list(org)
     if new is None:
-        return _error("catalog.list_version_not_found", f"{org.name} 没有已发布的 v{to}" if to
-                      else f"{org.name} 没有生效的权责清单")
+        raise NotFound(f"{org.name} 没有已发布的 v{to}" if to else f"{org.name} 没有生效的权责清单",
+                       code="catalog.list_version_not_found")
     old = selectors.get_duty_list_version(org, from_) if from_ else selectors.previous_published(new)
     if old is None:
-        return _error("catalog.list_version_not_found",
-                      f"{org.name} 没有已发布的 v{from_}" if from_ else f"v{new.version} 之前没有已发布的版本")
+        raise NotFound(f"{org.name} 没有已发布的 v{from_}" if from_ else f"v{new.version} 之前没有已发布的版本",
+                       code="catalog.list_version_not_found")
     return selectors.diff_to_dict(selectors.diff_duty_lists(old, new))

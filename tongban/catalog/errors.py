@@ -15,3 +15,10 @@ class FrozenListError(CatalogError):
     """An entry of a published (frozen) power/responsibility list version was to be edited."""
 
     code = "catalog.list_frozen"
+
+
+class NotFound(CatalogError):
+    """Something asked for by code does not exist (or is not published): HTTP 404."""
+
+    code = "catalog.not_found"
+    status = 404

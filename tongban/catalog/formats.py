@@ -78,6 +78,11 @@ POWER_DEFAULTS: dict[str, Any] = {"item_code": "", "notes": ""}
 RESPONSIBILITY_FIELDS = ("power_code", "code", "responsibilities", "accountability", "basis")
 RESPONSIBILITY_DEFAULTS: dict[str, Any] = {"basis": ""}
 LIST_KINDS = ("powers", "responsibilities")
+ENTRY_FIELDS = {"powers": POWER_FIELDS, "responsibilities": RESPONSIBILITY_FIELDS}
+ENTRY_DEFAULTS = {"powers": POWER_DEFAULTS, "responsibilities": RESPONSIBILITY_DEFAULTS}
+# Keys that must not be blank in a list entry (the schema requires them; services and tables check them too).
+ENTRY_REQUIRED = {"powers": ("code", "name", "power_type", "basis", "responsible_org"),
+                  "responsibilities": ("power_code", "code", "responsibilities", "accountability")}
 
 
 @cache
@@ -117,14 +122,18 @@ def normalize_bundle(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def normalize_entry(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The complete form of a list entry of ``kind`` (``powers`` or ``responsibilities``)."""
+    full = _with_defaults(data, ENTRY_DEFAULTS[kind])
+    return {k: full.get(k) for k in ENTRY_FIELDS[kind]}
+
+
 def normalize_power(data: dict[str, Any]) -> dict[str, Any]:
-    full = _with_defaults(data, POWER_DEFAULTS)
-    return {k: full.get(k) for k in POWER_FIELDS}
+    return normalize_entry("powers", data)
 
 
 def normalize_responsibility(data: dict[str, Any]) -> dict[str, Any]:
-    full = _with_defaults(data, RESPONSIBILITY_DEFAULTS)
-    return {k: full.get(k) for k in RESPONSIBILITY_FIELDS}
+    return normalize_entry("responsibilities", data)
 
 
 # --- model instance → complete form ---------------------------------------------------------------
@@ -186,12 +195,17 @@ def bundle_to_dict(bundle: Any) -> dict[str, Any]:
     }
 
 
+def entry_to_dict(kind: str, entry: Any) -> dict[str, Any]:
+    """A PowerEntry (``powers``) or ResponsibilityEntry (``responsibilities``) in the complete file form."""
+    return {k: getattr(entry, k) for k in ENTRY_FIELDS[kind]}
+
+
 def power_to_dict(entry: Any) -> dict[str, Any]:
-    return {k: getattr(entry, k) for k in POWER_FIELDS}
+    return entry_to_dict("powers", entry)
 
 
 def responsibility_to_dict(entry: Any) -> dict[str, Any]:
-    return {k: getattr(entry, k) for k in RESPONSIBILITY_FIELDS}
+    return entry_to_dict("responsibilities", entry)
 
 
 def duty_list_to_dict(duty_list: Any) -> dict[str, Any]:
@@ -200,6 +214,10 @@ def duty_list_to_dict(duty_list: Any) -> dict[str, Any]:
         out["effective_date"] = duty_list.effective_date.isoformat()
     out["change_reason"] = duty_list.change_reason
     out["publish"] = duty_list.status == "published"
-    out["powers"] = [power_to_dict(p) for p in duty_list.powers.all()]
-    out["responsibilities"] = [responsibility_to_dict(r) for r in duty_list.responsibilities.all()]
+    out.update(duty_list_entries(duty_list))
     return out
+
+
+def duty_list_entries(duty_list: Any) -> dict[str, list[dict[str, Any]]]:
+    """Both lists of a version in the complete form: ``{"powers": [...], "responsibilities": [...]}``."""
+    return {kind: [entry_to_dict(kind, e) for e in getattr(duty_list, kind).all()] for kind in LIST_KINDS}

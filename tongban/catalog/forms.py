@@ -14,14 +14,20 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from tongban.core import schema_messages
+
+from .errors import CatalogError
 from .models import Bundle, Material, ServiceItem
 
 ITEMS_KEY = "x-tongban-items"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-class FormConflict(ValueError):
+class FormConflict(CatalogError, ValueError):
     """Two items define the same field with incompatible types."""
+
+    code = "catalog.form_conflict"
+    status = 409
 
 
 @dataclass
@@ -138,18 +144,33 @@ def bundle_form(bundle: Bundle) -> dict[str, Any]:
 
 
 def validate_form(schema: dict[str, Any], data: dict[str, Any]) -> list[dict[str, str]]:
-    """Errors of ``data`` against ``schema`` as ``[{"field": "a.b", "message": "..."}]`` (empty = valid)."""
+    """Errors of ``data`` against ``schema`` as ``[{"field": "a.b", "message": "..."}]`` (empty = valid).
+
+    A missing required field reads ``请填写“<title>”`` at the field itself; other messages are the core
+    translator's (``tongban.core.schema_messages``) after ``“<title>”格式不正确：``.
+    """
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors = []
-    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in err.absolute_path)
-        if err.validator == "required":
-            missing = err.message.split("'")[1] if "'" in err.message else ""
-            path = f"{path}.{missing}" if path else missing
-            title = schema.get("properties", {}).get(missing, {}).get("title", missing)
+    for p in schema_messages.problems(validator, data):
+        title = _title(schema, p.path)
+        if p.validator == "required":
             message = f"请填写“{title}”"
+        elif p.validator == "additionalProperties" or not p.path:
+            message = p.message
         else:
-            title = schema.get("properties", {}).get(path, {}).get("title", path)
-            message = f"“{title}”格式不正确：{err.message}"
-        errors.append({"field": path, "message": message})
+            message = f"“{title}”格式不正确：{p.message}"
+        errors.append({"field": p.field, "message": message})
     return errors
+
+
+def _title(schema: dict[str, Any], path: tuple[str | int, ...]) -> str:
+    """The ``title`` of the field at ``path`` (through nested objects and arrays), else its name."""
+    node: Any = schema
+    for part in path:
+        node = node.get("items") if isinstance(part, int) else node.get("properties", {}).get(part)
+        if not isinstance(node, dict):
+            break
+    else:
+        if node.get("title"):
+            return str(node["title"])
+    return ".".join(str(p) for p in path)

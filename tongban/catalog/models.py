@@ -286,7 +286,8 @@ class DutyList(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
-def _guard_frozen(duty_list: DutyList) -> None:
+def ensure_draft(duty_list: DutyList) -> None:
+    """Refuse to change a published (frozen) version."""
     if duty_list.is_frozen:
         raise FrozenListError(
             f"{duty_list.organisation.code} 权责清单 v{duty_list.version} 已发布，已发布的版本不可修改；"
@@ -301,11 +302,11 @@ class _ListEntry(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        _guard_frozen(self.duty_list)
+        ensure_draft(self.duty_list)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        _guard_frozen(self.duty_list)
+        ensure_draft(self.duty_list)
         return super().delete(*args, **kwargs)
 
 

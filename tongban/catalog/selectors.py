@@ -175,6 +175,15 @@ def _published(org: Organisation) -> QuerySet[DutyList]:
     return DutyList.objects.filter(organisation=org, status=DutyList.Status.PUBLISHED)
 
 
+def _versions(org: Organisation, published_only: bool) -> QuerySet[DutyList]:
+    return _published(org) if published_only else DutyList.objects.filter(organisation=org)
+
+
+def latest_version(org: Organisation, *, published_only: bool = False) -> DutyList | None:
+    """The organisation's newest list version (a draft too, unless ``published_only``)."""
+    return _versions(org, published_only).order_by("-version").first()
+
+
 def current_duty_list(org: Organisation, on: dt.date | None = None) -> DutyList | None:
     """The version in force on ``on`` (default today): the latest published one with effective_date <= on."""
     on = on or timezone.localdate()
@@ -184,16 +193,14 @@ def current_duty_list(org: Organisation, on: dt.date | None = None) -> DutyList 
 
 def duty_list_versions(org: Organisation, *, published_only: bool = True) -> list[DutyList]:
     """Versions of an organisation's list, newest first, with entry counts."""
-    qs = _published(org) if published_only else DutyList.objects.filter(organisation=org)
-    return list(qs.select_related("organisation", "published_by")
+    return list(_versions(org, published_only).select_related("organisation", "published_by")
                 .annotate(power_count=Count("powers", distinct=True),
                           responsibility_count=Count("responsibilities", distinct=True))
                 .order_by("-version"))
 
 
 def get_duty_list_version(org: Organisation, version: int, *, published_only: bool = True) -> DutyList | None:
-    qs = _published(org) if published_only else DutyList.objects.filter(organisation=org)
-    return qs.filter(version=version).select_related("organisation").first()
+    return _versions(org, published_only).filter(version=version).select_related("organisation").first()
 
 
 def previous_published(duty_list: DutyList) -> DutyList | None:

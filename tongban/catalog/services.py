@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,8 +25,8 @@ from simple_history.utils import bulk_create_with_history
 from tongban.core.models import Organisation, User
 from tongban.core.services import audit
 
-from . import formats
-from .errors import CatalogError, FrozenListError
+from . import formats, selectors
+from .errors import CatalogError
 from .models import (
     Bundle,
     BundleItem,
@@ -38,6 +39,7 @@ from .models import (
     ServiceItem,
     Situation,
     chinese_labels,
+    ensure_draft,
 )
 
 CREATED = "created"
@@ -242,20 +244,23 @@ def upsert_bundle(data: dict[str, Any], *, actor: User | None = None, reason: st
 # --- power and responsibility lists (权责清单) ----------------------------------------------------
 
 
-def _latest(org: Organisation) -> DutyList | None:
-    return DutyList.objects.filter(organisation=org).order_by("-version").first()
+@dataclass(frozen=True)
+class _Kind:
+    """How services name and store one list kind."""
+
+    model: type[PowerEntry] | type[ResponsibilityEntry]
+    label: str  # 权力事项 / 责任事项
+    code_label: str
+    short: str  # in "草稿中没有 …"
+    audit: str  # audit action and detail key
+    unknown: str  # error code when a code is not in the draft
 
 
-def _latest_published(org: Organisation) -> DutyList | None:
-    return DutyList.objects.filter(organisation=org, status=DutyList.Status.PUBLISHED).order_by("-version").first()
-
-
-def _ensure_draft(duty_list: DutyList) -> None:
-    if duty_list.is_frozen:
-        raise FrozenListError(
-            f"{duty_list.organisation.code} 权责清单 v{duty_list.version} 已发布，已发布的版本不可修改；"
-            "请先创建新的草稿版本再修改。"
-        )
+_KINDS = {
+    "powers": _Kind(PowerEntry, "权力事项", "职权编码", "职权", "power", "catalog.unknown_power"),
+    "responsibilities": _Kind(ResponsibilityEntry, "责任事项", "责任编码", "责任事项", "responsibility",
+                              "catalog.unknown_responsibility"),
+}
 
 
 @transaction.atomic
@@ -266,111 +271,92 @@ def create_draft(organisation: Organisation, *, actor: User | None = None, reaso
     if draft is not None:
         raise CatalogError(f"{organisation.code} 已有未发布的草稿 v{draft.version}，请先发布或删除该草稿",
                            code="catalog.draft_exists")
-    base = _latest(organisation)
+    base = selectors.latest_version(organisation)
     duty_list = DutyList(organisation=organisation, version=base.version + 1 if base else 1,
                          status=DutyList.Status.DRAFT, change_reason=reason, created_by=_user(actor))
     _mark(duty_list, actor, reason or "新建草稿")
     duty_list.save()
-    if base is not None:
-        copied = f"由 v{base.version} 复制"
-        bulk_create_with_history(
-            [PowerEntry(duty_list=duty_list, order=p.order, **formats.power_to_dict(p)) for p in base.powers.all()],
-            PowerEntry, default_user=_user(actor), default_change_reason=copied,
-        )
-        bulk_create_with_history(
-            [ResponsibilityEntry(duty_list=duty_list, order=r.order, **formats.responsibility_to_dict(r))
-             for r in base.responsibilities.all()],
-            ResponsibilityEntry, default_user=_user(actor), default_change_reason=copied,
-        )
+    for kind in formats.LIST_KINDS if base is not None else ():
+        model = _KINDS[kind].model
+        copies = [model(duty_list=duty_list, order=e.order, **formats.entry_to_dict(kind, e))
+                  for e in getattr(base, kind).all()]
+        bulk_create_with_history(copies, model, default_user=_user(actor),
+                                 default_change_reason=f"由 v{duty_list.version - 1} 复制")
     audit("catalog.list.draft_created", actor=_user(actor), obj=duty_list, reason=reason,
           detail={"organisation": organisation.code, "version": duty_list.version,
                   "base_version": base.version if base else None})
     return duty_list
 
 
-def _check_power(data: dict[str, Any]) -> dict[str, Any]:
-    full = formats.normalize_power(data)
-    missing = [k for k in ("code", "name", "power_type", "basis", "responsible_org") if not str(full[k] or "").strip()]
+def _check_entry(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The complete form of a list entry; refused when a required value is blank or the power type unknown."""
+    full = formats.normalize_entry(kind, data)
+    missing = [k for k in formats.ENTRY_REQUIRED[kind] if not str(full[k] or "").strip()]
     if missing:
-        raise CatalogError(f"权力事项缺少必填字段：{'、'.join(missing)}", code="catalog.invalid_entry")
-    if full["power_type"] not in ItemType.values:
+        raise CatalogError(f"{_KINDS[kind].label}缺少必填字段：{'、'.join(missing)}", code="catalog.invalid_entry")
+    if kind == "powers" and full["power_type"] not in ItemType.values:
         raise CatalogError(f"未知的职权类型 “{full['power_type']}”", code="catalog.invalid_entry")
     return full
 
 
-def _check_responsibility(data: dict[str, Any]) -> dict[str, Any]:
-    full = formats.normalize_responsibility(data)
-    missing = [k for k in ("power_code", "code", "responsibilities", "accountability") if not str(full[k] or "").strip()]
-    if missing:
-        raise CatalogError(f"责任事项缺少必填字段：{'、'.join(missing)}", code="catalog.invalid_entry")
-    return full
+def _set_entry(kind: str, duty_list: DutyList, data: dict[str, Any], actor: User | None,
+               reason: str) -> PowerEntry | ResponsibilityEntry:
+    ensure_draft(duty_list)
+    spec = _KINDS[kind]
+    full = _check_entry(kind, data)
+    if kind == "responsibilities" and not duty_list.powers.filter(code=full["power_code"]).exists():
+        raise CatalogError(f"责任事项 {full['code']} 对应的职权编码 “{full['power_code']}” 不在该清单中",
+                           code="catalog.unknown_power")
+    entries = getattr(duty_list, kind)
+    entry = entries.filter(code=full["code"]).first() or spec.model(duty_list=duty_list, order=entries.count())
+    for key, value in full.items():
+        setattr(entry, key, value)
+    _mark(entry, actor, reason or f"修改{spec.label}")
+    entry.save()
+    audit(f"catalog.list.{spec.audit}_set", actor=_user(actor), obj=duty_list, reason=reason,
+          detail={"version": duty_list.version, spec.audit: full["code"]})
+    return entry
+
+
+def _remove_entry(kind: str, duty_list: DutyList, code: str, actor: User | None, reason: str) -> None:
+    ensure_draft(duty_list)
+    spec = _KINDS[kind]
+    entry = getattr(duty_list, kind).filter(code=code).first()
+    if entry is None:
+        raise CatalogError(f"草稿 v{duty_list.version} 中没有{spec.short} {code}", code=spec.unknown)
+    if kind == "powers":
+        for resp in duty_list.responsibilities.filter(power_code=code):
+            _mark(resp, actor, reason or f"随职权 {code} 删除")
+            resp.delete()
+    _mark(entry, actor, reason or f"删除{spec.label}")
+    entry.delete()
+    audit(f"catalog.list.{spec.audit}_removed", actor=_user(actor), obj=duty_list, reason=reason,
+          detail={"version": duty_list.version, spec.audit: code})
 
 
 @transaction.atomic
 def set_power(duty_list: DutyList, data: dict[str, Any], *, actor: User | None = None, reason: str = ""
               ) -> PowerEntry:
     """Add a power to a draft, or change the power with the same code."""
-    _ensure_draft(duty_list)
-    full = _check_power(data)
-    entry = duty_list.powers.filter(code=full["code"]).first()
-    if entry is None:
-        entry = PowerEntry(duty_list=duty_list, order=duty_list.powers.count())
-    for key, value in full.items():
-        setattr(entry, key, value)
-    _mark(entry, actor, reason or "修改权力事项")
-    entry.save()
-    audit("catalog.list.power_set", actor=_user(actor), obj=duty_list, reason=reason,
-          detail={"version": duty_list.version, "power": full["code"]})
-    return entry
+    return _set_entry("powers", duty_list, data, actor, reason)  # type: ignore[return-value]
 
 
 @transaction.atomic
 def remove_power(duty_list: DutyList, code: str, *, actor: User | None = None, reason: str = "") -> None:
     """Remove a power from a draft, with the responsibilities attached to it."""
-    _ensure_draft(duty_list)
-    entry = duty_list.powers.filter(code=code).first()
-    if entry is None:
-        raise CatalogError(f"草稿 v{duty_list.version} 中没有职权 {code}", code="catalog.unknown_power")
-    for resp in duty_list.responsibilities.filter(power_code=code):
-        _mark(resp, actor, reason or f"随职权 {code} 删除")
-        resp.delete()
-    _mark(entry, actor, reason or "删除权力事项")
-    entry.delete()
-    audit("catalog.list.power_removed", actor=_user(actor), obj=duty_list, reason=reason,
-          detail={"version": duty_list.version, "power": code})
+    _remove_entry("powers", duty_list, code, actor, reason)
 
 
 @transaction.atomic
 def set_responsibility(duty_list: DutyList, data: dict[str, Any], *, actor: User | None = None,
                        reason: str = "") -> ResponsibilityEntry:
     """Add a responsibility to a draft (its ``power_code`` must be a power of the draft), or change one."""
-    _ensure_draft(duty_list)
-    full = _check_responsibility(data)
-    if not duty_list.powers.filter(code=full["power_code"]).exists():
-        raise CatalogError(f"责任事项 {full['code']} 对应的职权编码 “{full['power_code']}” 不在该清单中",
-                           code="catalog.unknown_power")
-    entry = duty_list.responsibilities.filter(code=full["code"]).first()
-    if entry is None:
-        entry = ResponsibilityEntry(duty_list=duty_list, order=duty_list.responsibilities.count())
-    for key, value in full.items():
-        setattr(entry, key, value)
-    _mark(entry, actor, reason or "修改责任事项")
-    entry.save()
-    audit("catalog.list.responsibility_set", actor=_user(actor), obj=duty_list, reason=reason,
-          detail={"version": duty_list.version, "responsibility": full["code"]})
-    return entry
+    return _set_entry("responsibilities", duty_list, data, actor, reason)  # type: ignore[return-value]
 
 
 @transaction.atomic
 def remove_responsibility(duty_list: DutyList, code: str, *, actor: User | None = None, reason: str = "") -> None:
-    _ensure_draft(duty_list)
-    entry = duty_list.responsibilities.filter(code=code).first()
-    if entry is None:
-        raise CatalogError(f"草稿 v{duty_list.version} 中没有责任事项 {code}", code="catalog.unknown_responsibility")
-    _mark(entry, actor, reason or "删除责任事项")
-    entry.delete()
-    audit("catalog.list.responsibility_removed", actor=_user(actor), obj=duty_list, reason=reason,
-          detail={"version": duty_list.version, "responsibility": code})
+    _remove_entry("responsibilities", duty_list, code, actor, reason)
 
 
 def _replace(model: type[PowerEntry] | type[ResponsibilityEntry], duty_list: DutyList,
@@ -406,23 +392,25 @@ def replace_entries(duty_list: DutyList, *, powers: Iterable[dict[str, Any]] | N
 
     Unchanged entries are left alone, so the history shows only real changes.
     """
-    _ensure_draft(duty_list)
+    ensure_draft(duty_list)
     reason = reason or "批量更新清单"
-    if powers is not None:
-        rows = [_check_power(p) for p in powers]
-        _check_unique(rows, "职权编码")
-        _replace(PowerEntry, duty_list, rows, actor, reason)
-    if responsibilities is not None:
-        rows = [_check_responsibility(r) for r in responsibilities]
-        _check_unique(rows, "责任编码")
-        _replace(ResponsibilityEntry, duty_list, rows, actor, reason)
+    for kind, wanted in (("powers", powers), ("responsibilities", responsibilities)):
+        if wanted is not None:
+            rows = [_check_entry(kind, row) for row in wanted]
+            _check_unique(rows, _KINDS[kind].code_label)
+            _replace(_KINDS[kind].model, duty_list, rows, actor, reason)
+    _check_orphans(duty_list)
+    audit("catalog.list.entries_replaced", actor=_user(actor), obj=duty_list, reason=reason,
+          detail={"version": duty_list.version, "powers": duty_list.powers.count(),
+                  "responsibilities": duty_list.responsibilities.count()})
+
+
+def _check_orphans(duty_list: DutyList) -> None:
+    """Every responsibility must name a power of its version."""
     power_codes = set(duty_list.powers.values_list("code", flat=True))
     orphans = [r.code for r in duty_list.responsibilities.all() if r.power_code not in power_codes]
     if orphans:
         raise CatalogError(f"责任事项 {'、'.join(orphans)} 对应的职权不在该清单中", code="catalog.unknown_power")
-    audit("catalog.list.entries_replaced", actor=_user(actor), obj=duty_list, reason=reason,
-          detail={"version": duty_list.version, "powers": len(power_codes),
-                  "responsibilities": duty_list.responsibilities.count()})
 
 
 def _check_unique(rows: list[dict[str, Any]], label: str) -> None:
@@ -437,7 +425,7 @@ def _check_unique(rows: list[dict[str, Any]], label: str) -> None:
 def update_draft(duty_list: DutyList, *, effective_date: dt.date | None = None, change_reason: str | None = None,
                  actor: User | None = None) -> DutyList:
     """Set the planned effective date or the change reason of a draft."""
-    _ensure_draft(duty_list)
+    ensure_draft(duty_list)
     if effective_date is not None:
         duty_list.effective_date = effective_date
     if change_reason is not None:
@@ -454,9 +442,9 @@ def publish_duty_list(duty_list: DutyList, *, effective_date: dt.date | None = N
 
     Versions take effect in order: the date may not be before that of the latest published version.
     """
-    _ensure_draft(duty_list)
+    ensure_draft(duty_list)
     effective_date = effective_date or duty_list.effective_date or timezone.localdate()
-    previous = _latest_published(duty_list.organisation)
+    previous = selectors.latest_version(duty_list.organisation, published_only=True)
     if previous is not None and previous.version > duty_list.version:
         raise CatalogError(f"v{previous.version} 已在草稿 v{duty_list.version} 之后发布，请删除该草稿后重新创建",
                            code="catalog.stale_draft")
@@ -465,10 +453,7 @@ def publish_duty_list(duty_list: DutyList, *, effective_date: dt.date | None = N
             f"生效日期 {effective_date} 早于已发布的 v{previous.version} 的生效日期 {previous.effective_date}",
             code="catalog.effective_date_order",
         )
-    power_codes = set(duty_list.powers.values_list("code", flat=True))
-    orphans = [r.code for r in duty_list.responsibilities.all() if r.power_code not in power_codes]
-    if orphans:
-        raise CatalogError(f"责任事项 {'、'.join(orphans)} 对应的职权不在该清单中", code="catalog.unknown_power")
+    _check_orphans(duty_list)
     duty_list.status = DutyList.Status.PUBLISHED
     duty_list.effective_date = effective_date
     duty_list.published_at = timezone.now()
@@ -485,7 +470,7 @@ def publish_duty_list(duty_list: DutyList, *, effective_date: dt.date | None = N
 
 @transaction.atomic
 def delete_draft(duty_list: DutyList, *, actor: User | None = None, reason: str = "") -> None:
-    _ensure_draft(duty_list)
+    ensure_draft(duty_list)
     audit("catalog.list.draft_deleted", actor=_user(actor), obj=duty_list, reason=reason,
           detail={"organisation": duty_list.organisation.code, "version": duty_list.version})
     _mark(duty_list, actor, reason or "删除草稿")

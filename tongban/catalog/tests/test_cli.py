@@ -63,6 +63,25 @@ def test_load_catalog_errors_go_to_stderr_and_change_nothing(run, demo_core, sma
 
 
 @pytest.mark.django_db
+def test_load_catalog_refuses_hostile_files_with_line_numbers(run, demo_core, tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 2000 + "]" * 2000)
+    result = run("load-catalog", str(deep))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"{deep}:1: JSON 嵌套层数过深（超过 100 层）", "1 个错误，未做任何修改。"]
+    numbers = tmp_path / "numbers.json"
+    numbers.write_text('{\n  "format": "tongban-catalog/1",\n  "items": [\n    NaN,\n    ' + "7" * 5000 + "\n  ]\n}\n")
+    result = run("load-catalog", str(numbers))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{numbers}:4: items[0]: JSON 不允许 NaN，数值须是有限的数字",
+        f"{numbers}:5: items[1]: 整数位数过多（5000 位，最多 4300 位）",
+        "2 个错误，未做任何修改。",
+    ]
+    assert not ServiceItem.objects.exists() and not DutyList.objects.exists()
+
+
+@pytest.mark.django_db
 def test_dry_run(run, demo_core):
     result = run("load-catalog", str(SMALL), "--dry-run")
     assert result.exit_code == 0 and "试运行" in result.stdout

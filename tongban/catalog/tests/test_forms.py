@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from tongban.catalog.errors import CatalogError
 from tongban.catalog.forms import ITEMS_KEY, FormConflict, merge_schemas, validate_form
 
 A = {
@@ -52,6 +53,31 @@ def test_validate_form_names_fields_in_chinese():
                                   "signboard_size": "3m×1m"}) == []
 
 
+def test_validate_form_messages_come_from_the_core_translator():
+    schema = {"type": "object", "additionalProperties": False, "properties": {
+        "area": {"type": "number", "title": "面积", "minimum": 1},
+        "address": {"type": "object", "title": "地址", "required": ["city"],
+                    "properties": {"city": {"type": "string", "title": "城市"}}},
+        "tags": {"type": "array", "items": {"type": "string", "title": "标签"}},
+    }}
+    errors = validate_form(schema, {"area": 0, "address": {}, "tags": ["a", 3], "colour": "red"})
+    assert errors == [
+        {"field": "address.city", "message": "请填写“城市”"},  # nested fields are named by their own title
+        {"field": "area", "message": "“面积”格式不正确：不能小于 1（实际 0）"},
+        {"field": "colour", "message": "不允许的字段 “colour”"},
+        {"field": "tags.1", "message": "“标签”格式不正确：类型错误：应为字符串，实际为 3"},
+    ]
+    assert validate_form(schema, []) == [{"field": "", "message": "类型错误：应为对象，实际为 []"}]
+
+
+def test_form_conflict_is_a_catalogue_error_with_status_409():
+    other = {"type": "object", "properties": {"shop_area_sqm": {"type": "string"}}}
+    with pytest.raises(FormConflict) as exc:
+        merge_schemas([("ITEM-A", A), ("ITEM-X", other)])
+    assert exc.value.code == "catalog.form_conflict" and exc.value.status == 409
+    assert isinstance(exc.value, CatalogError) and isinstance(exc.value, ValueError)
+
+
 @pytest.mark.django_db
 def test_bundle_form_api_merges_fields_once(client):
     from rich.console import Console
@@ -75,3 +101,13 @@ def test_bundle_form_api_merges_fields_once(client):
     assert any(len(m["items"]) > 1 for m in body["materials"])
     missing = client.get("/api/catalog/bundles/NOPE/form")
     assert missing.status_code == 404 and missing.json()["code"] == "catalog.bundle_not_found"
+    # Two items of the bundle asking the same field with different types: the core handler answers 409.
+    from tongban.catalog.models import ServiceItem
+
+    codes = sorted(item_codes)[:2]
+    for code, kind in zip(codes, ("string", "integer"), strict=True):
+        ServiceItem.objects.filter(code=code).update(form_schema={
+            "type": "object", "properties": {"enterprise_name": {"type": kind}}})
+    conflict = client.get("/api/catalog/bundles/YX-YJS-KBQY/form")
+    assert conflict.status_code == 409
+    assert conflict.json()["code"] == "catalog.form_conflict" and "enterprise_name" in conflict.json()["message"]

@@ -23,7 +23,7 @@ def test_data_uses_the_chinese_labels_whatever_the_language():
         assert chinese_labels(ItemType)["licensing"] == "行政许可"
         assert chinese_labels(Material.Requirement) == {"required": "必要（核心材料）", "tolerable": "容缺（可后补）",
                                                         "optional": "非必要"}
-        assert importing._TYPE_BY_LABEL["行政许可"] == "licensing"
+        assert importing.TYPE_BY_LABEL["行政许可"] == "licensing"
         assert selectors.POWER_LABELS["name"] == "职权名称"  # the diff's field labels (translated on the page only)
 
 

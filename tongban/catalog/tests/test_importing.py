@@ -211,6 +211,71 @@ def test_unreadable_and_non_utf8_files(demo_core, tmp_path):
     assert "不支持的文件类型" in str(exc.value)
 
 
+# --- hostile input (issue 17): clear errors at their own line, nothing written --------------------
+
+
+def test_deeply_nested_arrays_are_refused_not_a_crash(catalog_small, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 2000 + "]" * 2000)  # 4 KB that used to exhaust the stack (RecursionError)
+    before = _snapshot()
+    assert _errors(path) == [f"{path}:1: JSON 嵌套层数过深（超过 {importing.MAX_DEPTH} 层）"]
+    assert _snapshot() == before
+
+
+def test_nesting_error_names_the_line_where_the_limit_is_passed(demo_core, tmp_path):
+    depth = importing.MAX_DEPTH
+    # Line 1 opens level 1 (the brackets inside the string do not count); line 1 + k opens level 1 + k.
+    text = '["[[[[{{{{",\n' + "[\n" * (depth + 5) + "]" * (depth + 6) + "\n"
+    path = tmp_path / "deep.json"
+    path.write_text(text)
+    assert _errors(path) == [f"{path}:{depth + 1}: JSON 嵌套层数过深（超过 {depth} 层）"]
+
+
+def test_nesting_up_to_the_limit_is_parsed(demo_core):
+    depth = importing.MAX_DEPTH
+    data, pos = importing.parse_json("[" * depth + "]" * depth, "ok.json")
+    for _ in range(depth - 1):
+        assert len(data) == 1
+        data = data[0]
+    assert data == [] and pos.line([0] * (depth - 1)) == 1
+    with pytest.raises(importing.CatalogFileError, match="嵌套层数过深"):
+        importing.parse_json("{\"a\": " + "[" * depth + "]" * depth + "}", "deep.json")
+
+
+def test_nan_infinity_and_huge_numbers_are_reported_at_their_own_lines(catalog_small, small_doc, tmp_path):
+    small_doc["items"][0]["onsite_visits"] = "@NAN@"
+    small_doc["items"][1]["statutory_limit_days"] = "@BIG@"
+    small_doc["items"][2]["conditions"] = "@INF@"
+    small_doc["items"][3]["promised_limit_days"] = "@HUGE@"
+    text = json.dumps(small_doc, ensure_ascii=False, indent=2)
+    for marker, value in (("@NAN@", "NaN"), ("@BIG@", "1" * 5000), ("@INF@", "-Infinity"), ("@HUGE@", "1e400")):
+        text = text.replace(f'"{marker}"', value)
+    path = tmp_path / "numbers.json"
+    path.write_text(text, encoding="utf-8")
+    before = _snapshot()
+
+    def at(marker: str) -> str:
+        return f"{path}:{line_of(text, marker)}: "
+
+    assert _errors(path) == [
+        at('"onsite_visits": NaN') + "items[0].onsite_visits: JSON 不允许 NaN，数值须是有限的数字",
+        at('"statutory_limit_days": 111') + "items[1].statutory_limit_days: 整数位数过多（5000 位，最多 "
+        f"{importing.MAX_INT_DIGITS} 位）",
+        at('"conditions": -Infinity') + "items[2].conditions: JSON 不允许 -Infinity，数值须是有限的数字",
+        at('"promised_limit_days": 1e400') + "items[3].promised_limit_days: 数值 1e400 超出范围（绝对值须小于 1.8e308）",
+    ]
+    assert line_of(text, "NaN") > 1
+    assert _snapshot() == before
+
+
+def test_numbers_within_limits_still_load(demo_core):
+    nines = "9" * importing.MAX_INT_DIGITS
+    text = f'{{"format": "tongban-catalog/1", "x": [-0.5, 1e3, {nines}, -{nines}]}}'
+    data, _ = importing.parse_json(text, "n.json")
+    largest = 10 ** importing.MAX_INT_DIGITS - 1
+    assert data["x"] == [-0.5, 1000.0, largest, -largest]
+
+
 # --- export and round trip ---------------------------------------------------------------------
 
 
