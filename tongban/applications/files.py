@@ -91,7 +91,7 @@ def store(chunks: Iterable[bytes], *, name: str, content_type: str | None = None
           max_bytes: int | None = None) -> StoredFile:
     """Check and store an upload; return the (possibly already existing) ``StoredFile``.
 
-    The declared type, the file name's extension and the first bytes must all name the same allowed type.
+    The declared type, the first bytes and the file name's extension must all name the same allowed type.
     Raises ApplicationError with codes ``file.type_not_allowed``, ``file.extension_not_allowed`` (the name does
     not end in an allowed extension), ``file.extension_mismatch`` (the extension names another type),
     ``file.too_large``, ``file.empty``, ``file.type_mismatch`` or ``file.infected``; nothing is stored then.
@@ -100,7 +100,6 @@ def store(chunks: Iterable[bytes], *, name: str, content_type: str | None = None
     ctype = _content_type(name, content_type)
     if ctype not in ALLOWED_TYPES:
         raise ApplicationError(f"不支持的文件类型“{ctype or name}”，请上传 PDF、JPG、PNG 或 OFD 文件", code="file.type_not_allowed")
-    _check_extension(name, ctype)
     blob_root().mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -120,6 +119,7 @@ def store(chunks: Iterable[bytes], *, name: str, content_type: str | None = None
             head = fh.read(16)
         if not any(head.startswith(magic) for magic in ALLOWED_TYPES[ctype]):
             raise ApplicationError(f"文件内容与类型“{ctype}”不符", code="file.type_mismatch")
+        _check_extension(name, ctype)
         finding = get_scanner()(tmp)
         if finding:
             raise ApplicationError(f"文件未通过病毒扫描（{finding}）", code="file.infected")

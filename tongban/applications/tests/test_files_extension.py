@@ -35,6 +35,7 @@ def nothing_stored() -> bool:
     ("scan.jpg", "image/png", PNG, "file.extension_mismatch"),
     # the extension agrees with the declared type but not with the content: the magic-byte check still holds
     ("scan.png", "image/png", PDF, "file.type_mismatch"),
+    ("x.exe", "application/pdf", b"MZ\x90\x00", "file.type_mismatch"),  # content is checked before the name
 ])
 def test_extension_must_match_an_allowed_type_and_the_content(name, ctype, data, code):
     with pytest.raises(ApplicationError) as err:
