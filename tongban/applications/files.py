@@ -61,20 +61,40 @@ def blob_path(sha256: str) -> Path:
     return blob_root() / sha256[:2] / sha256[2:4] / sha256
 
 
+def _extension(name: str) -> str:
+    """The lower-case extension of an upload's file name (``.pdf``), "" when it has none."""
+    return os.path.splitext(name.replace("\\", "/").rsplit("/", 1)[-1])[1].lower()
+
+
 def _content_type(name: str, declared: str | None) -> str:
-    ext = os.path.splitext(name)[1].lower()
+    ext = _extension(name)
     ctype = (declared or "").split(";")[0].strip().lower() or EXTENSIONS.get(ext, "")
     if ctype == "application/octet-stream" and ext in EXTENSIONS:
         ctype = EXTENSIONS[ext]
     return ctype
 
 
+def _check_extension(name: str, ctype: str) -> None:
+    """Refuse a name whose extension is not an allowed one or names another type than ``ctype``."""
+    ext = _extension(name)
+    if ext not in EXTENSIONS:
+        allowed = list(EXTENSIONS)
+        what = f"的扩展名“{ext}”不在允许之列" if ext else "没有扩展名"
+        raise ApplicationError(f"文件“{name[:100]}”{what}，请上传扩展名为 {'、'.join(allowed[:-1])} 或 {allowed[-1]} 的文件",
+                               code="file.extension_not_allowed", detail={"extension": ext, "allowed": allowed})
+    if EXTENSIONS[ext] != ctype:
+        raise ApplicationError(f"文件“{name[:100]}”的扩展名“{ext}”与文件类型“{ctype}”不符",
+                               code="file.extension_mismatch", detail={"extension": ext, "content_type": ctype})
+
+
 def store(chunks: Iterable[bytes], *, name: str, content_type: str | None = None,
           max_bytes: int | None = None) -> StoredFile:
     """Check and store an upload; return the (possibly already existing) ``StoredFile``.
 
-    Raises ApplicationError with codes ``file.type_not_allowed``, ``file.too_large``, ``file.empty``,
-    ``file.type_mismatch`` or ``file.infected``; nothing is stored then.
+    The declared type, the first bytes and the file name's extension must all name the same allowed type.
+    Raises ApplicationError with codes ``file.type_not_allowed``, ``file.extension_not_allowed`` (the name does
+    not end in an allowed extension), ``file.extension_mismatch`` (the extension names another type),
+    ``file.too_large``, ``file.empty``, ``file.type_mismatch`` or ``file.infected``; nothing is stored then.
     """
     limit = max_bytes or getattr(settings, "TONGBAN_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES)
     ctype = _content_type(name, content_type)
@@ -99,6 +119,7 @@ def store(chunks: Iterable[bytes], *, name: str, content_type: str | None = None
             head = fh.read(16)
         if not any(head.startswith(magic) for magic in ALLOWED_TYPES[ctype]):
             raise ApplicationError(f"文件内容与类型“{ctype}”不符", code="file.type_mismatch")
+        _check_extension(name, ctype)
         finding = get_scanner()(tmp)
         if finding:
             raise ApplicationError(f"文件未通过病毒扫描（{finding}）", code="file.infected")

@@ -29,14 +29,18 @@ ACTIVITIES = {"userTask", "serviceTask", "businessRuleTask", "callActivity", "su
 UNSUPPORTED = {
     "scriptTask", "sendTask", "receiveTask", "inclusiveGateway", "eventBasedGateway", "complexGateway",
     "transaction", "adHocSubProcess", "callChoreography", "choreographyTask", "subChoreography",
+    "implicitThrowEvent",
 }
 # Children of a process / sub-process that carry no behaviour.
 IGNORED = {
     "laneSet", "textAnnotation", "association", "dataObject", "dataObjectReference", "dataStoreReference",
     "group", "documentation", "extensionElements", "ioSpecification", "property", "category",
     "dataInputAssociation", "dataOutputAssociation", "auditing", "monitoring", "incoming", "outgoing",
-    "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
+    "multiInstanceLoopCharacteristics", "standardLoopCharacteristics", "correlationSubscription", "supports",
+    "performer", "humanPerformer", "potentialOwner", "resourceRole",
 }
+# ``isExecutable`` values (xsd:boolean) that mark a process as documentation only.
+NOT_EXECUTABLE = {"false", "0"}
 EVENT_DEFINITIONS = {
     "timerEventDefinition", "terminateEventDefinition", "messageEventDefinition", "signalEventDefinition",
     "errorEventDefinition", "escalationEventDefinition", "conditionalEventDefinition", "linkEventDefinition",
@@ -139,6 +143,11 @@ class _ProcessParser:
         self.starts: dict[str, str] = {}
         self.boundaries: dict[str, list[str]] = {}
         self.seen_ids: dict[str, int] = {}
+        # Ids of elements refused as a whole (and of everything inside them): reported once where they stand,
+        # references to them (flows, default flows, boundary hosts) are not reported again.
+        self.dropped: set[str] = set()
+        self.dropped_flows: set[str] = set()
+        self.flows_to_dropped: set[str] = set()  # elements whose outgoing flow leads to a dropped element
 
     def error(self, el: Any, element_id: str, message: str) -> None:
         self.issues.append(Issue(el.sourceline or 0, element_id, message))
@@ -154,6 +163,9 @@ class _ProcessParser:
         if not pid:
             self.error(self.process_el, "-", "process has no id")
             return None
+        if (self.process_el.get("isExecutable") or "").strip().lower() in NOT_EXECUTABLE:
+            self.error(self.process_el, pid, '流程未设为可执行，不能部署（process is not executable: set '
+                                             'isExecutable="true", the modeler\'s "Executable" checkbox）')
         self._scope(self.process_el, "")
         self._link()
         attrs = extension_attrs(self.process_el)
@@ -185,9 +197,37 @@ class _ProcessParser:
         self.seen_ids[eid] = el.sourceline or 0
         return True
 
+    def _drop(self, el: Any, eid: str, message: str) -> None:
+        """Refuse ``el`` as a whole: one error on its line; it and everything inside it leave the graph."""
+        self.error(el, eid or "-", message)
+        if eid and eid not in self.seen_ids:
+            self.seen_ids[eid] = el.sourceline or 0
+        self.dropped.update(inner.get("id") for inner in el.iter() if isinstance(inner.tag, str) and inner.get("id"))
+
+    def _refusal(self, el: Any, tag: str) -> str | None:
+        """Why an element of the subset cannot run as written (an unsupported event kind), else None."""
+        kinds = [local(d.tag) for d in self._event_definitions(el)]
+        first = kinds[0] if kinds else "no event definition"
+        if tag == "startEvent" and kinds:
+            return f"start events with {first} are not supported (use a none start event)"
+        if tag == "endEvent":
+            other = [k for k in kinds if k != "terminateEventDefinition"]
+            if other:
+                return f"end events with {other[0]} are not supported"
+        if tag == "intermediateThrowEvent" and kinds:
+            return f"intermediate throw events with {first} are not supported"
+        if tag in ("intermediateCatchEvent", "boundaryEvent") and set(kinds) != {"timerEventDefinition"}:
+            other = [k for k in kinds if k != "timerEventDefinition"]
+            what = "intermediate catch events" if tag == "intermediateCatchEvent" else "boundary events"
+            return f"{what} need a timer ({other[0] if other else first} is not supported)"
+        if tag == "subProcess" and el.get("triggeredByEvent") == "true":
+            return "event sub-processes are not supported"
+        return None
+
     def _scope(self, scope_el: Any, scope: str) -> None:
         scope_id = scope or self.process_el.get("id")
         starts: list[Any] = []
+        refused_starts = 0
         for el in scope_el:
             tag = local(el.tag)
             if not tag or tag in IGNORED:
@@ -198,10 +238,15 @@ class _ProcessParser:
                     self._flow(el, eid, scope)
                 continue
             if tag in UNSUPPORTED:
-                self.error(el, eid or "-", f"unsupported element type '{tag}'")
+                self._drop(el, eid, f"unsupported element type '{tag}'")
                 continue
             if tag not in SUPPORTED:
-                self.error(el, eid or "-", f"unknown element type '{tag}'")
+                self._drop(el, eid, f"unknown element type '{tag}'")
+                continue
+            refusal = self._refusal(el, tag)
+            if refusal:
+                self._drop(el, eid, refusal)
+                refused_starts += tag == "startEvent"
                 continue
             if not self._register_id(el, eid):
                 continue
@@ -210,14 +255,13 @@ class _ProcessParser:
             if tag == "startEvent":
                 starts.append(el)
             if tag == "subProcess":
-                if el.get("triggeredByEvent") == "true":
-                    self.error(el, eid, "event sub-processes are not supported")
                 self._scope(el, eid)
         if len(starts) == 1:
             self.starts[scope] = starts[0].get("id")
         elif not starts:
-            what = "sub-process" if scope else "process"
-            self.error(scope_el, scope_id, f"{what} has no start event")
+            if not refused_starts:  # an unsupported start event was reported already
+                what = "sub-process" if scope else "process"
+                self.error(scope_el, scope_id, f"{what} has no start event")
         else:
             for extra in starts[1:]:
                 self.error(extra, extra.get("id"), f"more than one start event in {'sub-process ' + scope if scope else 'the process'}")
@@ -287,33 +331,16 @@ class _ProcessParser:
                         attrs.setdefault(ln, value)
                 if not attrs.get("collection"):
                     self.error(lc, eid, "multi-instance call activity needs tongban:collection (a list variable)")
-        defs = self._event_definitions(el)
-        def_kinds = [local(d.tag) for d in defs]
-        if tag == "startEvent":
-            if def_kinds:
-                self.error(el, eid, f"start events with {def_kinds[0]} are not supported (use a none start event)")
-        elif tag == "endEvent":
+        # unsupported event kinds were refused by _refusal before: here every event definition is runnable
+        def_kinds = [local(d.tag) for d in self._event_definitions(el)]
+        if tag == "endEvent":
             node["terminate"] = "terminateEventDefinition" in def_kinds
-            other = [k for k in def_kinds if k != "terminateEventDefinition"]
-            if other:
-                self.error(el, eid, f"end events with {other[0]} are not supported")
-        elif tag == "intermediateThrowEvent":
-            if def_kinds:
-                self.error(el, eid, f"intermediate throw events with {def_kinds[0]} are not supported")
         elif tag == "intermediateCatchEvent":
-            timer = self._timer(el, eid, attrs)
-            if timer is None:
-                kind = def_kinds[0] if def_kinds else "no event definition"
-                self.error(el, eid, f"intermediate catch events need a timer ({kind} is not supported)")
-            node["timer"] = timer
+            node["timer"] = self._timer(el, eid, attrs)
         elif tag == "boundaryEvent":
             node["attached_to"] = el.get("attachedToRef") or ""
             node["cancel"] = el.get("cancelActivity", "true") != "false"
-            timer = self._timer(el, eid, attrs)
-            if timer is None:
-                kind = def_kinds[0] if def_kinds else "no event definition"
-                self.error(el, eid, f"boundary events need a timer ({kind} is not supported)")
-            node["timer"] = timer
+            node["timer"] = self._timer(el, eid, attrs)
         elif tag == "userTask":
             role = attrs.get("candidateRole") or el.get("{http://camunda.org/schema/1.0/bpmn}candidateGroups") or ""
             node["candidate_role"] = role
@@ -390,6 +417,14 @@ class _ProcessParser:
     def _link(self) -> None:
         for fid, flow in self.flows.items():
             line = flow["line"]
+            source_dropped, target_dropped = (flow[end] in self.dropped and flow[end] not in self.elements
+                                              for end in ("source", "target"))
+            if source_dropped or target_dropped:
+                # a flow to or from a refused element: that element's error says it all
+                self.dropped_flows.add(fid)
+                if target_dropped:
+                    self.flows_to_dropped.add(flow["source"])
+                continue
             ok = True
             for end in ("source", "target"):
                 ref = flow[end]
@@ -414,19 +449,22 @@ class _ProcessParser:
         for eid, node in self.elements.items():
             line = node["line"]
             t = node["type"]
-            if t in ("exclusiveGateway", "parallelGateway") and not node["out"]:
+            dangling = not node["out"] and eid not in self.flows_to_dropped
+            if t in ("exclusiveGateway", "parallelGateway") and dangling:
                 self.issues.append(Issue(line, eid, "gateway without outgoing sequence flow"))
-            if t in ("startEvent", "boundaryEvent", "intermediateCatchEvent") and not node["out"]:
+            if t in ("startEvent", "boundaryEvent", "intermediateCatchEvent") and dangling:
                 self.issues.append(Issue(line, eid, f"{t} without outgoing sequence flow"))
             default = node.get("default")
-            if default:
+            if default and default not in self.dropped_flows:
                 if default not in self.flows:
                     self.issues.append(Issue(line, eid, f"default flow '{default}' is a missing id"))
                 elif default not in node["out"]:
                     self.issues.append(Issue(line, eid, f"default flow '{default}' does not leave this element"))
             if t == "boundaryEvent":
                 host = node["attached_to"]
-                if not host or host not in self.elements:
+                if host in self.dropped and host not in self.elements:
+                    pass  # attached to a refused element, reported there
+                elif not host or host not in self.elements:
                     self.issues.append(Issue(line, eid, f"boundary event attached to missing id '{host}'"))
                 elif self.elements[host]["type"] not in ACTIVITIES:
                     self.issues.append(Issue(line, eid, f"boundary event attached to '{host}', which is not an activity"))

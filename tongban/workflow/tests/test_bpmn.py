@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from tongban.workflow.bpmn import DefinitionError, parse_bpmn, parse_duration
 
@@ -179,7 +184,7 @@ MODELER_FILE = """<?xml version="1.0" encoding="UTF-8"?>
   <bpmn:collaboration id="Collaboration_1">
     <bpmn:participant id="Participant_1" name="市场监管局" processRef="Process_1" />
   </bpmn:collaboration>
-  <bpmn:process id="Process_1" isExecutable="false">
+  <bpmn:process id="Process_1" isExecutable="true">
     <bpmn:laneSet id="LaneSet_1"><bpmn:lane id="Lane_1" name="审批科"><bpmn:flowNodeRef>Task_1</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>Flow_1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:userTask id="Task_1" name="审查">
@@ -225,3 +230,248 @@ def test_modeler_file_imports_with_its_diagram():
     task = proc.graph["elements"]["Task_1"]
     assert (task["candidate_role"], task["candidate_org"], task["outcomes"]) == ("approver", "yx-scjg",
                                                                                   ["approve", "reject"])
+
+
+def test_modeler_default_non_executable_process_is_refused():
+    xml = MODELER_FILE.replace('isExecutable="true"', 'isExecutable="false"')
+    assert errors(xml, "modeler.bpmn") == [
+        f"modeler.bpmn:{line_of(xml, '<bpmn:process')}: element Process_1: 流程未设为可执行，不能部署（process is not "
+        'executable: set isExecutable="true", the modeler\'s "Executable" checkbox）'
+    ]
+
+
+@pytest.mark.parametrize("value", ["false", "0", " False "])
+def test_non_executable_values_are_refused(value):
+    xml = simple().replace('isExecutable="true"', f'isExecutable="{value}"')
+    [msg] = errors(xml)
+    assert msg.startswith(f"p.bpmn:{line_of(xml, '<bpmn:process')}: element simple: 流程未设为可执行")
+
+
+def test_process_without_is_executable_attribute_is_accepted():
+    [proc] = parse_bpmn(simple().replace(' isExecutable="true"', ""), "s.bpmn").processes
+    assert proc.key == "simple"
+
+
+def test_non_executable_process_reports_its_other_problems_too():
+    xml = bpmn("p", '    <bpmn:startEvent id="start"/>\n    <bpmn:userTask id="t1"/>\n' + chain("start", "t1"))
+    xml = xml.replace('isExecutable="true"', 'isExecutable="false"')
+    msgs = errors(xml)
+    assert [m.split(": element ")[1].split(":")[0] for m in msgs] == ["p", "t1"]
+    assert "needs tongban:candidateRole" in msgs[1]
+
+
+# --- unsupported elements are reported once; references to them are not reported again ------------------------
+
+
+def test_flows_around_an_unsupported_element_are_not_reported():
+    xml = bpmn("p", "\n".join([
+        '    <bpmn:startEvent id="start"/>',
+        flow("f1", "start", "wait"),  # the flow comes before the element it points to (Camunda Modeler order)
+        '    <bpmn:receiveTask id="wait"/>',
+        flow("f2", "wait", "end"),
+        '    <bpmn:endEvent id="end"/>',
+    ]))
+    assert errors(xml) == [f"p.bpmn:{line_of(xml, 'receiveTask')}: element wait: unsupported element type 'receiveTask'"]
+
+
+def test_default_flow_into_an_unsupported_gateway_is_not_reported():
+    xml = bpmn("p", "\n".join([
+        '    <bpmn:startEvent id="start"/>',
+        '    <bpmn:exclusiveGateway id="gw" default="f_wait"/>',
+        '    <bpmn:eventBasedGateway id="wait"/>',
+        flow("f0", "start", "gw"), flow("f_wait", "gw", "wait"),
+    ]))
+    assert errors(xml) == [
+        f"p.bpmn:{line_of(xml, 'eventBasedGateway')}: element wait: unsupported element type 'eventBasedGateway'"]
+
+
+def test_boundary_event_on_an_unsupported_activity_is_not_reported():
+    xml = bpmn("p", "\n".join([
+        '    <bpmn:startEvent id="start"/>',
+        '    <bpmn:sendTask id="send"/>',
+        '    <bpmn:boundaryEvent id="late" attachedToRef="send"><bpmn:timerEventDefinition tongban:workingDays="2"/>'
+        "</bpmn:boundaryEvent>",
+        '    <bpmn:endEvent id="end"/>',
+        chain("start", "send", "end"), flow("f_late", "late", "end"),
+    ]))
+    assert errors(xml) == [f"p.bpmn:{line_of(xml, 'sendTask')}: element send: unsupported element type 'sendTask'"]
+
+
+def test_a_refused_event_is_reported_once():
+    xml = bpmn("p", "\n".join([
+        '    <bpmn:startEvent id="start"/>',
+        user_task("t1"),
+        '    <bpmn:boundaryEvent id="msg" attachedToRef="t1"><bpmn:messageEventDefinition/></bpmn:boundaryEvent>',
+        '    <bpmn:endEvent id="end"/>',
+        chain("start", "t1", "end"),
+    ]))
+    # no "boundaryEvent without outgoing sequence flow" for the refused event
+    assert errors(xml) == [f"p.bpmn:{line_of(xml, 'messageEventDefinition')}: element msg: boundary events need a timer "
+                           "(messageEventDefinition is not supported)"]
+
+
+def test_event_sub_process_contents_are_not_reported_again():
+    xml = bpmn("p", "\n".join([
+        '    <bpmn:startEvent id="start"/>',
+        '    <bpmn:endEvent id="end"/>',
+        chain("start", "end"),
+        '    <bpmn:subProcess id="esp" triggeredByEvent="true">',
+        '      <bpmn:startEvent id="esp_start"><bpmn:errorEventDefinition/></bpmn:startEvent>',
+        '      <bpmn:userTask id="esp_task"/>',
+        '      <bpmn:sequenceFlow id="esp_f" sourceRef="esp_start" targetRef="esp_task"/>',
+        "    </bpmn:subProcess>",
+    ]))
+    assert errors(xml) == [f"p.bpmn:{line_of(xml, 'triggeredByEvent')}: element esp: event sub-processes are not "
+                           "supported"]
+
+
+def test_only_unsupported_start_events_give_no_second_start_error():
+    xml = bpmn("p", "\n".join([
+        '    <bpmn:startEvent id="s_msg"><bpmn:messageEventDefinition/></bpmn:startEvent>',
+        '    <bpmn:startEvent id="s_timer"><bpmn:timerEventDefinition><bpmn:timeCycle>R/P1D</bpmn:timeCycle>'
+        "</bpmn:timerEventDefinition></bpmn:startEvent>",
+        '    <bpmn:endEvent id="end"/>',
+        flow("f1", "s_msg", "end"), flow("f2", "s_timer", "end"),
+    ]))
+    msgs = errors(xml)
+    assert [m.split(": element ")[1].split(":")[0] for m in msgs] == ["s_msg", "s_timer"]
+    assert not any("no start event" in m or "more than one start event" in m for m in msgs)
+
+
+def test_true_errors_next_to_an_unsupported_element_are_still_reported():
+    xml = bpmn("p", "\n".join([
+        '    <bpmn:startEvent id="start"/>',
+        '    <bpmn:scriptTask id="script"/>',
+        '    <bpmn:parallelGateway id="fork"/>',
+        '    <bpmn:endEvent id="end"/>',
+        chain("start", "script", "end"),
+        flow("f_ghost", "end", "ghost"),
+    ]))
+    assert errors(xml) == [
+        f"p.bpmn:{line_of(xml, 'scriptTask')}: element script: unsupported element type 'scriptTask'",
+        f"p.bpmn:{line_of(xml, 'parallelGateway')}: element fork: gateway without outgoing sequence flow",
+        f"p.bpmn:{line_of(xml, 'f_ghost')}: element f_ghost: sequence flow target 'ghost' is a missing id",
+    ]
+
+
+def test_process_level_resource_roles_are_ignored():
+    xml = simple().replace('<bpmn:startEvent id="start"/>', '<bpmn:potentialOwner id="po"><bpmn:resourceAssignment'
+                           'Expression><bpmn:formalExpression>window_clerk</bpmn:formalExpression></bpmn:resource'
+                           'AssignmentExpression></bpmn:potentialOwner>\n<bpmn:startEvent id="start"/>')
+    assert parse_bpmn(xml, "s.bpmn").processes[0].key == "simple"
+
+
+# --- a corpus of realistic modeler files (Camunda Modeler, bpmn.io, hand-written) ---------------------------------
+
+CORPUS = Path(__file__).parent / "bpmn_corpus"
+
+# Every error each rejected file must give, and nothing else: (element id, message), on the element's own line,
+# or (element id, message, text) on the line holding that text (a problem inside the element).
+REJECTED: dict[str, list[tuple[str, ...]]] = {
+    "camunda_wait_for_correction.bpmn": [
+        ("Gateway_wait", "unsupported element type 'eventBasedGateway'"),
+        ("Event_supplied", "intermediate catch events need a timer (messageEventDefinition is not supported)"),
+    ],
+    "bpmnio_notify_by_script.bpmn": [
+        ("Activity_fee", "unsupported element type 'scriptTask'"),
+        ("Activity_sms", "unsupported element type 'sendTask'"),
+        ("Activity_paid", "unsupported element type 'receiveTask'"),
+    ],
+    "inclusive_joint_review.bpmn": [
+        ("split", "unsupported element type 'inclusiveGateway'"),
+        ("join", "unsupported element type 'inclusiveGateway'"),
+    ],
+    "transaction_payment.bpmn": [
+        ("pay", "unsupported element type 'transaction'"),
+        ("pay_cancelled", "boundary events need a timer (cancelEventDefinition is not supported)"),
+    ],
+    "event_subprocess_withdrawal.bpmn": [
+        ("Activity_withdraw", "event sub-processes are not supported"),
+    ],
+    "message_start_error_end.bpmn": [
+        ("Start_request", "start events with messageEventDefinition are not supported (use a none start event)"),
+        ("Boundary_refused", "boundary events need a timer (errorEventDefinition is not supported)"),
+        ("End_refused", "end events with errorEventDefinition are not supported"),
+    ],
+    "bpmnio_default_not_executable.bpmn": [
+        ("Process_1", '流程未设为可执行，不能部署（process is not executable: set isExecutable="true", '
+                      'the modeler\'s "Executable" checkbox）'),
+    ],
+    "adhoc_checklist_link_events.bpmn": [
+        ("checklist", "unsupported element type 'adHocSubProcess'"),
+        ("goto_report", "intermediate throw events with linkEventDefinition are not supported"),
+        ("report_here", "intermediate catch events need a timer (linkEventDefinition is not supported)"),
+    ],
+    "receive_task_and_real_mistakes.bpmn": [
+        ("wait_original", "unsupported element type 'receiveTask'"),
+        ("f_change", "invalid condition '${changed == }': unexpected end of expression", "${changed == }"),
+        ("renew", "user task needs tongban:candidateRole (e.g. approver)"),
+        ("f4", "sequence flow target 'fnish' is a missing id"),
+        ("notify_split", "gateway without outgoing sequence flow"),
+    ],
+    "collaboration_complex_gateway.bpmn": [
+        ("Gateway_quorum", "unsupported element type 'complexGateway'"),
+        ("Signal_done", "intermediate throw events with signalEventDefinition are not supported"),
+    ],
+    "several_triggered_starts.bpmn": [
+        ("Start_online", "start events with messageEventDefinition are not supported (use a none start event)"),
+        ("Start_window", "start events with messageEventDefinition are not supported (use a none start event)"),
+        ("Start_yearly", "start events with timerEventDefinition are not supported (use a none start event)"),
+    ],
+}
+ACCEPTED = {"camunda_modeler_permit.bpmn": ["shop_permit"], "collaboration_black_box_pool.bpmn": ["certificate_copy"]}
+
+
+def element_line(text: str, element_id: str, needle: str = "") -> int:
+    """The line of the element whose id attribute is ``element_id`` (exactly one in the file), or with ``needle``
+    the first line from there on that holds it."""
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if re.search(rf'\bid="{re.escape(element_id)}"', line)]
+    assert len(lines) == 1, (element_id, lines)
+    if needle:
+        return next(n for n, line in enumerate(text.splitlines(), 1) if n >= lines[0] and needle in line)
+    return lines[0]
+
+
+def test_corpus_files_all_have_expectations():
+    assert sorted(p.name for p in (CORPUS / "rejected").glob("*.bpmn")) == sorted(REJECTED)
+    assert sorted(p.name for p in (CORPUS / "accepted").glob("*.bpmn")) == sorted(ACCEPTED)
+
+
+@pytest.mark.parametrize("name", sorted(REJECTED))
+def test_rejected_corpus_file_reports_only_true_errors(name):
+    path = CORPUS / "rejected" / name
+    text = path.read_text(encoding="utf-8")
+    expected = sorted((element_line(text, eid, *needle), eid, message) for eid, message, *needle in REJECTED[name])
+    got = errors(path.read_bytes(), name)
+    assert got == [f"{name}:{line}: element {eid}: {message}" for line, eid, message in expected]
+    # the first line names an element that really is unsupported or invalid, on that element's own line
+    first_line, first_id, _ = expected[0]
+    assert got[0].startswith(f"{name}:{first_line}: element {first_id}: ")
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_accepted_corpus_file_parses(name):
+    parsed = parse_bpmn((CORPUS / "accepted" / name).read_bytes(), name)
+    assert [p.key for p in parsed.processes] == ACCEPTED[name]
+
+
+@pytest.mark.django_db
+def test_cli_import_of_the_corpus_exit_codes(tmp_path):
+    from tongban.workflow.cli import register
+
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    rejected = CORPUS / "rejected" / "camunda_wait_for_correction.bpmn"
+    result = runner.invoke(app, ["process", "import", str(rejected)])
+    assert result.exit_code == 1
+    line = element_line(rejected.read_text(encoding="utf-8"), "Gateway_wait")
+    assert result.stderr.splitlines()[0] == (f"{rejected}:{line}: element Gateway_wait: "
+                                             "unsupported element type 'eventBasedGateway'")
+    assert len(result.stderr.splitlines()) == 2 and result.stdout == ""
+    accepted = CORPUS / "accepted" / "camunda_modeler_permit.bpmn"
+    result = runner.invoke(app, ["process", "import", str(accepted)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "shop_permit v1"
+    result = runner.invoke(app, ["process", "import", str(rejected), str(accepted)])
+    assert result.exit_code == 1 and result.stdout.strip() == "shop_permit v1 (unchanged)"
