@@ -1,8 +1,10 @@
 """Evidence fetch (免证办理) plug-in points, shared by contexts that may not import each other.
 
-Providers (a data resource of a department, or the e-licence wallet) register here under
-(source, code): source "shared" with a data-resource code, or "issued" with a licence type. The
-exchange context installs a *broker* that checks consent and grants and appends every access to the
+Providers (a data resource of a department, or the e-licence wallet) register in :data:`PROVIDERS` (a
+:class:`~tongban.core.registry.Registry`) under (source, code): source "shared" with a data-resource code, or
+"issued" with a licence type; a second provider under the same key is refused unless it replaces the first on
+purpose (``replace=True``, e.g. when a resource or licence type is saved again). The exchange context installs
+a *broker* that checks consent and grants and appends every access to the
 tamper-evident access log before calling the provider. Applications call :func:`fetch` and never
 import the exchange or credentials contexts.
 """
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from tongban.core.errors import DomainError
+from tongban.core.registry import Registry
 
 SHARED = "shared"
 ISSUED = "issued"
@@ -46,25 +49,33 @@ class Evidence:
 
 
 class EvidenceError(DomainError):
-    """Base class; ``code`` is a stable machine-readable error code."""
+    """Base class; ``code`` is a stable machine-readable error code. A provider that failed in another way
+    (a malformed or refused answer) is a bad gateway for the caller: HTTP 502."""
 
     code = "evidence.error"
+    status = 502
 
 
 class ProviderUnavailable(EvidenceError):
     code = "evidence.provider_unavailable"
+    status = 503
 
 
 class EvidenceNotFound(EvidenceError):
     code = "evidence.not_found"
+    status = 404
 
 
 class EvidenceRefused(EvidenceError):
+    """Not authorised (no grant, no consent, ...): 403; a refusal because the resource is unknown says 404."""
+
     code = "evidence.refused"
+    status = 403
 
 
 class NoProvider(EvidenceError):
     code = "evidence.no_provider"
+    status = 404
 
 
 class EvidenceProvider(Protocol):
@@ -76,32 +87,37 @@ class EvidenceProvider(Protocol):
         ...
 
 
-_providers: dict[tuple[str, str], EvidenceProvider] = {}
-_resolvers: dict[str, Callable[[str], EvidenceProvider | None]] = {}
+Resolver = Callable[[str], EvidenceProvider | None]
+
+PROVIDERS: Registry[tuple[str, str], EvidenceProvider] = Registry("证明材料提供方 evidence providers")
+RESOLVERS: Registry[str, Resolver] = Registry("证明材料来源解析 evidence resolvers")
 _broker: Callable[[EvidenceRequest, EvidenceProvider], Evidence] | None = None
 
 
-def register_provider(source: str, code: str, provider: EvidenceProvider) -> None:
-    _providers[(source, code)] = provider
+def register_provider(source: str, code: str, provider: EvidenceProvider, *, replace: bool = False) -> None:
+    """Register ``provider`` under (source, code); another provider already there is refused
+    (:class:`~tongban.core.registry.DuplicateRegistration`) unless ``replace``."""
+    PROVIDERS.register((source, code), provider, replace=replace)
 
 
-def register_resolver(source: str, resolver: Callable[[str], EvidenceProvider | None]) -> None:
+def register_resolver(source: str, resolver: Resolver, *, replace: bool = False) -> None:
     """A fallback for ``source`` codes not registered one by one (e.g. any catalogued data resource,
     including ones added at run time); it returns a provider or None."""
-    _resolvers[source] = resolver
+    RESOLVERS.register(source, resolver, replace=replace)
 
 
 def provider_for(source: str, code: str) -> EvidenceProvider:
-    provider = _providers.get((source, code))
-    if provider is None and source in _resolvers:
-        provider = _resolvers[source](code)
+    provider = PROVIDERS.find((source, code))
+    if provider is None:
+        resolver = RESOLVERS.find(source)
+        provider = resolver(code) if resolver is not None else None
     if provider is None:
         raise NoProvider(f"没有可提供“{code}”的数据来源 (no provider for {source}:{code})")
     return provider
 
 
 def providers() -> dict[tuple[str, str], EvidenceProvider]:
-    return dict(_providers)
+    return dict(PROVIDERS.items())
 
 
 def set_broker(broker: Callable[[EvidenceRequest, EvidenceProvider], Evidence] | None) -> None:

@@ -474,3 +474,77 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
 def preparer(model: type[models.Model], name: str) -> Any:
     """The fast value-to-parameter function of one field (see ``_preparer``)."""
     return _preparer(model._meta.get_field(name))
+
+
+# === Generic helpers for other contexts' hot paths (added with the exchange's fast paths) ===================
+# Kept at the end of the module, apart from the engine's statements above.
+
+
+@cache
+def _field_converters(field: models.Field) -> tuple[Any, tuple[Any, ...]]:
+    """(column, converters) of one concrete field: what ``_build`` applies to that field's column."""
+    model = field.model
+    return _converters(model)[_fields(model, None).index(field)]
+
+
+def _convert(field: models.Field, value: Any, conn: Any) -> Any:
+    col, convs = _field_converters(field)
+    for conv in convs:
+        value = conv(value, col, conn)
+    return value
+
+
+@cache
+def _select_fields_sql(model: type[models.Model], names: tuple[str, ...], where: str) -> str:
+    cols = _SEP.join(_q(f.column) for f in _fields(model, names))
+    return f"SELECT {cols} FROM {_q(model._meta.db_table)} WHERE {where}"
+
+
+def select_fields(model: type[models.Model], names: Sequence[str], where: str, params: Sequence[Any]) -> list[Any]:
+    """Rows of ``model`` matching a fixed WHERE clause (which may go on with ``ORDER BY`` / ``LIMIT``), as model
+    objects with only the ``names`` fields loaded: the others are deferred, as with ``QuerySet.only``."""
+    names = tuple(names)
+    fields = _fields(model, names)
+    conn = _conn()
+    cur = _cursor(conn)
+    _run(cur, _select_fields_sql(model, names, where), params, conn)
+    out = []
+    for row in cur.fetchall():
+        obj = model.__new__(model)
+        obj.__dict__.update((f.attname, _convert(f, v, conn)) for f, v in zip(fields, row, strict=True))
+        state = models.base.ModelState()
+        state.adding = False
+        state.db = conn.alias
+        obj._state = state
+        out.append(obj)
+    return out
+
+
+Part = type[models.Model] | models.Field | None
+
+
+def rows(shape: Sequence[Part], sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of any SELECT as tuples, one item per part of ``shape``: a model takes its ``columns(model, alias)``
+    and becomes an object (as in ``read``), a field takes one column converted as the ORM converts that field
+    (e.g. ``DataResource._meta.get_field("updated_at")`` for ``r.updated_at``), ``None`` one column as the
+    driver gives it (an ``EXISTS (...)``, a count)."""
+    conn = _conn()
+    cur = _cursor(conn)
+    _run(cur, sql, params, conn)
+    out = []
+    for r in cur.fetchall():
+        items: list[Any] = []
+        start = 0
+        for part in shape:
+            if part is None:
+                items.append(r[start])
+                start += 1
+            elif isinstance(part, models.Field):
+                items.append(_convert(part, r[start], conn))
+                start += 1
+            else:
+                end = start + _width(part)
+                items.append(_build(part, r[start:end], conn))
+                start = end
+        out.append(tuple(items))
+    return out

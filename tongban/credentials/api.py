@@ -149,9 +149,7 @@ def licence_types(request: HttpRequest) -> HttpResponse:
 
 @router.get("/issuers/{code}", summary="An issuer: its id, name and keys")
 def issuer(request: HttpRequest, code: str) -> HttpResponse:
-    org = Organisation.objects.filter(code=code).first()
-    if org is None:
-        raise NotFound(f"发证机关“{code}”不存在", code="credentials.organisation_not_found")
+    org = selectors.get_issuer(code)
     return _json({"id": selectors.issuer_id(org), "name": org.name, "code": org.code,
                   "jwks": selectors.jwks(org), "sm2_keys": json.loads(json.dumps(selectors.sm2_keys(org), default=str))})
 
@@ -279,23 +277,24 @@ def credential_sm2(request: HttpRequest, credential_id: UUID) -> HttpResponse:
 def issue(request: HttpRequest, payload: IssueIn) -> HttpResponse:
     user = _require_user(request, write=True)
     licence_type = selectors.get_licence_type(payload.licence_type)
-    issuer_code = payload.issuer_org or (licence_type.issuing_org.code if licence_type.issuing_org else "")
-    org = Organisation.objects.filter(code=issuer_code).first()
-    if org is None:
-        raise NotFound(f"发证机关“{issuer_code}”不存在", code="credentials.organisation_not_found")
-    if not selectors.is_issuer_staff(user, org):
-        raise AccessDenied("只有发证机关的工作人员可以签发证照")
+    default_issuer = licence_type.issuing_org.code if licence_type.issuing_org else ""
+    org = selectors.get_issuer(payload.issuer_org or default_issuer)
+    _check_issuer_staff(user, org, "签发证照")
     credential = services.issue_credential(
         licence_type, payload.holder.model_dump(), payload.data, org, application_ref=payload.application_ref,
         item_code=payload.item_code, actor=user)
     return _json(_credential_out(credential), status=201)
 
 
+def _check_issuer_staff(user: User, org: Organisation, action: str) -> None:
+    if not selectors.is_issuer_staff(user, org):
+        raise AccessDenied(f"只有发证机关的工作人员可以{action}")
+
+
 def _status_action(request: HttpRequest, credential_id: UUID, action: str, reason: str) -> HttpResponse:
     user = _require_user(request, write=True)
     credential = selectors.get_credential(credential_id)
-    if not selectors.is_issuer_staff(user, credential.issuer):
-        raise AccessDenied("只有发证机关的工作人员可以变更证照状态")
+    _check_issuer_staff(user, credential.issuer, "变更证照状态")
     credential = services.change_status(credential.id, action, reason=reason, actor=user)
     return _json({"id": str(credential.id), "status": credential.status, "reason": credential.status_reason,
                   "changed_at": credential.status_changed_at.isoformat() if credential.status_changed_at else None})

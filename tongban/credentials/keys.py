@@ -10,6 +10,9 @@ Per organisation there is one *active* key per algorithm: Ed25519 signs the VCs 
 P-256 with a seal certificate issued by the root CA seals the PDFs (PAdES), SM2 (only when
 ``TONGBAN_SEAL_ALGORITHM=sm2``) adds the national-algorithm signature. Rotation retires the active keys
 and creates new ones; retired keys keep verifying (they stay in the JWKS with their kid).
+
+How each algorithm makes and reads a key is a :class:`SealBackend` in :data:`SEAL_BACKENDS` (a
+:class:`~tongban.core.registry.Registry` keyed by ``SealKey.Algorithm``).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ import hashlib
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -33,6 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongban.core.models import Organisation, User
+from tongban.core.registry import Registry
 from tongban.core.services import audit
 
 from . import conf, sm2
@@ -45,7 +51,6 @@ ROOT_KEY = "root-ca.key.pem"
 ROOT_CERT = "root-ca.cert.pem"
 ROOT_VALIDITY_YEARS = 30
 SEAL_CERT_VALIDITY_YEARS = 10
-ALG_SHORT = {SealKey.Algorithm.ED25519: "ed25519", SealKey.Algorithm.P256: "p256", SealKey.Algorithm.SM2: "sm2"}
 
 
 # --- files -------------------------------------------------------------------------------------------
@@ -148,8 +153,7 @@ def _create_root(key_path: Path, cert_path: Path) -> RootCA:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+    _write_private(key_path, _pkcs8(key))
     _write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     cert_path.chmod(0o644)
     logger.info("created the platform root CA under %s", key_path.parent)
@@ -177,37 +181,79 @@ def _issue_seal_certificate(org: Organisation, public_key: ec.EllipticCurvePubli
     )
 
 
+# --- seal backends (one per signature algorithm) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewKey:
+    """Key material a backend made: the public key's bytes (hashed into the kid), the private key file,
+    the public key as stored, and the seal certificate (P-256 only)."""
+
+    public_bytes: bytes
+    private_file: bytes
+    public_key_pem: str
+    certificate_pem: str = ""
+
+
+@dataclass(frozen=True)
+class SealBackend:
+    """How one signature algorithm makes an organisation's key and reads its private key file back."""
+
+    algorithm: str  # a SealKey.Algorithm value
+    short: str  # its name in key ids: ``<org code>.<short>.<hash>``
+    generate: Callable[[Organisation], NewKey]
+    load: Callable[[bytes], Any]
+
+
+SEAL_BACKENDS: Registry[str, SealBackend] = Registry("电子印章签名后端 seal backends")
+
+
+def _pkcs8(private: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+    return private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+
+
+def _public_pem(public: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey) -> str:
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _new_ed25519(org: Organisation) -> NewKey:
+    private = ed25519.Ed25519PrivateKey.generate()
+    return NewKey(_spki_der(private.public_key()), _pkcs8(private), _public_pem(private.public_key()))
+
+
+def _new_p256(org: Organisation) -> NewKey:
+    private = ec.generate_private_key(ec.SECP256R1())
+    cert = _issue_seal_certificate(org, private.public_key())
+    return NewKey(_spki_der(private.public_key()), _pkcs8(private), _public_pem(private.public_key()),
+                  cert.public_bytes(serialization.Encoding.PEM).decode())
+
+
+def _new_sm2(org: Organisation) -> NewKey:
+    private_hex, public_hex = sm2.generate_keypair()
+    return NewKey(bytes.fromhex(public_hex), sm2.private_key_file(private_hex), public_hex)
+
+
+def _load_pem(raw: bytes) -> ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey:
+    private = serialization.load_pem_private_key(raw, password=None)
+    assert isinstance(private, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey)
+    return private
+
+
+for _backend in (SealBackend(SealKey.Algorithm.ED25519, "ed25519", _new_ed25519, _load_pem),
+                 SealBackend(SealKey.Algorithm.P256, "p256", _new_p256, _load_pem),
+                 SealBackend(SealKey.Algorithm.SM2, "sm2", _new_sm2, sm2.read_private_key_file)):
+    SEAL_BACKENDS.register(_backend.algorithm, _backend)
+
+
 # --- organisation keys -------------------------------------------------------------------------------
 
 def _create_key(org: Organisation, algorithm: str) -> SealKey:
-    certificate_pem = ""
-    if algorithm == SealKey.Algorithm.ED25519:
-        private = ed25519.Ed25519PrivateKey.generate()
-        spki = _spki_der(private.public_key())
-        private_bytes = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption())
-        public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
-                                                       serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    elif algorithm == SealKey.Algorithm.P256:
-        private_ec = ec.generate_private_key(ec.SECP256R1())
-        spki = _spki_der(private_ec.public_key())
-        private_bytes = private_ec.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption())
-        public_pem = private_ec.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-        cert = _issue_seal_certificate(org, private_ec.public_key())
-        certificate_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    elif algorithm == SealKey.Algorithm.SM2:
-        private_hex, public_hex = sm2.generate_keypair()
-        spki = bytes.fromhex(public_hex)
-        private_bytes = sm2.private_key_file(private_hex)
-        public_pem = public_hex
-    else:  # pragma: no cover - guarded by the choices
-        raise ValueError(f"unknown algorithm {algorithm}")
-    kid = f"{org.code}.{ALG_SHORT[algorithm]}.{_b64url(hashlib.sha256(spki).digest())[:12]}"
-    key = SealKey(organisation=org, kid=kid, algorithm=algorithm, public_key_pem=public_pem,
-                  certificate_pem=certificate_pem)
-    _write_private(private_key_path(key), private_bytes)
+    backend = SEAL_BACKENDS.get(algorithm)
+    new = backend.generate(org)
+    kid = f"{org.code}.{backend.short}.{_b64url(hashlib.sha256(new.public_bytes).digest())[:12]}"
+    key = SealKey(organisation=org, kid=kid, algorithm=algorithm, public_key_pem=new.public_key_pem,
+                  certificate_pem=new.certificate_pem)
+    _write_private(private_key_path(key), new.private_file)
     key.save()
     return key
 
@@ -281,9 +327,4 @@ def load_private_key(key: SealKey) -> ed25519.Ed25519PrivateKey | ec.EllipticCur
     if not path.exists():
         raise KeyMissing(f"机构“{key.organisation.code}”的签名私钥缺失（{key.kid}），请执行 "
                          f"tongban credentials rotate-key {key.organisation.code}")
-    raw = path.read_bytes()
-    if key.algorithm == SealKey.Algorithm.SM2:
-        return sm2.read_private_key_file(raw)
-    private = serialization.load_pem_private_key(raw, password=None)
-    assert isinstance(private, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey)
-    return private
+    return SEAL_BACKENDS.get(key.algorithm).load(path.read_bytes())

@@ -1,12 +1,20 @@
-"""Built-in licence types (电子证照类型): code, Chinese name, VC type, number prefix, data schema, validity.
+"""Licence types (电子证照类型): code, Chinese name, VC type, number prefix, data schema, validity.
 
-The codes are the ones the catalogue uses in ``Material.licence_type``. ``holder_fields`` names the data
-fields that are filled from the holder when the data leaves them out (``name`` or ``id_number``).
+Every type is a spec in :data:`LICENCE_TYPES` (a :class:`~tongban.core.registry.Registry` keyed by code): the
+built-in ones below, and any a deployment adds with :func:`register_licence_type` (another spec under a code
+already taken is refused unless ``replace=True``). ``services.ensure_licence_types`` stores them all. The
+codes are the ones the catalogue uses in ``Material.licence_type``. ``holder_fields`` names the data fields that
+are filled from the holder when the data leaves them out (``name`` or ``id_number``).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from tongban.core.registry import Registry
+
+LicenceTypeSpec = dict[str, Any]
+LICENCE_TYPES: Registry[str, LicenceTypeSpec] = Registry("电子证照类型 licence types")
 
 DATE = {"type": "string", "format": "date"}
 NON_EMPTY = {"type": "string", "minLength": 1}
@@ -29,9 +37,15 @@ def _props(fields: dict[str, tuple[str, dict[str, Any]]]) -> tuple[dict[str, dic
     return properties, labels
 
 
-def _type(code: str, name: str, vc_type: str, prefix: str, holder_kind: str, issuing_org: str,
-          validity_years: int | None, fields: dict[str, tuple[str, dict[str, Any]]], required: list[str],
-          holder_fields: dict[str, str], description: str = "") -> dict[str, Any]:
+def register_licence_type(spec: LicenceTypeSpec, *, replace: bool = False) -> LicenceTypeSpec:
+    """Offer a licence type (a spec as :func:`licence_type` builds it) under its code."""
+    return LICENCE_TYPES.register(spec["code"], spec, replace=replace)
+
+
+def licence_type(code: str, name: str, vc_type: str, prefix: str, holder_kind: str, issuing_org: str,
+                 validity_years: int | None, fields: dict[str, tuple[str, dict[str, Any]]], required: list[str],
+                 holder_fields: dict[str, str], description: str = "") -> LicenceTypeSpec:
+    """A licence type spec: ``fields`` maps each data field to (Chinese label, JSON Schema)."""
     properties, labels = _props(fields)
     return {
         "code": code, "name": name, "vc_type": vc_type, "number_prefix": prefix, "holder_kind": holder_kind,
@@ -40,7 +54,9 @@ def _type(code: str, name: str, vc_type: str, prefix: str, holder_kind: str, iss
     }
 
 
-BUILTIN_TYPES: list[dict[str, Any]] = [
+_type = licence_type  # the short name for the table below
+
+BUILTIN_TYPES: list[LicenceTypeSpec] = [
     _type("business_licence", "营业执照", "BusinessLicenceCredential", "YYZZ", "legal", "yx-scjg", None, {
         "name": ("名称", NON_EMPTY),
         "credit_code": ("统一社会信用代码", {"type": "string", "pattern": "^[0-9A-Z]{18}$"}),
@@ -120,4 +136,5 @@ BUILTIN_TYPES: list[dict[str, Any]] = [
     }, ["child_name"], {"guardian_name": "name"}),
 ]
 
-BUILTIN_CODES: list[str] = [t["code"] for t in BUILTIN_TYPES]
+for _spec in BUILTIN_TYPES:
+    register_licence_type(_spec)

@@ -37,14 +37,18 @@ class WalletProvider:
         )
 
 
-def register_wallet_provider(licence_type: str, organisation_code: str = "") -> WalletProvider:
+def register_wallet_provider(licence_type: str, organisation_code: str = "", *,
+                             replace: bool = False) -> WalletProvider:
+    """Offer the wallet as the provider of ``licence_type``; a licence type saved again replaces its provider
+    on purpose (``replace=True``), any other second provider for the type is refused."""
     provider = WalletProvider(licence_type, organisation_code)
-    evidence.register_provider(evidence.ISSUED, licence_type, provider)
+    evidence.register_provider(evidence.ISSUED, licence_type, provider, replace=replace)
     return provider
 
 
 def register_builtin_providers() -> None:
-    from .licence_types import BUILTIN_TYPES
+    """A wallet provider for every registered licence type (at start-up)."""
+    from .licence_types import LICENCE_TYPES
 
-    for spec in BUILTIN_TYPES:
-        register_wallet_provider(spec["code"], spec["issuing_org"])
+    for code, spec in LICENCE_TYPES.items():
+        register_wallet_provider(code, spec["issuing_org"])

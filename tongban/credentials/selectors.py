@@ -36,6 +36,14 @@ def get_licence_type(code: str) -> LicenceType:
         raise NotFound(f"证照类型“{code}”不存在", code="credentials.unknown_licence_type") from None
 
 
+def get_issuer(code: str) -> Organisation:
+    """The issuing organisation (发证机关) with this code."""
+    org = Organisation.objects.filter(code=code).first()
+    if org is None:
+        raise NotFound(f"发证机关“{code}”不存在", code="credentials.organisation_not_found")
+    return org
+
+
 def licence_types() -> QuerySet[LicenceType]:
     return LicenceType.objects.select_related("issuing_org").all()
 

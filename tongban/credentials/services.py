@@ -21,13 +21,13 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tongban.core import events
+from tongban.core import events, schema_messages
 from tongban.core.models import Organisation, User
 from tongban.core.services import audit
 
 from . import bitstring, conf, keys, render, seal, selectors, sm2, vc
 from .errors import CredentialError, InvalidData, InvalidTransition, NotFound
-from .licence_types import BUILTIN_TYPES
+from .licence_types import LICENCE_TYPES
 from .models import (
     ArchiveRecord,
     Credential,
@@ -46,16 +46,15 @@ TOKEN_SALT = "tongban.credentials.download"
 # --- licence types -----------------------------------------------------------------------------------
 
 def ensure_licence_types() -> list[LicenceType]:
-    """Create or update the built-in licence types (idempotent) and offer them as evidence providers."""
+    """Create or update the registered licence types (idempotent) and offer them as evidence providers."""
     from .providers import register_wallet_provider
 
     result = []
-    for spec in BUILTIN_TYPES:
+    for code, spec in LICENCE_TYPES.items():
         org = Organisation.objects.filter(code=spec["issuing_org"]).first()
         fields = {k: v for k, v in spec.items() if k not in ("code", "issuing_org")}
-        licence_type, _ = LicenceType.objects.update_or_create(
-            code=spec["code"], defaults={**fields, "issuing_org": org})
-        register_wallet_provider(licence_type.code, org.code if org else "")
+        licence_type, _ = LicenceType.objects.update_or_create(code=code, defaults={**fields, "issuing_org": org})
+        register_wallet_provider(code, org.code if org else "", replace=True)  # the type as saved now
         result.append(licence_type)
     return result
 
@@ -73,7 +72,7 @@ def upsert_licence_type(code: str, name: str, *, schema: dict[str, Any], vc_type
     licence_type, _ = LicenceType.objects.update_or_create(code=code, defaults={
         "name": name, "schema": schema, "vc_type": vc_type, "number_prefix": number_prefix,
         "issuing_org": issuing_org, "validity_years": validity_years, **fields})
-    register_wallet_provider(code, issuing_org.code if issuing_org else "")
+    register_wallet_provider(code, issuing_org.code if issuing_org else "", replace=True)
     return licence_type
 
 
@@ -133,24 +132,19 @@ def _check_holder(holder: Holder, licence_type: LicenceType) -> None:
 
 # --- data --------------------------------------------------------------------------------------------
 
-def validate_data(licence_type: LicenceType, data: Any) -> dict[str, Any]:
-    """Validate ``data`` against the type's JSON Schema; InvalidData lists every problem with its field."""
+def _require_object(data: Any) -> None:
     if not isinstance(data, dict):
-        raise InvalidData("证照数据必须是 JSON 对象", detail=[{"field": "", "message": "not an object"}])
+        raise InvalidData("证照数据必须是 JSON 对象",
+                          detail=[{"field": "", "label": "", "message": "须为 JSON 对象（{...}）"}])
+
+
+def validate_data(licence_type: LicenceType, data: Any) -> dict[str, Any]:
+    """Validate ``data`` against the type's JSON Schema; InvalidData lists every problem (in Chinese, from
+    :mod:`tongban.core.schema_messages`) as ``{field, label, message}``."""
+    _require_object(data)
     validator = jsonschema.Draft202012Validator(licence_type.schema, format_checker=jsonschema.FormatChecker())
-    problems = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in error.absolute_path)
-        if error.validator == "required":
-            missing = error.message.split("'")[1] if "'" in error.message else ""
-            path = missing or path
-            message = "必填"
-        elif error.validator == "additionalProperties":
-            message = f"不允许的字段：{error.message}"
-        else:
-            message = error.message
-        label = licence_type.field_labels.get(path.split(".")[0], path) if path else ""
-        problems.append({"field": path, "label": label, "message": message})
+    problems = [{"field": p.field, "label": licence_type.field_labels.get(str(p.path[0]), p.field) if p.path else "",
+                 "message": p.message} for p in schema_messages.problems(validator, data)]
     if problems:
         summary = "；".join(f"{p['label'] or p['field']}：{p['message']}" if p["field"] else p["message"]
                            for p in problems)
@@ -328,13 +322,10 @@ def issue_credential(licence_type: str | LicenceType, holder: Holder | dict[str,
     elif isinstance(issuer_org, Organisation):
         issuer = issuer_org
     else:
-        issuer = Organisation.objects.filter(code=issuer_org).first()
-        if issuer is None:
-            raise NotFound(f"发证机关“{issuer_org}”不存在", code="credentials.organisation_not_found")
+        issuer = selectors.get_issuer(issuer_org)
     holder = Holder.of(holder)
     _check_holder(holder, lt)
-    if not isinstance(data, dict):
-        raise InvalidData("证照数据必须是 JSON 对象", detail=[{"field": "", "label": "", "message": "not an object"}])
+    _require_object(data)
     data = validate_data(lt, _fill_holder_fields(lt, holder, data))
 
     written: list[Path] = []

@@ -23,14 +23,18 @@ import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
 from cryptography.exceptions import InvalidSignature
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tongban.core import store
+
 from . import keys, merkle
+from .errors import BadProofRequest
 from .models import AccessLogEntry, MerkleNode, SignedTreeHead, TreeState
 
 logger = logging.getLogger(__name__)
@@ -62,41 +66,19 @@ def compute_leaf_hash(entry: AccessLogEntry) -> str:
 
 # --- Appending ------------------------------------------------------------------------------------
 
-_INSERT_COLUMNS = ("at", "actor", "consumer_org", "source", "resource", "subject_id", "case_ref", "purpose",
-                   "fields", "masked_fields", "outcome", "error_code", "grant_id", "leaf_hash")
-_insert_sql: dict[str, str] = {}
-
-
-def _insert(entry: AccessLogEntry) -> int:
-    """One INSERT (hot path: no model save machinery); returns the new id."""
-    vendor = connection.vendor
-    sql = _insert_sql.get(vendor)
-    if sql is None:
-        qn = connection.ops.quote_name
-        cols = ", ".join(qn(AccessLogEntry._meta.get_field(c).column) for c in _INSERT_COLUMNS)
-        marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
-        sql = f"INSERT INTO {qn(AccessLogEntry._meta.db_table)} ({cols}) VALUES ({marks}) RETURNING {qn('id')}"
-        _insert_sql[vendor] = sql
-    params = [AccessLogEntry._meta.get_field(c).get_db_prep_save(getattr(entry, c), connection)
-              for c in _INSERT_COLUMNS]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.fetchone()[0])
-
-
 def append(*, actor: str, consumer_org: str, source: str, resource: str, subject_id: str, case_ref: str = "",
            purpose: str = "", fields: Iterable[str] = (), masked_fields: Iterable[str] = (),
            outcome: str, error_code: str = "", grant_id: int | None = None) -> AccessLogEntry:
     """Append one entry: durable when this returns (outside a caller's transaction); ``seq`` follows
     when the sequencer runs. Inside a caller's transaction the entry shares its fate: fetch evidence
     outside long transactions (see docs/exchange.md)."""
-    entry = AccessLogEntry(
-        at=timezone.now(), actor=actor[:150], consumer_org=consumer_org, source=source, resource=resource,
-        subject_id=subject_id, case_ref=case_ref, purpose=purpose[:300], fields=list(fields),
+    entry = store.new(
+        AccessLogEntry, at=timezone.now(), actor=actor[:150], consumer_org=consumer_org, source=source,
+        resource=resource, subject_id=subject_id, case_ref=case_ref, purpose=purpose[:300], fields=list(fields),
         masked_fields=list(masked_fields), outcome=outcome, error_code=error_code, grant_id=grant_id, leaf_hash="",
     )
     entry.leaf_hash = compute_leaf_hash(entry)
-    entry.id = _insert(entry)
+    store.insert(AccessLogEntry, [entry])  # one INSERT ... RETURNING id (hot path: no model save machinery)
     every = int(getattr(settings, "TONGBAN_EXCHANGE_STH_EVERY", 1000))
     if every > 0 and entry.id % every == 0:
         _schedule_signing()
@@ -127,7 +109,17 @@ def pending_count() -> int:
 
 def _tree_state_for_update() -> TreeState:
     TreeState.objects.get_or_create(pk=1)
-    return TreeState.objects.select_for_update().get(pk=1)
+    return store.select(TreeState, f"{store.column(TreeState, 'id')} = %s", (1,), lock=True)[0]
+
+
+@cache
+def _unsequenced_where() -> str:
+    """Unsequenced entries in insertion order, a batch at a time (the partial index ``exchange_log_unsequenced``)."""
+    seq, pk = store.column(AccessLogEntry, "seq"), store.column(AccessLogEntry, "id")
+    return f"{seq} IS NULL ORDER BY {pk} LIMIT %s"
+
+
+_NODE_CHUNK = 2000  # rows per INSERT (3 parameters each: well under SQLite's and PostgreSQL's limits)
 
 
 def sync_tree(batch: int = 5000) -> TreeState:
@@ -136,29 +128,26 @@ def sync_tree(batch: int = 5000) -> TreeState:
     with transaction.atomic():
         state = _tree_state_for_update()
         frontier = merkle.Frontier.from_json(state.size, state.frontier)
-        table = connection.ops.quote_name(AccessLogEntry._meta.db_table)
-        update = f"UPDATE {table} SET seq = %s WHERE id = %s"
         grew = False
         while True:
-            rows = list(AccessLogEntry.objects.filter(seq__isnull=True).order_by("id")
-                        .values_list("id", "leaf_hash")[:batch])
-            if not rows:
+            entries = store.select_fields(AccessLogEntry, ("id", "leaf_hash"), _unsequenced_where(), (batch,))
+            if not entries:
                 break
-            nodes, assignments = [], []
-            for entry_id, leaf in rows:
-                assignments.append((frontier.size, entry_id))
-                for level, index, h in frontier.push(bytes.fromhex(leaf)):
-                    nodes.append(MerkleNode(level=level, index=index, hash=h.hex()))
-            with connection.cursor() as cursor:
-                cursor.executemany(update, assignments)
-            MerkleNode.objects.bulk_create(nodes, batch_size=2000)
+            nodes = []
+            for entry in entries:
+                entry.seq = frontier.size
+                for level, index, h in frontier.push(bytes.fromhex(entry.leaf_hash)):
+                    nodes.append(store.new(MerkleNode, level=level, index=index, hash=h.hex()))
+            store.update(AccessLogEntry, entries, ["seq"])
+            for start in range(0, len(nodes), _NODE_CHUNK):
+                store.insert(MerkleNode, nodes[start:start + _NODE_CHUNK], returning=False)
             grew = True
         if grew:
             state.size = frontier.size
             state.frontier = frontier.to_json()
             state.root_hash = frontier.root().hex()
             state.updated_at = timezone.now()
-            state.save()
+            store.update(TreeState, [state], ["size", "frontier", "root_hash", "updated_at"])
         return state
 
 
@@ -192,7 +181,7 @@ def _hash_ranges(ranges: list[tuple[int, int]]) -> list[bytes]:
 def root_at(n: int) -> bytes:
     """The tree's root hash at size ``n`` (``n`` ≤ log size)."""
     if n < 0 or n > _tree_size_for(n):
-        raise ValueError(f"tree size {n} is beyond the log")
+        raise BadProofRequest(f"tree size {n} is beyond the log")
     if n == 0:
         return merkle.EMPTY_ROOT
     return _hash_ranges([(0, n)])[0]
@@ -202,7 +191,7 @@ def inclusion_proof(seq: int, tree_size: int) -> dict:
     """Audit path of entry ``seq`` in the tree of ``tree_size`` entries (RFC 6962 PATH)."""
     size = _tree_size_for(tree_size)
     if tree_size < 1 or tree_size > size or not 0 <= seq < tree_size:
-        raise ValueError(f"need 0 ≤ seq < tree_size ≤ {size}")
+        raise BadProofRequest(f"need 0 ≤ seq < tree_size ≤ {size}")
     ranges = merkle.inclusion_ranges(seq, tree_size)
     hashes = _hash_ranges([*ranges, (0, tree_size)])
     leaf = AccessLogEntry.objects.values_list("leaf_hash", flat=True).get(seq=seq)
@@ -214,7 +203,7 @@ def consistency_proof(first: int, second: int) -> dict:
     """Proof that the tree of ``second`` entries extends the tree of ``first`` (RFC 6962 PROOF)."""
     size = _tree_size_for(second)
     if not 0 <= first <= second or second > size:
-        raise ValueError(f"need 0 ≤ first ≤ second ≤ {size}")
+        raise BadProofRequest(f"need 0 ≤ first ≤ second ≤ {size}")
     ranges = merkle.consistency_ranges(first, second)
     roots = [r for r in [(0, first), (0, second)] if r[1] > 0]
     hashes = _hash_ranges([*ranges, *roots])

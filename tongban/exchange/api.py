@@ -5,7 +5,8 @@ only a hash is stored); a *staff member* uses the session (their department is t
 citizens use the session for consents and their own access log. The resource catalogue, the
 signed tree head, proofs and the JWKS are public.
 
-Errors are ``{"code", "message"}`` with stable codes: ``exchange.no_grant``, ``exchange.grant_expired``,
+Errors are ``{"code", "message"}`` (the one core handler answers every :class:`~tongban.core.errors.DomainError`
+an endpoint or a service raises) with stable codes: ``exchange.no_grant``, ``exchange.grant_expired``,
 ``exchange.grant_revoked``, ``exchange.grant_pending``, ``exchange.fields_not_granted``,
 ``exchange.not_shareable``, ``exchange.no_consent`` (403); ``exchange.unknown_resource``,
 ``evidence.not_found`` (404); ``exchange.bad_provider_answer`` (502);
@@ -25,17 +26,10 @@ from ninja import Query, Router, Schema
 from ninja.responses import codes_4xx, codes_5xx
 from ninja.utils import check_csrf
 
-from tongban.core.evidence import (
-    EvidenceError,
-    EvidenceNotFound,
-    EvidenceRefused,
-    NoProvider,
-    ProviderUnavailable,
-)
 from tongban.core.models import Organisation, User
 
 from . import accesslog, errors, keys, selectors, services
-from .errors import BadProviderAnswer, ExchangeError
+from .errors import ExchangeError
 from .models import AccessLogEntry, Consent, ExchangeClient, Grant
 
 router = Router(tags=["exchange 数据共享交换"])
@@ -49,12 +43,12 @@ class ErrorOut(Schema):
     message: str
 
 
-def _err(status: int, code: str, message: str) -> tuple[int, dict[str, str]]:
-    return status, {"code": code, "message": message}
+def _forbidden(message: str) -> ExchangeError:
+    return ExchangeError(message, code=errors.FORBIDDEN, status=403)
 
 
-def _exchange_error(exc: ExchangeError) -> tuple[int, dict[str, str]]:
-    return _err(exc.status, exc.code, exc.message)
+def _not_found(message: str, code: str = errors.NOT_FOUND) -> ExchangeError:
+    return ExchangeError(message, code=code, status=404)
 
 
 @dataclass
@@ -63,18 +57,24 @@ class Principal:
     client: ExchangeClient | None = None
 
 
-def _principal(request: HttpRequest, *, allow_client: bool = True) -> Principal | tuple[int, dict[str, str]]:
+def _principal(request: HttpRequest, *, allow_client: bool = True) -> Principal:
+    """The caller: a system (client key) or a signed-in user (CSRF-checked for writes); else 401/403."""
     header = request.headers.get(CLIENT_HEADER)
     if header and allow_client:
         client = services.authenticate_client(header)
         if client is None:
-            return _err(401, errors.BAD_CLIENT_KEY, f"{CLIENT_HEADER} 密钥无效或已停用")
+            raise ExchangeError(f"{CLIENT_HEADER} 密钥无效或已停用", code=errors.BAD_CLIENT_KEY, status=401)
         return Principal(client=client)
     if not request.user.is_authenticated:
-        return _err(401, errors.UNAUTHENTICATED, "请先登录，或以接入系统密钥调用")
+        raise ExchangeError("请先登录，或以接入系统密钥调用", code=errors.UNAUTHENTICATED, status=401)
     if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
-        return _err(403, errors.FORBIDDEN, "CSRF 校验失败")
+        raise _forbidden("CSRF 校验失败")
     return Principal(user=request.user)
+
+
+def _session_user(request: HttpRequest) -> User:
+    """The signed-in user (client keys are for queries only)."""
+    return _principal(request, allow_client=False).user
 
 
 # --- Resource catalogue ---------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def list_resources(request: HttpRequest, q: str = ""):
 def get_resource(request: HttpRequest, code: str):
     resource = selectors.resource(code)
     if resource is None or not resource.active:
-        return _err(404, errors.UNKNOWN_RESOURCE, f"数据资源“{code}”不存在")
+        raise _not_found(f"数据资源“{code}”不存在", errors.UNKNOWN_RESOURCE)
     return _resource_out(resource)
 
 
@@ -149,45 +149,26 @@ class EvidenceOut(Schema):
     reference: str
 
 
-def _evidence_error(exc: EvidenceError) -> tuple[int, dict[str, str]]:
-    if isinstance(exc, NoProvider) or exc.code == errors.UNKNOWN_RESOURCE:
-        status = 404
-    elif isinstance(exc, EvidenceRefused):
-        status = 403
-    elif isinstance(exc, EvidenceNotFound):
-        status = 404
-    elif isinstance(exc, ProviderUnavailable):
-        status = 503
-    else:
-        status = 502
-    return _err(status, exc.code, str(exc))
-
-
 @router.post("query", response={200: EvidenceOut, codes_4xx: ErrorOut, codes_5xx: ErrorOut},
              summary="查询共享数据（经授权、脱敏、留痕）")
 def query(request: HttpRequest, payload: QueryIn):
     """Query a data resource about a subject. Only granted fields come back; personal fields are masked
     unless the grant needs them in clear; every query and refusal is appended to the access log."""
     who = _principal(request)
-    if isinstance(who, tuple):
-        return who
     if who.client:
         consumer = who.client.organisation.code
         if payload.consumer_org and payload.consumer_org != consumer:
-            return _err(403, errors.FORBIDDEN, "接入系统只能以其所属部门的身份查询")
+            raise _forbidden("接入系统只能以其所属部门的身份查询")
     else:
-        consumer = payload.consumer_org or (who.user.organisation.code if who.user.organisation else "")
+        consumer = payload.consumer_org or _own_org(who.user)
         org = Organisation.objects.filter(code=consumer).first()
         if org is None or not services.can_request_for(who.user, org):
-            return _err(403, errors.FORBIDDEN, "只有使用部门的工作人员可以查询共享数据")
+            raise _forbidden("只有使用部门的工作人员可以查询共享数据")
     if not payload.subject_id.strip() or not payload.purpose.strip():
-        return _err(400, errors.INVALID, "请填写主体标识（subject_id）和用途（purpose）")
-    try:
-        ev = services.query(code=payload.resource, subject_id=payload.subject_id.strip(), consumer_org=consumer,
-                            purpose=payload.purpose.strip(), fields=payload.fields, case_ref=payload.case_ref,
-                            consent_ref=payload.consent_ref, actor=who.user, client=who.client)
-    except (BadProviderAnswer, EvidenceError) as exc:
-        return _evidence_error(exc)
+        raise ExchangeError("请填写主体标识（subject_id）和用途（purpose）", code=errors.INVALID)
+    ev = services.query(code=payload.resource, subject_id=payload.subject_id.strip(), consumer_org=consumer,
+                        purpose=payload.purpose.strip(), fields=payload.fields, case_ref=payload.case_ref,
+                        consent_ref=payload.consent_ref, actor=who.user, client=who.client)
     return {"resource": ev.code, "title": ev.title, "provider_org": ev.provider_org,
             "subject_id": payload.subject_id.strip(), "data": ev.data, "masked_fields": list(ev.masked_fields),
             "fetched_at": ev.fetched_at, "reference": ev.reference}
@@ -255,16 +236,20 @@ class RevokeIn(Schema):
     reason: str
 
 
-def _session_user(request: HttpRequest) -> User | tuple[int, dict[str, str]]:
-    who = _principal(request, allow_client=False)
-    return who if isinstance(who, tuple) else who.user
+def _own_org(user: User) -> str:
+    return user.organisation.code if user.organisation else ""
+
+
+def _grant(grant_id: int, missing: str) -> Grant:
+    grant = Grant.objects.select_related("resource", "resource__owner", "consumer").filter(pk=grant_id).first()
+    if grant is None:
+        raise _not_found(missing)
+    return grant
 
 
 @router.get("grants", response={200: list[GrantOut], 401: ErrorOut}, summary="共享授权（本部门使用或提供的）")
 def list_grants(request: HttpRequest, status: str = "", resource: str = ""):
     user = _session_user(request)
-    if isinstance(user, tuple):
-        return user
     qs = selectors.grants_visible_to(user)
     if status:
         qs = qs.filter(status=status)
@@ -276,55 +261,30 @@ def list_grants(request: HttpRequest, status: str = "", resource: str = ""):
 @router.post("grants", response={201: GrantOut, codes_4xx: ErrorOut}, summary="提出共享申请")
 def request_grant(request: HttpRequest, payload: GrantIn):
     user = _session_user(request)
-    if isinstance(user, tuple):
-        return user
     resource = selectors.resource(payload.resource)
     if resource is None:
-        return _err(404, errors.UNKNOWN_RESOURCE, f"数据资源“{payload.resource}”不存在")
-    consumer = payload.consumer_org or (user.organisation.code if user.organisation else "")
-    try:
-        grant = services.request_grant(resource=resource, consumer=consumer, fields=payload.fields,
-                                       unmasked_fields=payload.unmasked_fields, purpose=payload.purpose,
-                                       legal_basis=payload.legal_basis, expires_at=payload.expires_at, actor=user)
-    except ExchangeError as exc:
-        return _exchange_error(exc)
+        raise _not_found(f"数据资源“{payload.resource}”不存在", errors.UNKNOWN_RESOURCE)
+    grant = services.request_grant(resource=resource, consumer=payload.consumer_org or _own_org(user),
+                                   fields=payload.fields, unmasked_fields=payload.unmasked_fields,
+                                   purpose=payload.purpose, legal_basis=payload.legal_basis,
+                                   expires_at=payload.expires_at, actor=user)
     return 201, _grant_out(grant)
-
-
-def _grant(grant_id: int) -> Grant | None:
-    return Grant.objects.select_related("resource", "resource__owner", "consumer").filter(pk=grant_id).first()
 
 
 @router.post("grants/{grant_id}/decision", response={200: GrantOut, codes_4xx: ErrorOut}, summary="审核共享申请")
 def decide_grant(request: HttpRequest, grant_id: int, payload: DecisionIn):
     user = _session_user(request)
-    if isinstance(user, tuple):
-        return user
-    grant = _grant(grant_id)
-    if grant is None:
-        return _err(404, errors.NOT_FOUND, "共享申请不存在")
-    try:
-        grant = services.decide_grant(grant, actor=user, approve=payload.approve, note=payload.note,
-                                      fields=payload.fields, unmasked_fields=payload.unmasked_fields,
-                                      expires_at=payload.expires_at, consent_exempt=payload.consent_exempt)
-    except ExchangeError as exc:
-        return _exchange_error(exc)
-    return _grant_out(_grant(grant.pk))
+    grant = services.decide_grant(_grant(grant_id, "共享申请不存在"), actor=user, approve=payload.approve,
+                                  note=payload.note, fields=payload.fields, unmasked_fields=payload.unmasked_fields,
+                                  expires_at=payload.expires_at, consent_exempt=payload.consent_exempt)
+    return _grant_out(_grant(grant.pk, "共享申请不存在"))
 
 
 @router.post("grants/{grant_id}/revoke", response={200: GrantOut, codes_4xx: ErrorOut}, summary="撤销授权（立即生效）")
 def revoke_grant(request: HttpRequest, grant_id: int, payload: RevokeIn):
     user = _session_user(request)
-    if isinstance(user, tuple):
-        return user
-    grant = _grant(grant_id)
-    if grant is None:
-        return _err(404, errors.NOT_FOUND, "授权不存在")
-    try:
-        grant = services.revoke_grant(grant, actor=user, reason=payload.reason)
-    except ExchangeError as exc:
-        return _exchange_error(exc)
-    return _grant_out(_grant(grant.pk))
+    grant = services.revoke_grant(_grant(grant_id, "授权不存在"), actor=user, reason=payload.reason)
+    return _grant_out(_grant(grant.pk, "授权不存在"))
 
 
 # --- Consents and evidence plans ------------------------------------------------------------------
@@ -361,46 +321,35 @@ def _consent_out(c: Consent) -> dict[str, Any]:
 @router.post("consents", response={201: ConsentOut, codes_4xx: ErrorOut}, summary="授权部门调取本人数据")
 def give_consent(request: HttpRequest, payload: ConsentIn):
     user = _session_user(request)
-    if isinstance(user, tuple):
-        return user
-    subject = payload.subject_id if (user.is_staff and payload.subject_id) else user.id_number
+    subject = _subject(user, payload.subject_id)
     if not subject:
-        return _err(400, errors.INVALID, "账号未登记证件号码，无法授权")
+        raise ExchangeError("账号未登记证件号码，无法授权", code=errors.INVALID)
     if payload.subject_id and payload.subject_id != subject:
-        return _err(403, errors.FORBIDDEN, "只能对本人（本单位）的数据作出授权")
-    try:
-        consent = services.give_consent(subject_id=subject, code=payload.code, consumer_org=payload.consumer_org,
-                                        purpose=payload.purpose, case_ref=payload.case_ref, source=payload.source,
-                                        user=user)
-    except ExchangeError as exc:
-        return _exchange_error(exc)
+        raise _forbidden("只能对本人（本单位）的数据作出授权")
+    consent = services.give_consent(subject_id=subject, code=payload.code, consumer_org=payload.consumer_org,
+                                    purpose=payload.purpose, case_ref=payload.case_ref, source=payload.source,
+                                    user=user)
     return 201, _consent_out(consent)
+
+
+def _subject(user: User, requested: str) -> str:
+    """Whose data: staff may name a subject (a consent given on paper at a window), others act for themselves."""
+    return requested if (user.is_staff and requested) else user.id_number
 
 
 @router.get("consents", response={200: list[ConsentOut], 401: ErrorOut}, summary="我的授权")
 def my_consents(request: HttpRequest):
     user = _session_user(request)
-    if isinstance(user, tuple):
-        return user
     return [_consent_out(c) for c in selectors.consents_for_subject(user.id_number)] if user.id_number else []
 
 
 @router.post("consents/{ref}/withdraw", response={200: ConsentOut, codes_4xx: ErrorOut}, summary="撤回授权")
 def withdraw_consent(request: HttpRequest, ref: str):
     user = _session_user(request)
-    if isinstance(user, tuple):
-        return user
-    try:
-        consent = Consent.objects.select_related("consumer").filter(ref=ref).first()
-    except Exception:  # not a UUID
-        consent = None
+    consent = selectors.consent(ref)
     if consent is None:
-        return _err(404, errors.NOT_FOUND, "授权记录不存在")
-    try:
-        consent = services.withdraw_consent(consent, user=user)
-    except ExchangeError as exc:
-        return _exchange_error(exc)
-    return _consent_out(consent)
+        raise _not_found("授权记录不存在")
+    return _consent_out(services.withdraw_consent(consent, user=user))
 
 
 class MaterialIn(Schema):
@@ -420,11 +369,8 @@ class PlanIn(Schema):
              summary="免证办理：预览将从哪些部门调取哪些数据")
 def evidence_plan(request: HttpRequest, payload: PlanIn):
     user = _session_user(request)
-    if isinstance(user, tuple):
-        return user
-    subject = payload.subject_id if (user.is_staff and payload.subject_id) else user.id_number
-    return services.preview_evidence_plan([m.dict() for m in payload.materials], subject, payload.consumer_org,
-                                          payload.case_ref)
+    return services.preview_evidence_plan([m.dict() for m in payload.materials], _subject(user, payload.subject_id),
+                                          payload.consumer_org, payload.case_ref)
 
 
 # --- Access log (查询留痕) --------------------------------------------------------------------------
@@ -450,8 +396,6 @@ class AccessOut(Schema):
 @router.get("my-access-log", response={200: list[AccessOut], 401: ErrorOut}, summary="谁查询了我的数据")
 def my_access_log(request: HttpRequest):
     user = _session_user(request)
-    if isinstance(user, tuple):
-        return user
     return selectors.access_log_for_subject(user.id_number)
 
 
@@ -473,31 +417,23 @@ def signed_tree_head(request: HttpRequest):
 
 @router.get("log/proof/inclusion", response={200: dict[str, Any], 400: ErrorOut}, summary="包含证明（审计路径）")
 def inclusion_proof(request: HttpRequest, seq: int = Query(...), tree_size: int = Query(...)):
-    try:
-        return accesslog.inclusion_proof(seq, tree_size)
-    except ValueError as exc:
-        return _err(400, errors.BAD_PROOF_REQUEST, str(exc))
+    return accesslog.inclusion_proof(seq, tree_size)
 
 
 @router.get("log/proof/consistency", response={200: dict[str, Any], 400: ErrorOut}, summary="一致性证明")
 def consistency_proof(request: HttpRequest, first: int = Query(...), second: int = Query(...)):
-    try:
-        return accesslog.consistency_proof(first, second)
-    except ValueError as exc:
-        return _err(400, errors.BAD_PROOF_REQUEST, str(exc))
+    return accesslog.consistency_proof(first, second)
 
 
 @router.get("log/entries/{entry_id}", response={200: dict[str, Any], codes_4xx: ErrorOut},
             summary="留痕条目、叶数据及其在树中的序号（本人或管理员）")
 def log_entry(request: HttpRequest, entry_id: int):
     user = _session_user(request)
-    if isinstance(user, tuple):
-        return user
     entry = AccessLogEntry.objects.filter(pk=entry_id).first()
     if entry is None:
-        return _err(404, errors.NOT_FOUND, "留痕条目不存在")
+        raise _not_found("留痕条目不存在")
     if not (user.is_superuser or (user.id_number and user.id_number == entry.subject_id)):
-        return _err(403, errors.FORBIDDEN, "只能查看与本人有关的留痕条目")
+        raise _forbidden("只能查看与本人有关的留痕条目")
     return {"id": entry.pk, "seq": entry.seq, "leaf_data": accesslog.entry_bytes(entry).decode(),
             "leaf_hash": entry.leaf_hash,
             "leaf_hash_rule": "SHA-256(0x00 || UTF-8 leaf_data)"}

@@ -22,19 +22,18 @@ import contextlib
 import contextvars
 import copy
 import dataclasses
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import cache
 from typing import Any
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from jsonschema import Draft202012Validator
 
+from tongban.core import schema_messages, store
 from tongban.core.evidence import (
     SHARED,
     Evidence,
@@ -83,8 +82,8 @@ class Decision:
     unmasked: frozenset[str]
 
 
-def _refuse(code: str, message: str) -> EvidenceRefused:
-    return EvidenceRefused(message, code=code)
+def _refuse(code: str, message: str, *, status: int | None = None) -> EvidenceRefused:
+    return EvidenceRefused(message, code=code, status=status)
 
 
 def _consents(request: EvidenceRequest, source: str, code: str) -> QuerySet[Consent] | None:
@@ -122,63 +121,58 @@ def _resource(pk: int, updated_at: Any) -> DataResource:
     return resource
 
 
-_GRANTS_SQL: dict[tuple[str, bool], str] = {}
+@dataclass
+class GrantRow:
+    """One of the consumer's grants for the resource, with what the authorisation needs beside it."""
+
+    grant: Grant
+    resource_updated_at: datetime
+    has_consent: bool  # an active consent of the subject for this consumer, resource and case
 
 
+def _col(model: type, alias: str, name: str) -> str:
+    return f"{alias}.{store.column(model, name)}"
+
+
+@cache
 def _grants_sql(with_ref: bool) -> str:
-    """The authorisation query (the hot path, so plain SQL built once from the models' tables): the
-    consumer's grants for the resource, newest first, each with whether a matching consent exists."""
-    key = (connection.vendor, with_ref)
-    sql = _GRANTS_SQL.get(key)
-    if sql is None:
-        qn = connection.ops.quote_name
-        g, r, o, c = (qn(m._meta.db_table) for m in (Grant, DataResource, Organisation, Consent))
-        ref = f" AND c.{qn('ref')} = %s" if with_ref else ""
-        sql = (
-            f"SELECT g.{qn('id')}, g.{qn('status')}, g.{qn('expires_at')}, g.{qn('fields')}, "
-            f"g.{qn('unmasked_fields')}, g.{qn('consent_exempt')}, g.{qn('resource_id')}, r.{qn('updated_at')}, "
-            f"EXISTS (SELECT 1 FROM {c} c WHERE c.{qn('subject_id')} = %s AND c.{qn('source')} = %s "
-            f"AND c.{qn('code')} = %s AND c.{qn('case_ref')} = %s AND c.{qn('withdrawn_at')} IS NULL "
-            f"AND c.{qn('consumer_id')} = g.{qn('consumer_id')}{ref}) "
-            f"FROM {g} g INNER JOIN {r} r ON r.{qn('id')} = g.{qn('resource_id')} "
-            f"INNER JOIN {o} o ON o.{qn('id')} = g.{qn('consumer_id')} "
-            f"WHERE o.{qn('code')} = %s AND r.{qn('code')} = %s "
-            f"ORDER BY g.{qn('requested_at')} DESC, g.{qn('id')} DESC"
-        )
-        _GRANTS_SQL[key] = sql
-    return sql
+    """The authorisation query (the hot path: SQL built once from the models by :mod:`tongban.core.store`): the
+    consumer's grants for the resource, newest first, each with the resource's ``updated_at`` and whether a
+    matching consent exists."""
+    g, r, o, c = (store.table(m) for m in (Grant, DataResource, Organisation, Consent))
+    ref = f" AND {_col(Consent, 'c', 'ref')} = %s" if with_ref else ""
+    consent = (f"SELECT 1 FROM {c} c WHERE {_col(Consent, 'c', 'subject_id')} = %s "
+               f"AND {_col(Consent, 'c', 'source')} = %s AND {_col(Consent, 'c', 'code')} = %s "
+               f"AND {_col(Consent, 'c', 'case_ref')} = %s AND {_col(Consent, 'c', 'withdrawn_at')} IS NULL "
+               f"AND {_col(Consent, 'c', 'consumer')} = {_col(Grant, 'g', 'consumer')}{ref}")
+    return (f"SELECT {store.columns(Grant, 'g')}, {_col(DataResource, 'r', 'updated_at')}, EXISTS ({consent}) "
+            f"FROM {g} g INNER JOIN {r} r ON {_col(DataResource, 'r', 'id')} = {_col(Grant, 'g', 'resource')} "
+            f"INNER JOIN {o} o ON {_col(Organisation, 'o', 'id')} = {_col(Grant, 'g', 'consumer')} "
+            f"WHERE {_col(Organisation, 'o', 'code')} = %s AND {_col(DataResource, 'r', 'code')} = %s "
+            f"ORDER BY {_col(Grant, 'g', 'requested_at')} DESC, {_col(Grant, 'g', 'id')} DESC")
 
 
-def _datetime(value: Any) -> datetime | None:
-    """PostgreSQL gives aware datetimes; SQLite naive UTC ones (or text)."""
-    if value is None:
-        return None
-    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
-    return parsed if parsed is None or timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+@cache
+def _grants_shape() -> tuple[Any, ...]:
+    return (Grant, DataResource._meta.get_field("updated_at"), None)
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
+@cache
+def _ref_param() -> Any:
+    return store.preparer(Consent, "ref")
 
 
-def _grant_rows(request: EvidenceRequest) -> list[tuple]:
-    ref = None
+def _grant_rows(request: EvidenceRequest) -> list[GrantRow]:
+    params: list[Any] = [request.subject_id, SHARED, request.code, request.case_ref]
     if request.consent_ref:
         try:
-            value = uuid.UUID(str(request.consent_ref))
+            ref = uuid.UUID(str(request.consent_ref))
         except ValueError:
-            value = uuid.UUID(int=0)  # not a UUID: the nil UUID matches no consent (refs are uuid4)
-        ref = Consent._meta.get_field("ref").get_db_prep_value(value, connection)
-    params: list[Any] = [request.subject_id, SHARED, request.code, request.case_ref]
-    if ref is not None:
-        params.append(ref)
+            ref = uuid.UUID(int=0)  # not a UUID: the nil UUID matches no consent (refs are uuid4)
+        params.append(_ref_param()(ref))
     params += [request.requester_org, request.code]
-    with connection.cursor() as cursor:
-        cursor.execute(_grants_sql(ref is not None), params)
-        return [(pk, status, _datetime(expires), _json(fields), _json(unmasked), bool(exempt), resource_id,
-                 _datetime(updated), bool(has_consent))
-                for pk, status, expires, fields, unmasked, exempt, resource_id, updated, has_consent
-                in cursor.fetchall()]
+    found = store.rows(_grants_shape(), _grants_sql(bool(request.consent_ref)), params)
+    return [GrantRow(grant, updated_at, bool(has_consent)) for grant, updated_at, has_consent in found]
 
 
 def authorise_shared(request: EvidenceRequest) -> Decision:
@@ -186,11 +180,11 @@ def authorise_shared(request: EvidenceRequest) -> Decision:
     with a stable code."""
     rows = _grant_rows(request)
     if rows:
-        resource = _resource(rows[0][6], rows[0][7])
+        resource = _resource(rows[0].grant.resource_id, rows[0].resource_updated_at)
     else:
         resource = DataResource.objects.select_related("owner").filter(code=request.code).first()
     if resource is None or not resource.active:
-        raise _refuse(errors.UNKNOWN_RESOURCE, f"数据资源“{request.code}”不存在或已停用")
+        raise _refuse(errors.UNKNOWN_RESOURCE, f"数据资源“{request.code}”不存在或已停用", status=404)
     if request.requester_org == resource.owner.code:  # its own register: no grant, no consent, no masking
         requested = list(dict.fromkeys(request.fields)) or resource.field_names
         unknown = [f for f in requested if f not in resource.field_names]
@@ -202,30 +196,31 @@ def authorise_shared(request: EvidenceRequest) -> Decision:
     if not rows:
         raise _refuse(errors.NO_GRANT, f"本部门未获得“{resource.name}”的共享授权，请先提出共享申请")
     now = timezone.now()
-    approved = Grant.Status.APPROVED
-    usable = [r for r in rows if r[1] == approved and (r[2] is None or r[2] > now)]
+    usable = [r for r in rows if r.grant.is_usable(now)]
     if not usable:
-        status, expires_at = rows[0][1], rows[0][2]
-        if status == Grant.Status.EXPIRED or (status == approved and expires_at is not None and expires_at <= now):
+        newest = rows[0].grant
+        if newest.status == Grant.Status.EXPIRED or (newest.status == Grant.Status.APPROVED
+                                                     and newest.is_expired(now)):
             raise _refuse(errors.GRANT_EXPIRED, f"“{resource.name}”的共享授权已过期，请重新申请")
-        if status == Grant.Status.REVOKED:
+        if newest.status == Grant.Status.REVOKED:
             raise _refuse(errors.GRANT_REVOKED, f"“{resource.name}”的共享授权已被提供部门撤销")
-        if status == Grant.Status.REQUESTED:
+        if newest.status == Grant.Status.REQUESTED:
             raise _refuse(errors.GRANT_PENDING, f"“{resource.name}”的共享申请尚在审核中")
         raise _refuse(errors.NO_GRANT, f"本部门没有“{resource.name}”的有效共享授权")
     requested = list(dict.fromkeys(request.fields))
     if requested:
-        row = next((r for r in usable if set(requested) <= set(r[3])), None)
+        row = next((r for r in usable if set(requested) <= set(r.grant.fields)), None)
         if row is None:
-            outside = [f for f in requested if f not in usable[0][3]]
+            outside = [f for f in requested if f not in usable[0].grant.fields]
             raise _refuse(errors.FIELDS_NOT_GRANTED, f"请求的数据项超出授权范围：{'、'.join(outside)}")
     else:
         row = usable[0]
-        requested = list(row[3])
-    needs_consent = resource.sharing_type == SharingType.CONDITIONAL and not row[5]
-    if needs_consent and not row[8]:
+        requested = list(row.grant.fields)
+    needs_consent = resource.sharing_type == SharingType.CONDITIONAL and not row.grant.consent_exempt
+    if needs_consent and not row.has_consent:
         raise _refuse(errors.NO_CONSENT, f"调取“{resource.name}”需要数据主体本人授权，尚未取得授权")
-    return Decision(resource=resource, grant_id=row[0], fields=requested, unmasked=frozenset(row[4]))
+    return Decision(resource=resource, grant_id=row.grant.pk, fields=requested,
+                    unmasked=frozenset(row.grant.unmasked_fields))
 
 
 _validators: dict[tuple[int, Any, tuple[str, ...]], Draft202012Validator] = {}
@@ -248,12 +243,11 @@ def _validator(resource: DataResource, asked: tuple[str, ...]) -> Draft202012Val
 def validate_answer(resource: DataResource, data: Any, asked: tuple[str, ...], subject_id: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadProviderAnswer(f"“{resource.name}”的提供方返回的不是一条记录，已拒收")
-    errs = sorted(_validator(resource, asked).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errs:
-        first = errs[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(记录)"
-        raise BadProviderAnswer(
-            f"“{resource.name}”的提供方返回的数据不符合数据规范，已拒收：{where}: {first.message}")
+    problems = schema_messages.problems(_validator(resource, asked), data)
+    if problems:
+        first = problems[0]
+        raise BadProviderAnswer(f"“{resource.name}”的提供方返回的数据不符合数据规范，已拒收："
+                                f"{schema_messages.path_text(first.path)}: {first.message}")
     subject = data.get(resource.subject_field)
     if subject is not None and str(subject) != subject_id:
         raise BadProviderAnswer(f"“{resource.name}”的提供方返回了其他主体的记录，已拒收")

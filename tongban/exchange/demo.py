@@ -28,134 +28,106 @@ CREDIT_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 SUBJECT_PATTERN = r"^([0-9]{17}[0-9X]|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})$"
 
 
-def _schema(title: str, props: dict[str, dict[str, Any]], required: list[str]) -> dict[str, Any]:
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, "type": "object",
-            "properties": props, "required": required, "additionalProperties": False}
-
-
-def _s(title: str, **kw: Any) -> dict[str, Any]:
-    return {"title": title, "type": "string", **kw}
-
-
+PUBLIC, INTERNAL, PERSONAL, SENSITIVE = "public", "internal", "personal", "sensitive_personal"
 DATE = {"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
+
+def _s(title: str, level: str, **kw: Any) -> tuple[dict[str, Any], str]:
+    """A string field: its JSON Schema and its sensitivity."""
+    return {"title": title, "type": "string", **kw}, level
+
+
+def _resource(code: str, name: str, owner: str, description: str, sharing_type: str, update_frequency: str,
+              sharing_conditions: str, subject_field: str, fields: dict[str, tuple[dict[str, Any], str]],
+              required: list[str]) -> dict[str, Any]:
+    """A demo register: ``fields`` maps each field to (JSON Schema, sensitivity)."""
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": name, "type": "object",
+              "properties": {k: spec for k, (spec, _level) in fields.items()}, "required": required,
+              "additionalProperties": False}
+    return {"code": code, "name": name, "owner": owner, "description": description, "sharing_type": sharing_type,
+            "update_frequency": update_frequency, "sharing_conditions": sharing_conditions,
+            "subject_field": subject_field, "schema": schema,
+            "sensitivity": {k: level for k, (_spec, level) in fields.items()}}
+
+
 RESOURCES: list[dict[str, Any]] = [
-    {
-        "code": "household_register", "name": "户籍人口基本信息", "owner": "yx-ga",
-        "description": "常住户口登记的人口基本信息（户籍），用于身份和户籍核验。",
-        "sharing_type": SharingType.CONDITIONAL, "update_frequency": UpdateFrequency.REALTIME,
-        "sharing_conditions": "用于依法办理政务服务事项的身份、户籍核验；须取得本人授权。",
-        "subject_field": "id_number",
-        "schema": _schema("户籍人口基本信息", {
-            "id_number": _s("公民身份号码", pattern=ID_PATTERN),
-            "name": _s("姓名"),
-            "gender": _s("性别", enum=["男", "女"]),
-            "ethnicity": _s("民族"),
-            "birth_date": _s("出生日期", **DATE),
-            "household_address": _s("户籍地址"),
-            "household_type": _s("户口性质", enum=["家庭户", "集体户"]),
-            "household_head_name": _s("户主姓名"),
-            "relation_to_head": _s("与户主关系"),
-            "registration_authority": _s("户口登记机关"),
+    _resource(
+        "household_register", "户籍人口基本信息", "yx-ga", "常住户口登记的人口基本信息（户籍），用于身份和户籍核验。",
+        SharingType.CONDITIONAL, UpdateFrequency.REALTIME,
+        "用于依法办理政务服务事项的身份、户籍核验；须取得本人授权。", "id_number", {
+            "id_number": _s("公民身份号码", SENSITIVE, pattern=ID_PATTERN),
+            "name": _s("姓名", PERSONAL),
+            "gender": _s("性别", PERSONAL, enum=["男", "女"]),
+            "ethnicity": _s("民族", SENSITIVE),
+            "birth_date": _s("出生日期", PERSONAL, **DATE),
+            "household_address": _s("户籍地址", PERSONAL),
+            "household_type": _s("户口性质", INTERNAL, enum=["家庭户", "集体户"]),
+            "household_head_name": _s("户主姓名", PERSONAL),
+            "relation_to_head": _s("与户主关系", PERSONAL),
+            "registration_authority": _s("户口登记机关", PUBLIC),
         }, ["id_number", "name", "gender", "birth_date", "household_address"]),
-        "sensitivity": {"id_number": "sensitive_personal", "name": "personal", "gender": "personal",
-                        "ethnicity": "sensitive_personal", "birth_date": "personal", "household_address": "personal",
-                        "household_type": "internal", "household_head_name": "personal",
-                        "relation_to_head": "personal", "registration_authority": "public"},
-    },
-    {
-        "code": "business_register", "name": "市场主体登记信息", "owner": "yx-scjg",
-        "description": "企业、个体工商户等市场主体的登记信息（营业执照信息）。",
-        "sharing_type": SharingType.UNCONDITIONAL, "update_frequency": UpdateFrequency.REALTIME,
-        "sharing_conditions": "无条件共享；法定代表人身份号码为敏感个人信息，默认脱敏。",
-        "subject_field": "unified_credit_code",
-        "schema": _schema("市场主体登记信息", {
-            "unified_credit_code": _s("统一社会信用代码", pattern=CREDIT_PATTERN),
-            "enterprise_name": _s("名称"),
-            "enterprise_type": _s("类型"),
-            "legal_representative": _s("法定代表人（负责人、经营者）"),
-            "legal_representative_id_number": _s("法定代表人身份号码", pattern=ID_PATTERN),
-            "registered_capital": {"title": "注册资本（万元）", "type": "number", "minimum": 0},
-            "established_on": _s("成立日期", **DATE),
-            "registered_address": _s("住所（经营场所）"),
-            "business_scope": _s("经营范围"),
-            "status": _s("登记状态", enum=["存续", "吊销", "注销", "迁出"]),
-            "registration_authority": _s("登记机关"),
+    _resource(
+        "business_register", "市场主体登记信息", "yx-scjg", "企业、个体工商户等市场主体的登记信息（营业执照信息）。",
+        SharingType.UNCONDITIONAL, UpdateFrequency.REALTIME,
+        "无条件共享；法定代表人身份号码为敏感个人信息，默认脱敏。", "unified_credit_code", {
+            "unified_credit_code": _s("统一社会信用代码", PUBLIC, pattern=CREDIT_PATTERN),
+            "enterprise_name": _s("名称", PUBLIC),
+            "enterprise_type": _s("类型", PUBLIC),
+            "legal_representative": _s("法定代表人（负责人、经营者）", PUBLIC),
+            "legal_representative_id_number": _s("法定代表人身份号码", SENSITIVE, pattern=ID_PATTERN),
+            "registered_capital": ({"title": "注册资本（万元）", "type": "number", "minimum": 0}, PUBLIC),
+            "established_on": _s("成立日期", PUBLIC, **DATE),
+            "registered_address": _s("住所（经营场所）", PUBLIC),
+            "business_scope": _s("经营范围", PUBLIC),
+            "status": _s("登记状态", PUBLIC, enum=["存续", "吊销", "注销", "迁出"]),
+            "registration_authority": _s("登记机关", PUBLIC),
         }, ["unified_credit_code", "enterprise_name", "enterprise_type", "legal_representative", "status"]),
-        "sensitivity": {"unified_credit_code": "public", "enterprise_name": "public", "enterprise_type": "public",
-                        "legal_representative": "public", "legal_representative_id_number": "sensitive_personal",
-                        "registered_capital": "public", "established_on": "public", "registered_address": "public",
-                        "business_scope": "public", "status": "public", "registration_authority": "public"},
-    },
-    {
-        "code": "social_insurance", "name": "社会保险参保信息", "owner": "yx-rsj",
-        "description": "职工和城乡居民的社会保险参保登记与缴费状态。",
-        "sharing_type": SharingType.CONDITIONAL, "update_frequency": UpdateFrequency.MONTHLY,
-        "sharing_conditions": "用于办理社保、医保、公积金等事项时核验参保状态；须取得本人授权。",
-        "subject_field": "id_number",
-        "schema": _schema("社会保险参保信息", {
-            "id_number": _s("公民身份号码", pattern=ID_PATTERN),
-            "name": _s("姓名"),
-            "insurance_types": {"title": "参保险种", "type": "array", "items": {"type": "string"}},
-            "employer_name": _s("参保单位"),
-            "employer_credit_code": _s("参保单位统一社会信用代码"),
-            "status": _s("参保状态", enum=["正常参保", "暂停缴费", "终止参保"]),
-            "first_insured_on": _s("首次参保日期", **DATE),
-            "months_paid": {"title": "累计缴费月数", "type": "integer", "minimum": 0},
+    _resource(
+        "social_insurance", "社会保险参保信息", "yx-rsj", "职工和城乡居民的社会保险参保登记与缴费状态。",
+        SharingType.CONDITIONAL, UpdateFrequency.MONTHLY,
+        "用于办理社保、医保、公积金等事项时核验参保状态；须取得本人授权。", "id_number", {
+            "id_number": _s("公民身份号码", SENSITIVE, pattern=ID_PATTERN),
+            "name": _s("姓名", PERSONAL),
+            "insurance_types": ({"title": "参保险种", "type": "array", "items": {"type": "string"}}, INTERNAL),
+            "employer_name": _s("参保单位", INTERNAL),
+            "employer_credit_code": _s("参保单位统一社会信用代码", INTERNAL),
+            "status": _s("参保状态", INTERNAL, enum=["正常参保", "暂停缴费", "终止参保"]),
+            "first_insured_on": _s("首次参保日期", PERSONAL, **DATE),
+            "months_paid": ({"title": "累计缴费月数", "type": "integer", "minimum": 0}, PERSONAL),
         }, ["id_number", "name", "status"]),
-        "sensitivity": {"id_number": "sensitive_personal", "name": "personal", "insurance_types": "internal",
-                        "employer_name": "internal", "employer_credit_code": "internal", "status": "internal",
-                        "first_insured_on": "personal", "months_paid": "personal"},
-    },
-    {
-        "code": "real_estate_register", "name": "不动产登记信息", "owner": "yx-zrzy",
-        "description": "房屋等不动产的权属登记信息，用于住所（经营场所）证明。",
-        "sharing_type": SharingType.CONDITIONAL, "update_frequency": UpdateFrequency.REALTIME,
-        "sharing_conditions": "用于核验住所、经营场所权属；须取得权利人授权。",
-        "subject_field": "owner_id_number",
-        "schema": _schema("不动产登记信息", {
-            "certificate_no": _s("不动产权证书号"),
-            "owner_name": _s("权利人"),
-            "owner_id_number": _s("权利人证件号码", pattern=SUBJECT_PATTERN),
-            "location": _s("坐落"),
-            "usage": _s("用途", enum=["住宅", "商业", "办公", "工业"]),
-            "area_sqm": {"title": "建筑面积（平方米）", "type": "number", "exclusiveMinimum": 0},
-            "ownership_type": _s("共有情况", enum=["单独所有", "共同共有", "按份共有"]),
-            "registered_on": _s("登记日期", **DATE),
-            "encumbrances": _s("抵押、查封情况"),
+    _resource(
+        "real_estate_register", "不动产登记信息", "yx-zrzy", "房屋等不动产的权属登记信息，用于住所（经营场所）证明。",
+        SharingType.CONDITIONAL, UpdateFrequency.REALTIME,
+        "用于核验住所、经营场所权属；须取得权利人授权。", "owner_id_number", {
+            "certificate_no": _s("不动产权证书号", INTERNAL),
+            "owner_name": _s("权利人", PERSONAL),
+            "owner_id_number": _s("权利人证件号码", SENSITIVE, pattern=SUBJECT_PATTERN),
+            "location": _s("坐落", PERSONAL),
+            "usage": _s("用途", INTERNAL, enum=["住宅", "商业", "办公", "工业"]),
+            "area_sqm": ({"title": "建筑面积（平方米）", "type": "number", "exclusiveMinimum": 0}, INTERNAL),
+            "ownership_type": _s("共有情况", INTERNAL, enum=["单独所有", "共同共有", "按份共有"]),
+            "registered_on": _s("登记日期", INTERNAL, **DATE),
+            "encumbrances": _s("抵押、查封情况", INTERNAL),
         }, ["certificate_no", "owner_name", "owner_id_number", "location", "usage"]),
-        "sensitivity": {"certificate_no": "internal", "owner_name": "personal",
-                        "owner_id_number": "sensitive_personal", "location": "personal", "usage": "internal",
-                        "area_sqm": "internal", "ownership_type": "internal", "registered_on": "internal",
-                        "encumbrances": "internal"},
-    },
-    {
-        "code": "birth_medical_certificate", "name": "出生医学证明信息", "owner": "yx-wsjk",
-        "description": "助产机构签发的出生医学证明信息，按监护人（申请人）身份号码查询。",
-        "sharing_type": SharingType.CONDITIONAL, "update_frequency": UpdateFrequency.REALTIME,
-        "sharing_conditions": "用于出生一件事（出生登记、医保参保、社保卡申领）；须取得监护人授权。",
-        "subject_field": "guardian_id_number",
-        "schema": _schema("出生医学证明信息", {
-            "certificate_no": _s("出生医学证明编号", pattern=r"^[A-Z][0-9]{9}$"),
-            "child_name": _s("新生儿姓名"),
-            "child_gender": _s("性别", enum=["男", "女"]),
-            "child_birth_date": _s("出生日期", **DATE),
-            "birth_place": _s("出生地点"),
-            "birth_hospital": _s("接生机构"),
-            "mother_name": _s("母亲姓名"),
-            "mother_id_number": _s("母亲身份号码", pattern=ID_PATTERN),
-            "father_name": _s("父亲姓名"),
-            "father_id_number": _s("父亲身份号码", pattern=ID_PATTERN),
-            "guardian_id_number": _s("监护人（申请人）身份号码", pattern=ID_PATTERN),
-            "issued_on": _s("签发日期", **DATE),
+    _resource(
+        "birth_medical_certificate", "出生医学证明信息", "yx-wsjk",
+        "助产机构签发的出生医学证明信息，按监护人（申请人）身份号码查询。",
+        SharingType.CONDITIONAL, UpdateFrequency.REALTIME,
+        "用于出生一件事（出生登记、医保参保、社保卡申领）；须取得监护人授权。", "guardian_id_number", {
+            "certificate_no": _s("出生医学证明编号", INTERNAL, pattern=r"^[A-Z][0-9]{9}$"),
+            "child_name": _s("新生儿姓名", PERSONAL),
+            "child_gender": _s("性别", PERSONAL, enum=["男", "女"]),
+            "child_birth_date": _s("出生日期", PERSONAL, **DATE),
+            "birth_place": _s("出生地点", PERSONAL),
+            "birth_hospital": _s("接生机构", INTERNAL),
+            "mother_name": _s("母亲姓名", PERSONAL),
+            "mother_id_number": _s("母亲身份号码", SENSITIVE, pattern=ID_PATTERN),
+            "father_name": _s("父亲姓名", PERSONAL),
+            "father_id_number": _s("父亲身份号码", SENSITIVE, pattern=ID_PATTERN),
+            "guardian_id_number": _s("监护人（申请人）身份号码", SENSITIVE, pattern=ID_PATTERN),
+            "issued_on": _s("签发日期", INTERNAL, **DATE),
         }, ["certificate_no", "child_name", "child_gender", "child_birth_date", "mother_name",
             "guardian_id_number"]),
-        "sensitivity": {"certificate_no": "internal", "child_name": "personal", "child_gender": "personal",
-                        "child_birth_date": "personal", "birth_place": "personal", "birth_hospital": "internal",
-                        "mother_name": "personal", "mother_id_number": "sensitive_personal",
-                        "father_name": "personal", "father_id_number": "sensitive_personal",
-                        "guardian_id_number": "sensitive_personal", "issued_on": "internal"},
-    },
 ]
 
 RECORDS: dict[str, list[dict[str, Any]]] = {
@@ -312,16 +284,24 @@ def _grants_for_catalogue(resources: dict[str, DataResource], orgs: dict[str, Or
     created = 0
     for org, code in sorted(wanted):
         resource = resources[code]
-        if Grant.objects.filter(consumer=orgs[org], resource=resource, status=Grant.Status.APPROVED).exists():
-            continue
         personal = [f for f in resource.field_names if resource.sensitivity_of(f) in MASKED_SENSITIVITIES]
-        grant = services.request_grant(resource=resource, consumer=orgs[org], fields=resource.field_names,
-                                       unmasked_fields=personal, purpose="办理本部门政务服务事项（免证办理）",
-                                       legal_basis="《优化营商环境条例》第三十五条；《政务信息资源共享管理暂行办法》")
-        if grant.status == Grant.Status.REQUESTED:
-            services.decide_grant(grant, actor=admin, approve=True, note="演示数据：按事项材料清单批准")
-        created += 1
+        created += _approved_grant(resource, orgs[org], resource.field_names, personal,
+                                   "办理本部门政务服务事项（免证办理）",
+                                   "《优化营商环境条例》第三十五条；《政务信息资源共享管理暂行办法》", admin,
+                                   note="演示数据：按事项材料清单批准")
     return created
+
+
+def _approved_grant(resource: DataResource, consumer: Organisation, fields: list[str], unmasked: list[str],
+                    purpose: str, basis: str, admin: User | None, *, note: str) -> int:
+    """Request and approve a grant unless the consumer already holds an approved one; 1 when one was made."""
+    if Grant.objects.filter(consumer=consumer, resource=resource, status=Grant.Status.APPROVED).exists():
+        return 0
+    grant = services.request_grant(resource=resource, consumer=consumer, fields=fields, unmasked_fields=unmasked,
+                                   purpose=purpose, legal_basis=basis)
+    if grant.status == Grant.Status.REQUESTED:
+        services.decide_grant(grant, actor=admin, approve=True, note=note)
+    return 1
 
 
 @transaction.atomic
@@ -347,17 +327,10 @@ def load(console: Console) -> None:
     admin = User.objects.filter(username="admin").first()
     created = 0
     for consumer, code, fields, unmasked, purpose, basis in GRANTS:
-        if consumer not in orgs:
-            continue
-        resource = resources[code]
-        if Grant.objects.filter(consumer=orgs[consumer], resource=resource, status=Grant.Status.APPROVED).exists():
-            continue
-        grant = services.request_grant(resource=resource, consumer=orgs[consumer],
-                                       fields=resource.field_names if fields is None else fields,
-                                       unmasked_fields=unmasked, purpose=purpose, legal_basis=basis)
-        if grant.status == Grant.Status.REQUESTED:
-            services.decide_grant(grant, actor=admin, approve=True, note="演示数据：已批准")
-        created += 1
+        if consumer in orgs:
+            resource = resources[code]
+            created += _approved_grant(resource, orgs[consumer], resource.field_names if fields is None else fields,
+                                       unmasked, purpose, basis, admin, note="演示数据：已批准")
     created += _grants_for_catalogue(resources, orgs, admin)
     consumer, code, fields, purpose, basis = PENDING
     if consumer in orgs and not Grant.objects.filter(consumer=orgs[consumer], resource=resources[code]).exists():

@@ -31,6 +31,12 @@ class ExchangeError(DomainError):
     code = INVALID
 
 
+class BadProofRequest(ExchangeError, ValueError):
+    """A proof asked for a tree size or entry the log does not have (still a ``ValueError`` for callers)."""
+
+    code = BAD_PROOF_REQUEST
+
+
 class BadProviderAnswer(EvidenceError):
     """The provider answered with data that does not match the resource's JSON Schema (or another subject)."""
 

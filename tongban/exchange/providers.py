@@ -23,14 +23,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from joserfc import jws
 
+from tongban.core import store
 from tongban.core.evidence import (
     SHARED,
     Evidence,
@@ -142,43 +143,34 @@ class LocalTableProvider:
         return DataResource.objects.filter(code=self.code).values_list("owner__code", flat=True).first() or ""
 
     def fetch(self, request: EvidenceRequest) -> Evidence:
-        row = (ProviderRecord.objects.filter(resource__code=self.code, subject_id=request.subject_id)
-               .values_list("pk", "data", "resource__owner__code", "resource__name").first())
-        if row is None:
-            name = DataResource.objects.filter(code=self.code).values_list("name", flat=True).first() or self.code
-            raise EvidenceNotFound(NOT_FOUND_MESSAGE.format(name=name))
-        pk, data, owner, title = row
-        return Evidence(source=SHARED, code=self.code, provider_org=owner, title=title, data=data,
-                        fetched_at=timezone.now(), reference=f"{self.code}:{pk}")
+        return self.fetch_for(_resource(self.code), request)
 
     def fetch_for(self, resource: DataResource, request: EvidenceRequest) -> Evidence:
-        """The same read when the resource is already known (the broker's hot path: one indexed
-        lookup in plain SQL, no join)."""
-        row = read_record(resource.pk, request.subject_id)
-        if row is None:
+        """The read when the resource is already known (the broker's hot path: one indexed lookup, no join)."""
+        record = read_record(resource.pk, request.subject_id)
+        if record is None:
             raise EvidenceNotFound(NOT_FOUND_MESSAGE.format(name=resource.name))
         return Evidence(source=SHARED, code=self.code, provider_org=resource.owner.code, title=resource.name,
-                        data=row[1], fetched_at=timezone.now(), reference=f"{self.code}:{row[0]}")
+                        data=record.data, fetched_at=timezone.now(), reference=f"{self.code}:{record.pk}")
 
 
-_RECORD_SQL: dict[str, str] = {}
+def _resource(code: str) -> DataResource:
+    resource = DataResource.objects.select_related("owner").filter(code=code).first()
+    if resource is None:
+        raise EvidenceNotFound(f"数据资源“{code}”不存在")
+    return resource
 
 
-def read_record(resource_id: int, subject_id: str) -> tuple[int, dict[str, Any]] | None:
-    """``(pk, data)`` of a local register record (uses the unique index on resource and subject)."""
-    sql = _RECORD_SQL.get(connection.vendor)
-    if sql is None:
-        qn = connection.ops.quote_name
-        sql = (f"SELECT {qn('id')}, {qn('data')} FROM {qn(ProviderRecord._meta.db_table)} "
-               f"WHERE {qn('resource_id')} = %s AND {qn('subject_id')} = %s")
-        _RECORD_SQL[connection.vendor] = sql
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [resource_id, subject_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    data = json.loads(row[1]) if isinstance(row[1], str | bytes) else row[1]
-    return int(row[0]), data
+@cache
+def _record_where() -> str:
+    return f"{store.column(ProviderRecord, 'resource')} = %s AND {store.column(ProviderRecord, 'subject_id')} = %s"
+
+
+def read_record(resource_id: int, subject_id: str) -> ProviderRecord | None:
+    """The local register record of a subject, with its ``pk`` and ``data`` loaded (one statement on the
+    unique index on resource and subject, built from the model by :mod:`tongban.core.store`)."""
+    found = store.select_fields(ProviderRecord, ("id", "data"), _record_where(), (resource_id, subject_id))
+    return found[0] if found else None
 
 
 # --- Remote department APIs -----------------------------------------------------------------------
@@ -291,10 +283,7 @@ class ResourceProvider:
         return self.local.fetch_for(resource, request)
 
     def fetch(self, request: EvidenceRequest) -> Evidence:
-        resource = DataResource.objects.select_related("owner").filter(code=self.code).first()
-        if resource is None:
-            raise EvidenceNotFound(f"数据资源“{self.code}”不存在")
-        return self.fetch_for(resource, request)
+        return self.fetch_for(_resource(self.code), request)
 
 
 def resolve_shared(code: str) -> ResourceProvider | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -84,6 +85,15 @@ def access_log_for_subject(subject_id: str, limit: int = 200) -> list[dict[str, 
             "masked_fields": [field_titles.get(f, f) for f in e.masked_fields],
         })
     return rows
+
+
+def consent(ref: str) -> Consent | None:
+    """The consent with reference ``ref``; None when there is none or ``ref`` is not even a UUID."""
+    try:
+        value = uuid.UUID(str(ref))
+    except ValueError:
+        return None
+    return Consent.objects.select_related("consumer").filter(ref=value).first()
 
 
 def consents_for_subject(subject_id: str) -> QuerySet[Consent]:

@@ -15,12 +15,12 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from tongban.core import evidence
+from tongban.core import evidence, schema_messages
 from tongban.core.evidence import SHARED, Evidence, EvidenceRequest, NoProvider
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
-from tongban.workflow.engine import WorkflowError
+from tongban.workflow.services import WorkflowError
 
 from . import errors, grant_process
 from .broker import acting_as
@@ -109,16 +109,16 @@ def save_resource(*, code: str, name: str, owner: Organisation | str, schema: di
                 setattr(resource, k, fields[k])
             resource.save()
             audit("exchange.resource.update", actor=actor, obj=resource, detail={"changed": changed})
-    evidence.register_provider(SHARED, code, ResourceProvider(code))
+    evidence.register_provider(SHARED, code, ResourceProvider(code), replace=True)  # the resource as saved now
     return resource
 
 
 def upsert_provider_record(resource: DataResource, data: dict[str, Any]) -> ProviderRecord:
     """Put one record into a local register (validated against the resource's schema)."""
-    validator = Draft202012Validator(resource.schema)
-    errs = list(validator.iter_errors(data))
-    if errs:
-        raise ExchangeError(f"记录不符合“{resource.name}”的数据规范：{errs[0].message}", code=errors.INVALID)
+    problems = schema_messages.problems(Draft202012Validator(resource.schema), data)
+    if problems:
+        where = "；".join(f"{schema_messages.path_text(p.path)}: {p.message}" for p in problems[:5])
+        raise ExchangeError(f"记录不符合“{resource.name}”的数据规范：{where}", code=errors.INVALID)
     subject = str(data.get(resource.subject_field, ""))
     if not subject:
         raise ExchangeError(f"记录缺少主体标识“{resource.subject_field}”", code=errors.INVALID)

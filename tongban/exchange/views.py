@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime, time
 
 from django.contrib import messages
@@ -17,7 +16,7 @@ from tongban.core.models import Organisation
 
 from . import accesslog, selectors, services
 from .errors import ExchangeError
-from .models import Consent, Grant, SharingType
+from .models import Grant, SharingType
 
 
 def resource_list(request: HttpRequest) -> HttpResponse:
@@ -137,7 +136,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def consent_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
-    consent = Consent.objects.filter(ref=ref).first() if _is_uuid(ref) else None
+    consent = selectors.consent(ref)
     if consent is None:
         raise Http404("授权记录不存在")
     try:
@@ -147,14 +146,6 @@ def consent_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
     else:
         messages.success(request, "授权已撤回")
     return redirect("exchange:my_data")
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def log_page(request: HttpRequest) -> HttpResponse:

@@ -76,3 +76,26 @@ def test_sm2_option_adds_an_sm2_key(demo_core, settings):
     sm2_key = created[SealKey.Algorithm.SM2]
     assert sm2_key.public_key_pem.startswith("04")
     assert len(keys.load_private_key(sm2_key)) == 64
+
+
+def test_seal_keys_are_made_and_read_by_the_registered_backend(demo_core):
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from tongban.core.registry import DuplicateRegistration
+
+    def generate(org):
+        private = ed25519.Ed25519PrivateKey.generate()
+        return keys.NewKey(keys._spki_der(private.public_key()), keys._pkcs8(private),
+                           keys._public_pem(private.public_key()))
+
+    org = Organisation.objects.get(code="yx-ga")
+    with keys.SEAL_BACKENDS.isolated():
+        with pytest.raises(DuplicateRegistration):
+            keys.SEAL_BACKENDS.register(SealKey.Algorithm.ED25519, keys.SealBackend("Ed25519", "x", generate, bytes))
+        keys.SEAL_BACKENDS.register("TEST", keys.SealBackend("TEST", "test", generate, lambda raw: ("loaded", raw)))
+        key = keys._create_key(org, "TEST")
+        assert key.kid.startswith("yx-ga.test.") and _mode(keys.private_key_path(key)) == 0o600
+        loaded, raw = keys.load_private_key(key)
+        assert loaded == "loaded" and b"PRIVATE KEY" in raw
+    assert "TEST" not in keys.SEAL_BACKENDS
+    assert {k for k in keys.SEAL_BACKENDS} == set(SealKey.Algorithm.values)

@@ -52,3 +52,24 @@ def test_no_credential_revoked_or_expired_means_not_found(business_licence, lice
         food.fetch(_request("food_operation_licence", ID_NUMBERS["yunxi-tech"]))
     fresh = services.issue_credential("food_operation_licence", holder, {})
     assert food.fetch(_request("food_operation_licence", ID_NUMBERS["yunxi-tech"])).reference == str(fresh.id)
+
+
+def test_a_registered_licence_type_is_stored_and_offered_as_evidence(demo_core):
+    from tongban.core.registry import DuplicateRegistration
+    from tongban.credentials.licence_types import LICENCE_TYPES, licence_type, register_licence_type
+    from tongban.credentials.models import LicenceType
+
+    spec = licence_type("fishing_permit", "捕捞许可证", "FishingPermitCredential", "BLXK", "any", "yx-scjg", 5,
+                        {"vessel": ("船名", {"type": "string", "minLength": 1})}, ["vessel"], {})
+    with LICENCE_TYPES.isolated(), evidence.PROVIDERS.isolated():
+        register_licence_type(spec)
+        with pytest.raises(DuplicateRegistration, match="fishing_permit"):
+            register_licence_type({**spec, "name": "另一个"})
+        codes = {t.code for t in services.ensure_licence_types()}
+        assert "fishing_permit" in codes and "business_licence" in codes
+        stored = LicenceType.objects.get(code="fishing_permit")
+        assert stored.schema["required"] == ["vessel"] and stored.field_labels == {"vessel": "船名"}
+        first = evidence.provider_for(evidence.ISSUED, "fishing_permit")
+        services.ensure_licence_types()  # saved again: its provider is replaced on purpose, not refused
+        assert evidence.provider_for(evidence.ISSUED, "fishing_permit") is not first
+    assert "fishing_permit" not in LICENCE_TYPES

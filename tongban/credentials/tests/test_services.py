@@ -65,7 +65,10 @@ def test_schema_errors_are_clear_and_create_nothing(licence_types):
     assert err.code == "credentials.invalid_data"
     fields = {d["field"] for d in err.detail}
     assert {"child_name", "sex", "birth_date", "mother_name"} <= fields
-    assert "母亲姓名：必填" in err.message and "出生日期" in err.message and "colour" in err.message
+    assert "母亲姓名：缺少必填字段" in err.message and "出生日期" in err.message and "colour" in err.message
+    by_field = {d["field"]: d for d in err.detail}
+    assert by_field["mother_name"]["label"] == "母亲姓名" and by_field["sex"]["message"].startswith("取值")
+    assert by_field["colour"]["message"] == "不允许的字段 “colour”"
     assert (Credential.objects.count(), StatusList.objects.count()) == before
     assert not list(conf.media_root().glob("credentials/**/*.pdf"))
 

@@ -31,12 +31,10 @@ def _fresh_state(settings):
 
 @pytest.fixture(autouse=True)
 def _restore_evidence_registry():
-    """Tests may register extra providers: put the registry back afterwards."""
+    """Tests may register extra providers: they go into copies of the registries, gone afterwards."""
     from tongban.core import evidence
 
-    providers = dict(evidence._providers)
     broker = evidence._broker
-    yield
-    evidence._providers.clear()
-    evidence._providers.update(providers)
+    with evidence.PROVIDERS.isolated(), evidence.RESOLVERS.isolated():
+        yield
     evidence.set_broker(broker)

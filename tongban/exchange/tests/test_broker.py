@@ -184,7 +184,7 @@ class FlakyProvider:
                                         ("bad", errors.BAD_PROVIDER_ANSWER)])
 def test_provider_failures_are_clear_and_logged(exchange_demo, mode, code):
     consent("household_register", "yx-scjg")
-    evidence.register_provider(SHARED, "household_register", FlakyProvider(mode))
+    evidence.register_provider(SHARED, "household_register", FlakyProvider(mode), replace=True)
     with pytest.raises(EvidenceError) as exc:
         evidence.fetch(req("household_register", "yx-scjg"))
     assert exc.value.code == code
@@ -205,7 +205,7 @@ def test_issued_licences_need_the_holders_consent(exchange_demo):
                             data={"licence_no": "L-1", "holder": "云溪星火科技有限公司"}, fetched_at=timezone.now(),
                             reference="cred-1")
 
-    evidence.register_provider(ISSUED, "business_licence", Wallet())
+    evidence.register_provider(ISSUED, "business_licence", Wallet(), replace=True)
     request = req("business_licence", "yx-xf", YUNXI, source=ISSUED)
     refused(request, errors.NO_CONSENT)
     consent("business_licence", "yx-xf", YUNXI, source=ISSUED)
@@ -226,9 +226,13 @@ def test_resource_cache_is_used_and_sees_changes_at_once(exchange_demo, django_a
     from tongban.exchange.models import DataResource, SharingType
 
     consent("household_register", "yx-scjg")
+    from tongban.core import store
+
     evidence.fetch(req("household_register", "yx-scjg"))  # warms the per-process resource cache
-    with django_assert_num_queries(3):  # authorisation, provider read, log append
+    before = store.STATEMENTS[0]
+    with django_assert_num_queries(0):  # nothing through the ORM: the resource comes from the cache
         evidence.fetch(req("household_register", "yx-scjg"))
+    assert store.STATEMENTS[0] - before == 3  # authorisation, provider read, log append (tongban.core.store)
     resource = DataResource.objects.get(code="household_register")
     resource.sharing_type = SharingType.NOT_SHARED
     resource.not_shared_basis = "test"
