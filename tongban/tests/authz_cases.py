@@ -19,11 +19,16 @@ keeps them equal.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
 from tongban.core.demo import ID_NUMBERS
+from tongban.testing import PDF
 
 from .authz_world import OWNER_ORG, ROLE_LABELS, ROLES, World, injury_form
 
@@ -121,48 +126,35 @@ def page(method: str, route: str, ctx: str, rule: str, allow: Iterable[str], url
                     hide=frozenset(kw.pop("hide", ())), **kw))
 
 
-def _pdf(name: str = "m.pdf") -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from tongban.testing import PDF
-
+def _pdf(name: str = "m.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PDF + name.encode(), "application/pdf")
 
 
-# --- prepared states ------------------------------------------------------------------------------------------
+# --- prepared states (through the API, as the role that may) -----------------------------------------------------
 
 
-def _user(w: World, role: str) -> Any:
-    from tongban.core.models import User
-
-    return User.objects.get(pk=w.users[role])
+def _post_as(w: World, role: str, path: str, body: dict[str, Any] | None = None) -> None:
+    response = Client().post(path, json.dumps(body or {}), content_type="application/json",
+                             headers={"Authorization": f"Bearer {w.tokens[role]}"})
+    assert response.status_code == 200, (path, response.status_code, response.content[:400])
 
 
 def _claim_case_task(w: World) -> None:
-    from tongban.workflow import services as wf
-
-    wf.claim(w.case_task, _user(w, "approver_owner"))
+    _post_as(w, "approver_owner", f"/api/workflow/tasks/{w.case_task}/claim")
 
 
 def _suspend_case_task(w: World) -> None:
-    from tongban.workflow import services as wf
-    from tongban.workflow.models import Task
-
-    wf.suspend_clock(Task.objects.get(pk=w.case_task), _user(w, "approver_owner"), "补正材料")
+    _post_as(w, "approver_owner", f"/api/workflow/tasks/{w.case_task}/clock/suspend", {"reason": "补正材料"})
 
 
 def _return_case(w: World) -> None:
     """人社局 returns the case for correction: the applicant owes a 补正."""
-    from tongban.applications import services
-    from tongban.workflow.models import Task
-
-    services.decide_task(Task.objects.get(pk=w.case_task), _user(w, "approver_owner"), "return", "请补充诊断证明")
+    _post_as(w, "approver_owner", f"/api/workbench/tasks/{w.case_task}/decide",
+             {"outcome": "return", "opinion": "请补充诊断证明"})
 
 
 def _suspend_credential(w: World) -> None:
-    from tongban.credentials import services
-
-    services.change_status(w.credential, "suspend", reason="核查中", actor=_user(w, "approver_owner"))
+    _post_as(w, "approver_owner", f"/api/credentials/{w.credential}/suspend", {"reason": "核查中"})
 
 
 # ============================================================================================================

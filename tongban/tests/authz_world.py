@@ -16,12 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from rich.console import Console
 
+from tongban.applications.models import Application
 from tongban.core.demo import DEMO_PASSWORD, ID_NUMBERS
+from tongban.core.models import User
+from tongban.credentials.models import Credential
 from tongban.demo import load_demo
+from tongban.exchange import accesslog
+from tongban.exchange.models import AccessLogEntry, DataResource
 from tongban.testing import PDF, Api
+from tongban.workflow.models import Task
 
 # The matrix's roles (columns) and the demo account playing each; anonymous has none.
 ROLES: dict[str, str | None] = {
@@ -129,53 +136,60 @@ def _injury_application(zhang: Api, *, upload_all: bool) -> dict[str, Any]:
 
 
 def build_world() -> World:
-    from tongban.core.models import User
-    from tongban.workflow.models import Task
-
     load_demo(Console(quiet=True))
     w = World()
+    api = _sign_in(w)
+    _applications(w, api)
+    _commitment(w, api["company"])
+    _proxy_and_project(w, api)
+    _credential(w, api["approver_owner"])
+    _exchange(w, api)
+    return w
+
+
+def _sign_in(w: World) -> dict[str, Api]:
+    """A bearer token and a session per role."""
     users = {u.username: u for u in User.objects.filter(username__in=[u for u in ROLES.values() if u])}
     api: dict[str, Api] = {}
     for role, username in ROLES.items():
         if username is None:
             continue
-        w.users[role] = users[username].pk
-        w.org_of[role] = users[username].organisation.code if users[username].organisation_id else ""
+        user = users[username]
+        w.users[role] = user.pk
+        w.org_of[role] = user.organisation.code if user.organisation_id else ""
         api[role] = Api(username, DEMO_PASSWORD)
-        w.tokens[role] = api[role].headers["Authorization"][7:]
+        w.tokens[role] = api[role].headers["Authorization"].removeprefix("Bearer ")
         client = Client()
-        client.force_login(users[username])
+        client.force_login(user)
         w.sessions[role] = client.cookies["sessionid"].value
-    zhang, clerk = api["citizen"], api["clerk"]
+    return api
 
-    # A draft: one material uploaded, nothing submitted.
+
+def _applications(w: World, api: dict[str, Api]) -> None:
+    """张三's 工伤认定 applications: a draft, one waiting at the window, one in 人社局's review."""
+    zhang, clerk = api["citizen"], api["clerk"]
     draft = _injury_application(zhang, upload_all=False)
     w.draft_ref = draft["ref"]
-    uploaded = next(m for m in draft["materials"] if m["sha256"])
-    w.draft_material_key = uploaded["key"]
+    w.draft_material_key = next(m["key"] for m in draft["materials"] if m["sha256"])
     w.draft_evidence_key = next(m["key"] for m in draft["materials"] if m["source"] == "issued")
     w.draft_missing_key = next(m["key"] for m in draft["materials"]
                                if m["source"] == "applicant" and m["requirement"] == "required" and not m["sha256"])
 
     # Submitted, waiting at the window (the tolerable 事故经过证明材料 is missing).
-    pending = _injury_application(zhang, upload_all=True)
-    w.pending_ref = pending["ref"]
+    w.pending_ref = _injury_application(zhang, upload_all=True)["ref"]
     ok(zhang.post(f"/api/applications/{w.pending_ref}/submit", {"form_data": injury_form()}))
 
     # Accepted with the tolerable material owed: 人社局's review task is open.
-    case = _injury_application(zhang, upload_all=True)
-    w.case_ref = case["ref"]
+    w.case_ref = _injury_application(zhang, upload_all=True)["ref"]
     ok(zhang.post(f"/api/applications/{w.case_ref}/submit", {"form_data": injury_form()}))
     case = ok(clerk.post(f"/api/window/applications/{w.case_ref}/accept", {"tolerate": True, "supplement_days": 5}))
     assert case["status"] == "in_review", case["status"]
     w.case_owed_key = next(m["key"] for m in case["materials"] if m["status"] == "tolerated")
     w.case_notice = next(n["code"] for n in case["notices"] if n["kind"] == "acceptance")
-    task = Task.objects.select_related("instance", "candidate_org").get(
+    task = Task.objects.select_related("candidate_org").get(
         pk=next(t["id"] for t in case["tasks"] if t["state"] in Task.OPEN_STATES))
     assert task.candidate_org.code == OWNER_ORG
     w.case_task, w.case_instance = task.pk, task.instance_id
-
-    from tongban.applications.models import Application
 
     draft_app = Application.objects.get(ref=w.draft_ref)
     w.draft_material_pk = draft_app.materials.get(key=w.draft_material_key).pk
@@ -184,8 +198,9 @@ def build_world() -> World:
     w.case_material_pk = case_app.materials.filter(file__isnull=False).first().pk
     w.case_owed_pk = case_app.materials.get(key=w.case_owed_key).pk
 
-    # The company's commitment approval: a post-check for 市场监管局.
-    company = api["company"]
+
+def _commitment(w: World, company: Api) -> None:
+    """The company's commitment approval (a post-check for 市场监管局), and a draft of the same item."""
     food = ok(company.post("/api/applications", {"item_code": FOOD_CHANGE_ITEM}), 201)
     replaceable = _key(food, "与变更事项有关的材料")
     for m in food["materials"]:
@@ -201,73 +216,55 @@ def build_world() -> World:
     w.company_draft_ref = company_draft["ref"]
     w.company_commitment_key = _key(company_draft, "与变更事项有关的材料")
 
-    # 张三 as agent for 王五 (who has no account), with the letter.
+
+def _proxy_and_project(w: World, api: dict[str, Api]) -> None:
+    """张三 as agent for 王五 (who has no account), with the letter; the company's investment project."""
+    zhang = api["citizen"]
     proxy = zhang.client.post("/api/proxies", {
         "principal_name": "王五", "principal_id_number": "910102197001011111", "scope": "代办工伤认定",
         "valid_until": "2099-12-31", "kind": "agent", "letter": _pdf_upload("letter.pdf")}, headers=zhang.headers)
     w.proxy = ok(proxy, 201)["id"]
-
-    # The company's investment project (HTML only).
-    company_page = _page_client(w, "company")
+    company_page = Client()
+    company_page.cookies["sessionid"] = w.sessions["company"]
     r = company_page.post("/projects/", {"name": "星火科技研发楼", "location": "云溪市青山区", "total_investment": "1200"})
     assert r.status_code == 302, r.status_code
     w.project = r["Location"].rstrip("/").rsplit("/", 1)[-1]
 
-    # 社会保障卡 of 张三, issued by 人社局.
-    with override_settings(TONGBAN_SEAL_ALGORITHM="sm2"):  # so that it has an SM2 signature too
-        issued = ok(api["approver_owner"].post("/api/credentials/issue", {
+
+def _credential(w: World, issuer: Api) -> None:
+    """社会保障卡 of 张三, issued by 人社局, with an SM2 signature too."""
+    with override_settings(TONGBAN_SEAL_ALGORITHM="sm2"):
+        issued = ok(issuer.post("/api/credentials/issue", {
             "licence_type": "social_security_card", "issuer_org": OWNER_ORG,
             "holder": {"kind": "natural", "name": "张三", "id_number": ID_NUMBERS["zhangsan"],
                        "user_id": w.users["citizen"]},
             "data": {"name": "张三", "id_number": ID_NUMBERS["zhangsan"], "card_number": "YX0000002",
                      "bank": "云溪农商银行"}}), 201)
     w.credential, w.credential_number = issued["id"], issued["licence_number"]
-    from tongban.credentials.models import Credential
-
     credential = Credential.objects.get(pk=w.credential)
     w.status_list, w.vc_jws = credential.revocation_list_id, credential.vc_jws
 
-    # Grants on 人社局's 社会保险参保信息: one waiting for the data owner, one approved.
-    gjj = Api("approver-gjj")
-    requested = ok(gjj.post("/api/exchange/grants", {
-        "resource": "social_insurance", "fields": _resource_fields("social_insurance")[:2],
+
+def _exchange(w: World, api: dict[str, Api]) -> None:
+    """Grants on 人社局's 社会保险参保信息 (one waiting for its data owner, one approved); 张三's consent and one
+    audited query about him (人社局 reads his 户籍信息); the signed access log."""
+    requested = ok(Api("approver-gjj").post("/api/exchange/grants", {
+        "resource": "social_insurance", "fields": DataResource.objects.get(code="social_insurance").field_names[:2],
         "purpose": "住房公积金提取核验参保状态", "legal_basis": "《住房公积金管理条例》第二十四条"}), 201)
     assert requested["status"] == "requested", requested
     w.grant_requested = requested["id"]
     w.grant_approved = next(g["id"] for g in ok(api["admin"].get("/api/exchange/grants?resource=social_insurance"))
                             if g["status"] == "approved")
-
-    # 张三's consent and one audited query about him (人社局 reads his 户籍信息).
-    consent = ok(zhang.post("/api/exchange/consents", {
-        "code": "household_register", "consumer_org": OWNER_ORG, "purpose": "工伤认定核验户籍", "case_ref": ""}), 201)
+    consent = ok(api["citizen"].post("/api/exchange/consents", {
+        "code": "household_register", "consumer_org": OWNER_ORG, "purpose": "工伤认定核验户籍"}), 201)
     w.consent = consent["ref"]
     ok(api["approver_owner"].post("/api/exchange/query", {
         "resource": "household_register", "subject_id": ID_NUMBERS["zhangsan"], "purpose": "工伤认定核验户籍",
         "consumer_org": OWNER_ORG, "consent_ref": w.consent}))
-    from tongban.exchange import accesslog
-    from tongban.exchange.models import AccessLogEntry
-
     w.log_entry = AccessLogEntry.objects.filter(subject_id=ID_NUMBERS["zhangsan"]).order_by("-pk").first().pk
     accesslog.sync_tree()
     w.tree_size = accesslog.sign_tree_head().tree_size
-    return w
 
 
-def _pdf_upload(name: str) -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
+def _pdf_upload(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PDF + name.encode(), "application/pdf")
-
-
-def _page_client(w: World, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.cookies["sessionid"] = w.sessions[role]
-    return client
-
-
-def _resource_fields(code: str) -> list[str]:
-    from tongban.exchange.models import DataResource
-
-    return DataResource.objects.get(code=code).field_names
-
