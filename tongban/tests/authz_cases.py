@@ -1,0 +1,589 @@
+"""The authorisation matrix: every API operation and every page × every demo role → allowed, hidden or denied.
+
+One ``Row`` per operation (``kind="api"``: an OpenAPI path and method) or page (``kind="page"``: a URL pattern of
+the resolver and the method exercised), sometimes in variants on different objects (a draft and a submitted
+application). Each row says in words who may use it (``rule``) and, per role:
+
+- ``allow``: the request succeeds (a list then shows the row's target object);
+- ``hide``: the request succeeds but the target object is not in the answer (a list scoped to the caller);
+- every other role is denied: 401 for anonymous API calls, a redirect to the login page for anonymous page
+  requests, 403 or 404 for a signed-in user (or, for a page's form action, a redirect back with an error message
+  and nothing changed).
+
+``holes`` are cells where the platform does not do what the rule says today (issue 17): the expectation is the
+correct one and the test of that cell is an expected failure (strict), so it turns green when the hole is closed.
+
+The tables of docs/authorisation.md are generated from these rows (``python -m tongban.tests.authz_doc``) and a test
+keeps them equal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tongban.core.demo import ID_NUMBERS
+from tongban.testing import PDF
+
+from .authz_world import OWNER_ORG, ROLE_LABELS, ROLES, World, injury_form
+
+ALL = frozenset(ROLES)
+SIGNED_IN = ALL - {"anonymous"}
+APPLICANTS = frozenset({"citizen", "other_citizen", "company"})
+STAFF = SIGNED_IN - APPLICANTS
+CLERKS = frozenset({"clerk", "township_clerk"})
+ZHANG = ID_NUMBERS["zhangsan"]
+
+# Holes found in issue 17 and while building this matrix (the reason names the hole).
+DRAFT_HOLE = "hole: staff read an applicant's draft before it is submitted (issue 17)"
+DRAFT_FILE_HOLE = "hole: staff download the uploads of an applicant's draft before it is submitted (issue 17)"
+INSTANCE_HOLE = "hole: process instances readable across departments, the check is only is_staff (issue 17)"
+START_HOLE = "hole: any staff member can start any process (issue 17)"
+OVERDUE_HOLE = "hole: any staff member lists any department's overdue tasks (cases, opinions), only is_staff"
+CONSENT_GIVE_HOLE = ("hole: any staff member records a consent in a citizen's name (docs/exchange.md: only a window "
+                     "clerk, for a consent given on paper)")
+CONSENT_WITHDRAW_HOLE = "hole: any staff member withdraws a citizen's consent (services.withdraw_consent: is_staff)"
+INSTANCE_LIST_HOLE = ("hole: the process's diagram page lists its instances (with their application refs) to any staff "
+                      "member")
+DRAFT_WRITE_HOLE = ("hole: window clerks attach files to a citizen's draft before it is submitted (supplements accept "
+                    "any missing material)")
+DRAFT_NOTICE_HOLE = ("hole: a one-time notice can be issued on an applicant's draft (no status check: the draft "
+                     "becomes 'incomplete')")
+
+
+def _holes(reason: str, roles: Iterable[str]) -> dict[str, str]:
+    return dict.fromkeys(roles, reason)
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str  # "api" | "page"
+    method: str
+    route: str  # OpenAPI path, or URL pattern as the resolver spells it
+    context: str
+    rule: str
+    allow: frozenset[str]
+    url: Callable[[World], str]
+    hide: frozenset[str] = frozenset()
+    holes: dict[str, str] = field(default_factory=dict)
+    variant: str = ""
+    body: Callable[[World, str], Any] | None = None  # JSON (api) or form fields (page); files as UploadedFile
+    multipart: bool = False  # api: send ``body`` as multipart form data
+    visible: Callable[[World, Any], bool] | None = None  # does an OK answer show the target?
+    prepare: Callable[[World], None] | None = None  # state the request needs, set up inside the test
+    refusals: frozenset[int] = frozenset()  # further statuses that refuse a signed-in user here (e.g. 409)
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.route}" + (f" [{self.variant}]" if self.variant else "")
+
+    @property
+    def label(self) -> str:
+        """As the doc shows it: pages with their leading slash."""
+        path = self.route if self.kind == "api" else "/" + self.route
+        return f"`{self.method} {path}`" + (f" ({self.variant})" if self.variant else "")
+
+    def expect(self, role: str) -> str:
+        if role in self.allow:
+            return "allow"
+        return "hide" if role in self.hide else "deny"
+
+
+def _const(url: str) -> Callable[[World], str]:
+    return lambda w: url
+
+
+def _json_has(key: str, value: Callable[[World], Any], items: str = "") -> Callable[[World, Any], bool]:
+    """An OK JSON answer shows the target: a list (or ``data[items]``) with a row whose ``key`` is the value."""
+    def check(w: World, response: Any) -> bool:
+        data = response.json()
+        rows = data[items] if items else data
+        return any(str(r.get(key)) == str(value(w)) for r in rows)
+    return check
+
+
+def _text_has(text: Callable[[World], str]) -> Callable[[World, Any], bool]:
+    return lambda w, response: text(w) in response.content.decode()
+
+
+ROWS: list[Row] = []
+
+
+def api(method: str, path: str, ctx: str, rule: str, allow: Iterable[str], url: Callable[[World], str] | None = None,
+        **kw: Any) -> None:
+    ROWS.append(Row("api", method, path, ctx, rule, frozenset(allow), url or _const(path),
+                    hide=frozenset(kw.pop("hide", ())), **kw))
+
+
+def page(method: str, route: str, ctx: str, rule: str, allow: Iterable[str], url: Callable[[World], str] | None = None,
+         **kw: Any) -> None:
+    ROWS.append(Row("page", method, route, ctx, rule, frozenset(allow), url or _const("/" + route),
+                    hide=frozenset(kw.pop("hide", ())), **kw))
+
+
+def _pdf(name: str = "m.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF + name.encode(), "application/pdf")
+
+
+# --- prepared states (through the API, as the role that may) -----------------------------------------------------
+
+
+def _post_as(w: World, role: str, path: str, body: dict[str, Any] | None = None) -> None:
+    response = Client().post(path, json.dumps(body or {}), content_type="application/json",
+                             headers={"Authorization": f"Bearer {w.tokens[role]}"})
+    assert response.status_code == 200, (path, response.status_code, response.content[:400])
+
+
+def _claim_case_task(w: World) -> None:
+    _post_as(w, "approver_owner", f"/api/workflow/tasks/{w.case_task}/claim")
+
+
+def _suspend_case_task(w: World) -> None:
+    _post_as(w, "approver_owner", f"/api/workflow/tasks/{w.case_task}/clock/suspend", {"reason": "补正材料"})
+
+
+def _return_case(w: World) -> None:
+    """人社局 returns the case for correction: the applicant owes a 补正."""
+    _post_as(w, "approver_owner", f"/api/workbench/tasks/{w.case_task}/decide",
+             {"outcome": "return", "opinion": "请补充诊断证明"})
+
+
+def _suspend_credential(w: World) -> None:
+    _post_as(w, "approver_owner", f"/api/credentials/{w.credential}/suspend", {"reason": "核查中"})
+
+
+# ============================================================================================================
+# core: sign-in, accounts
+# ============================================================================================================
+
+CORE = "core"
+api("POST", "/api/auth/token", CORE, "public: anyone exchanges a valid username and password for a token", ALL,
+    body=lambda w, role: {"username": ROLES[role] or "zhangsan", "password": "tongban-demo"})
+api("GET", "/api/me", CORE, "any signed-in user (themself)", SIGNED_IN)
+page("GET", "", CORE, "public home page", ALL)
+page("GET", "accounts/login/", CORE, "public login page", ALL)
+page("POST", "accounts/logout/", CORE, "anyone (signs the session out)", ALL)
+page("GET", "accounts/password_change/", CORE, "any signed-in user (own password)", SIGNED_IN)
+page("GET", "accounts/password_change/done/", CORE, "any signed-in user", SIGNED_IN)
+page("GET", "accounts/password_reset/", CORE, "public", ALL)
+page("GET", "accounts/password_reset/done/", CORE, "public", ALL)
+page("GET", "accounts/reset/<uidb64>/<token>/", CORE, "public (the link itself is the secret)", ALL,
+     url=_const("/accounts/reset/MQ/bad-token/"))
+page("GET", "accounts/reset/done/", CORE, "public", ALL)
+page("POST", "i18n/setlang/", CORE, "public language switch", ALL, body=lambda w, role: {"language": "en", "next": "/"})
+
+# ============================================================================================================
+# catalog: public
+# ============================================================================================================
+
+CAT = "catalog"
+PUBLIC = "public"
+for _path, _url in [
+    ("/api/catalog/items", "/api/catalog/items?q=工伤"),
+    ("/api/catalog/items/{code}", "/api/catalog/items/YX-RSJ-QR-0001"),
+    ("/api/catalog/bundles", "/api/catalog/bundles"),
+    ("/api/catalog/bundles/{code}", "/api/catalog/bundles/YX-YJS-CS"),
+    ("/api/catalog/bundles/{code}/form", "/api/catalog/bundles/YX-YJS-CS/form"),
+    ("/api/lists/{org_code}/powers", f"/api/lists/{OWNER_ORG}/powers"),
+    ("/api/lists/{org_code}/responsibilities", f"/api/lists/{OWNER_ORG}/responsibilities"),
+    ("/api/lists/{org_code}/versions", f"/api/lists/{OWNER_ORG}/versions"),
+    ("/api/lists/{org_code}/diff", "/api/lists/yx-scjg/diff"),
+]:
+    api("GET", _path, CAT, PUBLIC, ALL, url=_const(_url))
+for _route, _url in [
+    ("catalog/", "/catalog/?q=工伤"),
+    ("catalog/items/<str:code>/", "/catalog/items/YX-RSJ-QR-0001/"),
+    ("catalog/bundles/", "/catalog/bundles/"),
+    ("catalog/bundles/<str:code>/", "/catalog/bundles/YX-YJS-CS/"),
+    ("lists/", "/lists/"),
+    ("lists/<str:org_code>/", f"/lists/{OWNER_ORG}/"),
+    ("lists/<str:org_code>/diff/", "/lists/yx-scjg/diff/"),
+]:
+    page("GET", _route, CAT, PUBLIC, ALL, url=_const(_url))
+
+# ============================================================================================================
+# workflow: the engine's back office
+# ============================================================================================================
+
+WF = "workflow"
+OTHER_STAFF = STAFF - {"approver_owner", "admin"}
+TASK_RULE = "a candidate of the task (人社局's approvers) or the admin"
+api("GET", "/api/workflow/definitions", WF, "staff", STAFF)
+api("GET", "/api/workflow/definitions/{key}", WF, "staff", STAFF, url=lambda w: f"/api/workflow/definitions/{w.workflow_definition}")
+api("POST", "/api/workflow/instances", WF,
+    "staff allowed to start the process by its definition: for the 人社局 process, 人社局's approvers; the admin",
+    {"approver_owner", "admin"}, holes=_holes(START_HOLE, OTHER_STAFF),
+    body=lambda w, role: {"process_key": w.start_process, "business_key": f"AUTHZ-{role}", "variables": {
+        "applicant_name": "张三", "applicant_kind": "natural", "age": 34, "credit_level": "C",
+        "has_social_insurance": True, "rejections_last_year": 2}})
+api("GET", "/api/workflow/instances/{instance_id}", WF,
+    "staff of an organisation with a task in the instance (人社局); the admin", {"approver_owner", "admin"},
+    url=lambda w: f"/api/workflow/instances/{w.case_instance}", holes=_holes(INSTANCE_HOLE, OTHER_STAFF))
+api("POST", "/api/workflow/instances/{instance_id}/cancel", WF, "the admin", {"admin"},
+    url=lambda w: f"/api/workflow/instances/{w.case_instance}/cancel", body=lambda w, role: {"reason": "测试撤销"})
+api("GET", "/api/workflow/tasks", WF, "any signed-in user: the tasks they are a candidate for or hold",
+    {"approver_owner", "admin"}, hide=SIGNED_IN - {"approver_owner", "admin"},
+    visible=_json_has("id", lambda w: w.case_task))
+api("GET", "/api/workflow/tasks/{task_id}", WF, TASK_RULE, {"approver_owner", "admin"},
+    url=lambda w: f"/api/workflow/tasks/{w.case_task}")
+api("POST", "/api/workflow/tasks/{task_id}/claim", WF, TASK_RULE, {"approver_owner", "admin"},
+    url=lambda w: f"/api/workflow/tasks/{w.case_task}/claim")
+api("POST", "/api/workflow/tasks/{task_id}/unclaim", WF, "the holder of the task (人社局's approver) or the admin",
+    {"approver_owner", "admin"}, url=lambda w: f"/api/workflow/tasks/{w.case_task}/unclaim", prepare=_claim_case_task)
+api("POST", "/api/workflow/tasks/{task_id}/complete", WF, TASK_RULE, {"approver_owner", "admin"},
+    url=lambda w: f"/api/workflow/tasks/{w.case_task}/complete",
+    body=lambda w, role: {"outcome": "approve", "opinion": "同意"})
+api("POST", "/api/workflow/tasks/{task_id}/opinions", WF, TASK_RULE, {"approver_owner", "admin"},
+    url=lambda w: f"/api/workflow/tasks/{w.case_task}/opinions", body=lambda w, role: {"text": "材料齐全"})
+api("POST", "/api/workflow/tasks/{task_id}/clock/suspend", WF, TASK_RULE, {"approver_owner", "admin"},
+    url=lambda w: f"/api/workflow/tasks/{w.case_task}/clock/suspend", body=lambda w, role: {"reason": "专家评审"})
+api("POST", "/api/workflow/tasks/{task_id}/clock/resume", WF, TASK_RULE, {"approver_owner", "admin"},
+    url=lambda w: f"/api/workflow/tasks/{w.case_task}/clock/resume", prepare=_suspend_case_task)
+api("GET", "/api/workflow/organisations/{code}/overdue", WF, "staff of that organisation (人社局); the admin",
+    {"approver_owner", "data_owner", "admin"}, url=_const(f"/api/workflow/organisations/{OWNER_ORG}/overdue"),
+    holes=_holes(OVERDUE_HOLE, STAFF - {"approver_owner", "data_owner", "admin"}))
+
+page("GET", "workflow/", WF, "a redirect to workflow/tasks/ (which checks)", ALL)
+page("GET", "workflow/definitions/", WF, "staff", STAFF)
+page("GET", "workflow/definitions/<slug:key>/", WF, "a redirect to the diagram (which checks)", ALL,
+     url=lambda w: f"/workflow/definitions/{w.workflow_definition}/")
+page("GET", "workflow/definitions/<slug:key>/diagram/", WF,
+     "staff; the list of recent instances shows those with a task of the reader's organisation (人社局); the admin",
+     {"approver_owner", "admin"}, hide=OTHER_STAFF, holes=_holes(INSTANCE_LIST_HOLE, OTHER_STAFF),
+     url=lambda w: f"/workflow/definitions/{w.workflow_definition}/diagram/",
+     visible=_text_has(lambda w: f"/workflow/instances/{w.case_instance}/"))
+page("GET", "workflow/instances/", WF,
+     "staff; the list shows an instance to staff of an organisation with a task in it (人社局) and the admin",
+     {"approver_owner", "admin"}, hide=OTHER_STAFF, holes=_holes(INSTANCE_HOLE, OTHER_STAFF),
+     visible=_text_has(lambda w: f"/workflow/instances/{w.case_instance}/"))
+page("GET", "workflow/instances/<int:pk>/", WF,
+     "staff of an organisation with a task in the instance (人社局); the admin", {"approver_owner", "admin"},
+     url=lambda w: f"/workflow/instances/{w.case_instance}/", holes=_holes(INSTANCE_HOLE, OTHER_STAFF))
+page("GET", "workflow/tasks/", WF, "staff: the tasks they are a candidate for or hold", {"approver_owner", "admin"},
+     hide=OTHER_STAFF, visible=_text_has(lambda w: f"/workflow/tasks/{w.case_task}/claim/"))
+page("POST", "workflow/tasks/<int:pk>/claim/", WF, TASK_RULE, {"approver_owner", "admin"},
+     url=lambda w: f"/workflow/tasks/{w.case_task}/claim/", body=lambda w, role: {})
+page("POST", "workflow/tasks/<int:pk>/unclaim/", WF, "the holder of the task (人社局's approver) or the admin",
+     {"approver_owner", "admin"}, url=lambda w: f"/workflow/tasks/{w.case_task}/unclaim/",
+     body=lambda w, role: {}, prepare=_claim_case_task)
+page("POST", "workflow/tasks/<int:pk>/complete/", WF, TASK_RULE, {"approver_owner", "admin"},
+     url=lambda w: f"/workflow/tasks/{w.case_task}/complete/",
+     body=lambda w, role: {"outcome": "approve", "opinion": "同意"})
+page("POST", "workflow/tasks/<int:pk>/opinion/", WF, TASK_RULE, {"approver_owner", "admin"},
+     url=lambda w: f"/workflow/tasks/{w.case_task}/opinion/", body=lambda w, role: {"opinion": "材料齐全"})
+page("POST", "workflow/tasks/<int:pk>/clock/", WF, TASK_RULE, {"approver_owner", "admin"},
+     url=lambda w: f"/workflow/tasks/{w.case_task}/clock/",
+     body=lambda w, role: {"action": "suspend", "reason": "专家评审"})
+
+# ============================================================================================================
+# applications: applicant, window, workbench
+# ============================================================================================================
+
+APPS = "applications"
+OWNER = {"citizen"}
+DRAFT_READERS = {"citizen", "admin"}
+CASE_READERS = {"citizen", "clerk", "township_clerk", "approver_owner", "admin"}
+DRAFT_READ_HOLES = _holes(DRAFT_HOLE, {"clerk", "township_clerk", "approver_owner"})
+READ_RULE = ("the applicant; once submitted also every window clerk and the approvers and supervisors of a "
+             "department deciding one of its items (人社局); the admin")
+api("GET", "/api/applications", APPS, "any signed-in user: their own applications", OWNER,
+    hide=SIGNED_IN - OWNER, visible=_json_has("ref", lambda w: w.draft_ref))
+api("POST", "/api/applications", APPS, "applicants with an identity (ID number or credit code); staff have none",
+    APPLICANTS, body=lambda w, role: {"item_code": "YX-RSJ-QR-0001",
+                                      "situations": {"YX-RSJ-QR-0001": {"situation_code": "by-worker"}}})
+api("GET", "/api/applications/{ref}", APPS, READ_RULE, DRAFT_READERS, variant="draft",
+    url=lambda w: f"/api/applications/{w.draft_ref}", holes=DRAFT_READ_HOLES)
+api("GET", "/api/applications/{ref}", APPS, READ_RULE.replace("人社局", "市场监管局"), {"company", "admin"},
+    variant="company's draft, 市场监管局", url=lambda w: f"/api/applications/{w.company_draft_ref}",
+    holes=_holes(DRAFT_HOLE, CLERKS | {"supervisor"}))
+api("GET", "/api/applications/{ref}", APPS, READ_RULE, CASE_READERS, variant="in review",
+    url=lambda w: f"/api/applications/{w.case_ref}")
+api("GET", "/api/applications/{ref}/form", APPS, READ_RULE, DRAFT_READERS, variant="draft",
+    url=lambda w: f"/api/applications/{w.draft_ref}/form", holes=DRAFT_READ_HOLES)
+api("POST", "/api/applications/{ref}/materials/{key}/file", APPS, "the applicant, while the application is open",
+    OWNER, url=lambda w: f"/api/applications/{w.draft_ref}/materials/{w.draft_material_key}/file",
+    body=lambda w, role: {"file": _pdf()}, multipart=True)
+api("GET", "/api/applications/{ref}/materials/{key}/evidence", APPS, READ_RULE, DRAFT_READERS, variant="draft",
+    url=lambda w: f"/api/applications/{w.draft_ref}/materials/{w.draft_evidence_key}/evidence",
+    holes=DRAFT_READ_HOLES)
+api("POST", "/api/applications/{ref}/materials/{key}/evidence", APPS, "the applicant (consents and fetches)", OWNER,
+    url=lambda w: f"/api/applications/{w.draft_ref}/materials/{w.draft_evidence_key}/evidence",
+    body=lambda w, role: {"consent": True})
+api("POST", "/api/applications/{ref}/commitment", APPS, "the applicant (here the company's draft)", {"company"},
+    url=lambda w: f"/api/applications/{w.company_draft_ref}/commitment",
+    body=lambda w, role: {"material_keys": [w.company_commitment_key]})
+api("POST", "/api/applications/{ref}/submit", APPS, "the applicant", OWNER,
+    url=lambda w: f"/api/applications/{w.draft_ref}/submit", body=lambda w, role: {"form_data": injury_form()})
+SUPPLEMENT_RULE = "the applicant; once submitted also a window clerk (补齐 at a window); the admin"
+api("POST", "/api/applications/{ref}/supplements/{key}", APPS, SUPPLEMENT_RULE, {"citizen", "admin"}, variant="draft",
+    url=lambda w: f"/api/applications/{w.draft_ref}/supplements/{w.draft_missing_key}",
+    body=lambda w, role: {"file": _pdf("owed.pdf")}, multipart=True, holes=_holes(DRAFT_WRITE_HOLE, CLERKS))
+api("POST", "/api/applications/{ref}/supplements/{key}", APPS, SUPPLEMENT_RULE, OWNER | CLERKS | {"admin"},
+    variant="in review", url=lambda w: f"/api/applications/{w.case_ref}/supplements/{w.case_owed_key}",
+    body=lambda w, role: {"file": _pdf("owed.pdf")}, multipart=True)
+api("POST", "/api/applications/{ref}/correction", APPS, "the applicant, after an item was returned", OWNER,
+    url=lambda w: f"/api/applications/{w.case_ref}/correction", body=lambda w, role: {"note": "已补充"},
+    multipart=True, prepare=_return_case)
+api("GET", "/api/applications/{ref}/notices/{code}.pdf", APPS, READ_RULE, CASE_READERS,
+    url=lambda w: f"/api/applications/{w.case_ref}/notices/{w.case_notice}.pdf")
+api("POST", "/api/proxies", APPS, "any signed-in user registers themself as an agent", SIGNED_IN, multipart=True,
+    body=lambda w, role: {"principal_name": "赵六", "principal_id_number": "910102198001011111", "scope": "代办",
+                          "valid_until": "2099-12-31", "kind": "agent", "letter": _pdf("letter.pdf")})
+WINDOW = CLERKS | {"admin"}
+api("GET", "/api/window/queue", APPS, "window clerks (any item of any department: 一窗受理); the admin", WINDOW,
+    hide=SIGNED_IN - WINDOW, visible=_json_has("ref", lambda w: w.pending_ref))
+api("POST", "/api/window/applications/{ref}/accept", APPS, "window clerks; the admin", WINDOW,
+    url=lambda w: f"/api/window/applications/{w.pending_ref}/accept",
+    body=lambda w, role: {"tolerate": True, "supplement_days": 5})
+api("POST", "/api/window/applications/{ref}/one-time-notice", APPS,
+    "window clerks and the admin, once submitted (409 before)", set(), variant="draft", refusals=frozenset({409}),
+    url=lambda w: f"/api/window/applications/{w.draft_ref}/one-time-notice",
+    holes=_holes(DRAFT_NOTICE_HOLE, CLERKS | {"admin"}))
+api("POST", "/api/window/applications/{ref}/one-time-notice", APPS, "window clerks and the admin, once submitted",
+    WINDOW, variant="submitted", url=lambda w: f"/api/window/applications/{w.pending_ref}/one-time-notice")
+api("POST", "/api/window/applications/{ref}/refuse", APPS, "window clerks; the admin", WINDOW,
+    url=lambda w: f"/api/window/applications/{w.pending_ref}/refuse", body=lambda w, role: {"reason": "不属于受理范围"})
+api("POST", "/api/window/applications/{ref}/visits", APPS, "window clerks, at a window of theirs; the admin", WINDOW,
+    url=lambda w: f"/api/window/applications/{w.pending_ref}/visits",
+    body=lambda w, role: {"window_code": "qs-ch-bmfw" if role == "township_clerk" else "yx-zwzx-w01"})
+APPROVER = {"approver_owner", "admin"}
+api("GET", "/api/workbench/tasks", APPS, "any signed-in user: the open tasks of their departments as approver",
+    {"approver_owner"}, hide=SIGNED_IN - {"approver_owner"}, visible=_json_has("id", lambda w: w.case_task))
+api("GET", "/api/workbench/tasks/{task_id}", APPS, TASK_RULE, APPROVER,
+    url=lambda w: f"/api/workbench/tasks/{w.case_task}")
+api("POST", "/api/workbench/tasks/{task_id}/claim", APPS, TASK_RULE, APPROVER,
+    url=lambda w: f"/api/workbench/tasks/{w.case_task}/claim")
+api("POST", "/api/workbench/tasks/{task_id}/decide", APPS, TASK_RULE, APPROVER,
+    url=lambda w: f"/api/workbench/tasks/{w.case_task}/decide", body=lambda w, role: {"outcome": "approve"})
+CHECKERS = {"supervisor"}
+api("GET", "/api/post-checks", APPS,
+    "any signed-in user: the post-checks of departments where they are approver or supervisor (市场监管局)",
+    CHECKERS, hide=SIGNED_IN - CHECKERS, visible=_json_has("id", lambda w: w.post_check))
+api("POST", "/api/post-checks/{check_id}", APPS,
+    "approvers and supervisors of the post-check's department (市场监管局); the admin", CHECKERS | {"admin"},
+    url=lambda w: f"/api/post-checks/{w.post_check}", body=lambda w, role: {"passed": True, "result": "现场核查属实"})
+api("GET", "/api/notices/{code}/verify", APPS, "public (masked applicant name only)", ALL,
+    url=lambda w: f"/api/notices/{w.case_notice}/verify")
+
+page("GET", "my/", APPS, "any signed-in user: their own applications", OWNER, hide=SIGNED_IN - OWNER,
+     visible=_text_has(lambda w: w.draft_ref))
+page("GET", "my/applications/<str:ref>/", APPS, "the applicant; the admin", {"citizen", "admin"},
+     url=lambda w: f"/my/applications/{w.case_ref}/")
+page("GET", "my/applications/<str:ref>/fill/", APPS, "the applicant, while the application is open", OWNER,
+     url=lambda w: f"/my/applications/{w.draft_ref}/fill/")
+page("POST", "my/applications/<str:ref>/supplement/", APPS, SUPPLEMENT_RULE, {"citizen", "admin"}, variant="draft",
+     url=lambda w: f"/my/applications/{w.draft_ref}/supplement/",
+     body=lambda w, role: {f"file-{w.draft_missing_pk}": _pdf("owed.pdf")}, holes=_holes(DRAFT_WRITE_HOLE, CLERKS))
+page("POST", "my/applications/<str:ref>/supplement/", APPS, SUPPLEMENT_RULE, OWNER | WINDOW, variant="in review",
+     url=lambda w: f"/my/applications/{w.case_ref}/supplement/",
+     body=lambda w, role: {f"file-{w.case_owed_pk}": _pdf("owed.pdf")})
+page("POST", "my/applications/<str:ref>/correction/", APPS, "the applicant, after an item was returned", OWNER,
+     url=lambda w: f"/my/applications/{w.case_ref}/correction/", body=lambda w, role: {"note": "已补充"},
+     prepare=_return_case)
+page("GET", "my/proxies/", APPS, "any signed-in user: the authorisations they hold or gave", OWNER,
+     hide=SIGNED_IN - OWNER, visible=_text_has(lambda w: "王五"))
+page("GET", "my/proxies/<int:pk>/letter/", APPS, "the agent, the principal, window clerks; the admin",
+     OWNER | WINDOW, url=lambda w: f"/my/proxies/{w.proxy}/letter/")
+page("GET", "apply/", APPS, "any signed-in user", SIGNED_IN)
+page("GET", "apply/item/<str:code>/", APPS, "any signed-in user", SIGNED_IN, url=_const("/apply/item/YX-RSJ-QR-0001/"))
+page("GET", "apply/bundle/<str:code>/", APPS, "any signed-in user", SIGNED_IN, url=_const("/apply/bundle/YX-YJS-CS/"))
+page("GET", "applications/<str:ref>/notices/<str:code>.pdf", APPS, READ_RULE, CASE_READERS,
+     url=lambda w: f"/applications/{w.case_ref}/notices/{w.case_notice}.pdf")
+page("GET", "applications/<str:ref>/materials/<int:pk>/file", APPS, READ_RULE, DRAFT_READERS, variant="draft",
+     url=lambda w: f"/applications/{w.draft_ref}/materials/{w.draft_material_pk}/file",
+     holes=_holes(DRAFT_FILE_HOLE, {"clerk", "township_clerk", "approver_owner"}))
+page("GET", "applications/<str:ref>/materials/<int:pk>/file", APPS, READ_RULE, CASE_READERS, variant="in review",
+     url=lambda w: f"/applications/{w.case_ref}/materials/{w.case_material_pk}/file")
+page("GET", "window/", APPS, "window clerks; the admin", WINDOW, visible=_text_has(lambda w: w.pending_ref))
+page("GET", "window/applications/<str:ref>/", APPS, "window clerks, once submitted; the admin", {"admin"},
+     variant="draft", url=lambda w: f"/window/applications/{w.draft_ref}/", holes=_holes(DRAFT_HOLE, CLERKS))
+page("GET", "window/applications/<str:ref>/", APPS, "window clerks, once submitted; the admin", WINDOW,
+     variant="submitted", url=lambda w: f"/window/applications/{w.pending_ref}/")
+page("POST", "window/applications/<str:ref>/action/", APPS, "window clerks; the admin", WINDOW,
+     url=lambda w: f"/window/applications/{w.pending_ref}/action/",
+     body=lambda w, role: {"action": "refuse", "reason": "不属于受理范围"})
+page("GET", "window/assist/", APPS, "window clerks; the admin", WINDOW)
+page("GET", "notices/verify/", APPS, "public", ALL)
+page("GET", "notices/verify/<str:code>/", APPS, "public (masked applicant name only)", ALL,
+     url=lambda w: f"/notices/verify/{w.case_notice}/")
+page("GET", "workbench/", APPS, "approvers and the admin: the open tasks of their departments as approver",
+     {"approver_owner"}, hide={"approver_other", "admin"}, visible=_text_has(lambda w: f"/workbench/tasks/{w.case_task}/"))
+page("GET", "workbench/tasks/<int:task_id>/", APPS, TASK_RULE, APPROVER,
+     url=lambda w: f"/workbench/tasks/{w.case_task}/")
+page("POST", "workbench/tasks/<int:task_id>/action/", APPS, TASK_RULE, APPROVER,
+     url=lambda w: f"/workbench/tasks/{w.case_task}/action/", body=lambda w, role: {"action": "claim"})
+page("GET", "workbench/post-checks/", APPS,
+     "approvers and supervisors: their departments' post-checks (市场监管局); the admin",
+     CHECKERS, hide={"approver_owner", "approver_other", "admin"}, visible=_text_has(lambda w: w.post_check_ref))
+page("POST", "workbench/post-checks/", APPS,
+     "approvers and supervisors of the post-check's department (市场监管局)", CHECKERS, variant="complete",
+     body=lambda w, role: {"check": str(w.post_check), "passed": "yes", "result": "现场核查属实"})
+page("GET", "projects/", APPS, "any signed-in user: their own projects; staff see every project",
+     {"company"} | STAFF, hide=APPLICANTS - {"company"}, visible=_text_has(lambda w: w.project))
+page("GET", "projects/<str:code>/", APPS, "the project's owner (the company); staff", {"company"} | STAFF,
+     url=lambda w: f"/projects/{w.project}/")
+
+# ============================================================================================================
+# exchange: data sharing
+# ============================================================================================================
+
+EX = "exchange"
+CONSUMER = {"approver_owner", "data_owner", "admin"}
+OWNER_DATA = {"data_owner", "admin"}
+CONSENTERS = OWNER | CLERKS | {"admin"}
+api("GET", "/api/exchange/resources", EX, PUBLIC, ALL)
+api("GET", "/api/exchange/resources/{code}", EX, PUBLIC, ALL, url=_const("/api/exchange/resources/social_insurance"))
+api("POST", "/api/exchange/query", EX,
+    "staff of the consuming department (人社局) with a grant (and consent where needed); a system client by key",
+    CONSUMER, body=lambda w, role: {"resource": "household_register", "subject_id": ZHANG, "purpose": "工伤认定核验户籍",
+                                    "consumer_org": OWNER_ORG, "consent_ref": w.consent})
+api("GET", "/api/exchange/grants", EX,
+    "any signed-in user: grants of their departments as consumer, and of resources they own as data owner",
+    OWNER_DATA, hide=SIGNED_IN - OWNER_DATA, visible=_json_has("id", lambda w: w.grant_requested))
+api("POST", "/api/exchange/grants", EX, "staff, for their own department", STAFF,
+    body=lambda w, role: {"resource": "business_register", "fields": ["enterprise_name", "status"], "purpose": "核验市场主体",
+                          "legal_basis": "《优化营商环境条例》"})
+api("POST", "/api/exchange/grants/{grant_id}/decision", EX, "data owners of the resource's department (人社局)",
+    OWNER_DATA, url=lambda w: f"/api/exchange/grants/{w.grant_requested}/decision",
+    body=lambda w, role: {"approve": True, "note": "同意"})
+api("POST", "/api/exchange/grants/{grant_id}/revoke", EX, "data owners of the resource's department (人社局)",
+    OWNER_DATA, url=lambda w: f"/api/exchange/grants/{w.grant_approved}/revoke",
+    body=lambda w, role: {"reason": "不再需要"})
+api("POST", "/api/exchange/consents", EX,
+    "the data subject (in their own name); a window clerk recording a consent given on paper; the admin",
+    CONSENTERS, holes=_holes(CONSENT_GIVE_HOLE, STAFF - CONSENTERS),
+    body=lambda w, role: {"code": "social_insurance", "consumer_org": OWNER_ORG, "purpose": "工伤认定",
+                          "subject_id": ZHANG})
+api("GET", "/api/exchange/consents", EX, "any signed-in user: the consents given in their name", OWNER,
+    hide=SIGNED_IN - OWNER, visible=_json_has("ref", lambda w: w.consent))
+api("POST", "/api/exchange/consents/{ref}/withdraw", EX,
+    "the data subject; a window clerk recording a withdrawal on paper; the admin", CONSENTERS,
+    url=lambda w: f"/api/exchange/consents/{w.consent}/withdraw", holes=_holes(CONSENT_WITHDRAW_HOLE, STAFF - CONSENTERS))
+api("POST", "/api/exchange/evidence-plan", EX,
+    "any signed-in user (for themself; staff may name the subject they assist); reads no data", SIGNED_IN,
+    body=lambda w, role: {"materials": [{"source": "shared", "code": "household_register"}], "consumer_org": OWNER_ORG,
+                          "subject_id": ZHANG})
+api("GET", "/api/exchange/my-access-log", EX, "any signed-in user: who read data about them", OWNER,
+    hide=SIGNED_IN - OWNER, visible=_json_has("id", lambda w: w.log_entry))
+api("GET", "/api/exchange/log/sth", EX, PUBLIC, ALL)
+api("GET", "/api/exchange/log/proof/inclusion", EX, PUBLIC, ALL,
+    url=lambda w: f"/api/exchange/log/proof/inclusion?seq=0&tree_size={w.tree_size}")
+api("GET", "/api/exchange/log/proof/consistency", EX, PUBLIC, ALL,
+    url=lambda w: f"/api/exchange/log/proof/consistency?first=1&second={w.tree_size}")
+api("GET", "/api/exchange/log/entries/{entry_id}", EX, "the data subject of the entry; the admin", OWNER | {"admin"},
+    url=lambda w: f"/api/exchange/log/entries/{w.log_entry}")
+api("GET", "/api/exchange/jwks.json", EX, PUBLIC, ALL)
+
+page("GET", "exchange/resources/", EX, PUBLIC, ALL)
+page("GET", "exchange/resources/<slug:code>/", EX, PUBLIC, ALL, url=_const("/exchange/resources/social_insurance/"))
+page("GET", "exchange/grants/", EX, "staff: grants of their departments as consumer or as data owner", OWNER_DATA,
+     hide=STAFF - OWNER_DATA, visible=_text_has(lambda w: f"/exchange/grants/{w.grant_requested}/decide/"))
+page("POST", "exchange/grants/new/", EX, "staff, for their own department", STAFF,
+     body=lambda w, role: {"resource": "business_register", "consumer": w.org_of.get(role, ""), "fields": "enterprise_name status",
+                           "purpose": "核验市场主体", "legal_basis": "《优化营商环境条例》"})
+page("POST", "exchange/grants/<int:grant_id>/decide/", EX, "data owners of the resource's department (人社局)",
+     OWNER_DATA, url=lambda w: f"/exchange/grants/{w.grant_requested}/decide/",
+     body=lambda w, role: {"decision": "approve", "note": "同意"})
+page("POST", "exchange/grants/<int:grant_id>/revoke/", EX, "data owners of the resource's department (人社局)",
+     OWNER_DATA, url=lambda w: f"/exchange/grants/{w.grant_approved}/revoke/", body=lambda w, role: {"reason": "不再需要"})
+page("GET", "exchange/my-data/", EX, "any signed-in user: reads of and consents about their own data", OWNER,
+     hide=SIGNED_IN - OWNER, visible=_text_has(lambda w: w.consent))
+page("POST", "exchange/my-data/consents/<str:ref>/withdraw/", EX,
+     "the data subject; a window clerk recording a withdrawal on paper; the admin", CONSENTERS,
+     url=lambda w: f"/exchange/my-data/consents/{w.consent}/withdraw/", body=lambda w, role: {},
+     holes=_holes(CONSENT_WITHDRAW_HOLE, STAFF - CONSENTERS))
+page("GET", "exchange/log/", EX, PUBLIC, ALL)
+
+# ============================================================================================================
+# credentials: e-licences
+# ============================================================================================================
+
+CRED = "credentials"
+HOLDER_OR_ISSUER = {"citizen", "approver_owner", "data_owner", "admin"}
+ISSUER = {"approver_owner", "data_owner", "admin"}
+HOLDER_RULE = "the holder (张三) and staff of the issuing department (人社局); the admin"
+ISSUER_RULE = "staff of the issuing department (人社局); the admin"
+api("GET", "/api/credentials/jwks.json", CRED, PUBLIC, ALL)
+api("GET", "/api/credentials/root-ca.pem", CRED, PUBLIC, ALL)
+api("GET", "/api/credentials/types", CRED, PUBLIC, ALL)
+api("GET", "/api/credentials/issuers/{code}", CRED, PUBLIC, ALL, url=_const(f"/api/credentials/issuers/{OWNER_ORG}"))
+api("GET", "/api/credentials/status/{list_id}", CRED, PUBLIC, ALL, url=lambda w: f"/api/credentials/status/{w.status_list}")
+api("GET", "/api/credentials/{credential_id}/status", CRED, "public (status only, no personal data)", ALL,
+    url=lambda w: f"/api/credentials/{w.credential}/status")
+api("POST", "/api/credentials/verify", CRED, PUBLIC, ALL, body=lambda w, role: {"vc": w.vc_jws})
+api("GET", "/api/credentials/wallet", CRED, "any signed-in user: the licences they hold", OWNER,
+    hide=SIGNED_IN - OWNER, visible=_json_has("id", lambda w: w.credential, items="items"))
+for _suffix in ("", "/vc", "/pdf", "/sm2"):
+    api("GET", "/api/credentials/{credential_id}" + _suffix, CRED, HOLDER_RULE, HOLDER_OR_ISSUER,
+        url=lambda w, s=_suffix: f"/api/credentials/{w.credential}{s}")
+api("POST", "/api/credentials/issue", CRED, ISSUER_RULE, ISSUER,
+    body=lambda w, role: {"licence_type": "social_security_card", "issuer_org": OWNER_ORG,
+                          "holder": {"kind": "natural", "name": "李四", "id_number": ID_NUMBERS["lisi"]},
+                          "data": {"name": "李四", "id_number": ID_NUMBERS["lisi"]}})
+api("POST", "/api/credentials/{credential_id}/suspend", CRED, ISSUER_RULE, ISSUER,
+    url=lambda w: f"/api/credentials/{w.credential}/suspend", body=lambda w, role: {"reason": "核查中"})
+api("POST", "/api/credentials/{credential_id}/reinstate", CRED, ISSUER_RULE, ISSUER,
+    url=lambda w: f"/api/credentials/{w.credential}/reinstate", body=lambda w, role: {"reason": "核查完毕"},
+    prepare=_suspend_credential)
+api("POST", "/api/credentials/{credential_id}/revoke", CRED, ISSUER_RULE, ISSUER,
+    url=lambda w: f"/api/credentials/{w.credential}/revoke", body=lambda w, role: {"reason": "信息有误"})
+
+page("GET", "verify/", CRED, PUBLIC, ALL)
+page("GET", "verify/<uuid:credential_id>/", CRED, "public (validity and status, no personal data)", ALL,
+     url=lambda w: f"/verify/{w.credential}/")
+page("GET", "credentials/wallet/", CRED, "any signed-in user: the licences they hold", OWNER,
+     hide=SIGNED_IN - OWNER, visible=_text_has(lambda w: w.credential_number))
+page("GET", "credentials/manage/", CRED, "staff: the licences their department issued", ISSUER,
+     hide=STAFF - ISSUER, visible=_text_has(lambda w: w.credential_number))
+page("POST", "credentials/manage/<uuid:credential_id>/status/", CRED, ISSUER_RULE, ISSUER,
+     url=lambda w: f"/credentials/manage/{w.credential}/status/",
+     body=lambda w, role: {"action": "suspend", "reason": "核查中"})
+
+
+# ============================================================================================================
+# the table in docs/authorisation.md
+# ============================================================================================================
+
+MARKS = {"allow": "✓", "hide": "∅", "deny": "✗"}
+
+
+def markdown_tables() -> str:
+    """The matrix as Markdown: one table per context, a row per operation/page, a column per role."""
+    roles = list(ROLES)
+    out: list[str] = []
+    head = "| operation / page | rule | " + " | ".join(_short(r) for r in roles) + " |"
+    for context in dict.fromkeys(r.context for r in ROWS):
+        for kind, title in (("api", "API"), ("page", "pages")):
+            rows = [r for r in ROWS if r.context == context and r.kind == kind]
+            if not rows:
+                continue
+            out += [f"### {context}: {title}", "", head, "|---|---|" + "---|" * len(roles)]
+            for r in rows:
+                cells = [MARKS[r.expect(role)] + ("!" if role in r.holes else "") for role in roles]
+                out.append(f"| {r.label} | {r.rule} | " + " | ".join(cells) + " |")
+            out.append("")
+    return "\n".join(out)
+
+
+def holes_list() -> str:
+    lines = []
+    for r in ROWS:
+        by_reason: dict[str, list[str]] = {}
+        for role, reason in r.holes.items():
+            by_reason.setdefault(reason, []).append(role)
+        for reason, roles in by_reason.items():
+            who = ", ".join(ROLE_LABELS[x] for x in ROLES if x in roles)
+            lines.append(f"- {r.label} — {who}: {reason.removeprefix('hole: ')}")
+    return "\n".join(lines)
+
+
+def _short(role: str) -> str:
+    return {"anonymous": "anon", "citizen": "zhangsan", "other_citizen": "lisi", "company": "yunxi-tech",
+            "clerk": "clerk", "township_clerk": "clerk-ch", "approver_owner": "approver-rsj (owner)",
+            "approver_other": "approver-ga (other)", "supervisor": "supervisor", "data_owner": "data-rsj",
+            "admin": "admin"}[role]
