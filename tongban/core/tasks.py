@@ -69,10 +69,9 @@ def max_attempts() -> int:
 
 
 def _uses_database_backend() -> bool:
-    from django_tasks import default_task_backend
     from django_tasks_db.backend import DatabaseBackend
 
-    return isinstance(default_task_backend, DatabaseBackend)
+    return isinstance(recover_lost_tasks_task.get_backend(), DatabaseBackend)
 
 
 def recover_lost_tasks(now: datetime | None = None, lease: float | None = None,
