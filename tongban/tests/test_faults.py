@@ -12,6 +12,7 @@ file exists, then writes its effect (an audit record) in the engine's transactio
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import signal
@@ -174,6 +175,164 @@ def test_a_worker_killed_mid_task_has_the_task_run_again_exactly_once(tmp_path, 
     assert done["variables"]["effect_by"] == workers[1].pid
     lines = marker.read_text().splitlines()
     assert lines == [f"start {workers[0].pid}", f"start {workers[1].pid}", f"end {workers[1].pid}"], lines
+
+
+# --- database connections cut during a burst of submissions (PostgreSQL) -----------------------------------------
+
+CITIZENS = 4
+DRAFTS_EACH = 8
+FORM = {"applicant_name": "测试申请人"}
+
+
+@pytest.fixture
+def bundle_catalogue(demo_core):
+    """A bundle of two fully-online items of two departments (no materials: submitting accepts at once and
+    starts the bundle process with one child process per item), and citizens with bearer tokens."""
+    from tongban.applications.workflow_bridge import deploy_processes
+    from tongban.catalog.models import Bundle, BundleItem, ServiceItem
+    from tongban.core import services
+    from tongban.core.demo import DEMO_PASSWORD
+    from tongban.core.models import Organisation, User
+
+    bundle = Bundle.objects.create(code="F-BUNDLE", name="故障测试一件事", promised_limit_days=7)
+    for order, org in enumerate(("yx-scjg", "yx-xf"), start=1):
+        dept = Organisation.objects.get(code=org)
+        item = ServiceItem.objects.create(
+            code=f"F-ITEM-{order}", name=f"故障测试事项{order}", item_type="licensing", competent_department=dept,
+            implementing_org=dept, exercise_level="city", statutory_limit_days=20, promised_limit_days=5,
+            online_level="fully_online", result_name="决定书",
+            form_schema={"type": "object", "properties": {"applicant_name": {"type": "string", "minLength": 1}},
+                         "required": ["applicant_name"]})
+        BundleItem.objects.create(bundle=bundle, item=item, order=order)
+    deploy_processes()
+    for n in range(CITIZENS):
+        services.upsert_user(f"citizen{n}", password=DEMO_PASSWORD, kind=User.Kind.NATURAL_PERSON,
+                             display_name=f"市民{n}", id_number=f"91010219900101{n:03d}X")
+    return bundle
+
+
+def _case_problems(ref: str) -> tuple[str, list[str]]:
+    """``("draft" | "complete", [])`` for a whole case, else ``("half", [what is inconsistent])``."""
+    from tongban.applications import files
+    from tongban.applications.models import Application, Notice
+    from tongban.workflow.models import ProcessInstance, Task
+
+    app = Application.objects.get(ref=ref)
+    items = list(app.items.all())
+    kinds = list(app.events.values_list("kind", flat=True))
+    notices = list(app.notices.select_related("file"))
+    if app.status == Application.Status.DRAFT:
+        problems = [p for p, bad in [
+            ("submitted_at set", app.submitted_at is not None), ("accepted_at set", app.accepted_at is not None),
+            ("process instance set", app.process_instance_id is not None), ("has notices", bool(notices)),
+            ("submit events", "submitted" in kinds or "accepted" in kinds),
+            ("items not pending", any(i.status != "pending" or i.process_instance_id for i in items)),
+        ] if bad]
+        return ("half", problems) if problems else ("draft", [])
+    problems = []
+    if app.status != Application.Status.IN_REVIEW or not app.submitted_at or not app.accepted_at:
+        problems.append(f"status {app.status} submitted {app.submitted_at} accepted {app.accepted_at}")
+    root = ProcessInstance.objects.filter(pk=app.process_instance_id, status="running").first()
+    if root is None:
+        problems.append("no running process instance")
+    children = {c.pk: c for c in ProcessInstance.objects.filter(root_id=app.process_instance_id or 0)}
+    for item in items:
+        if item.status != "in_review" or item.process_instance_id not in children:
+            problems.append(f"item {item.pk}: {item.status}, instance {item.process_instance_id}")
+    open_tasks = Task.objects.filter(instance_id__in=list(children), state__in=["open", "claimed"]).count()
+    if open_tasks != len(items):
+        problems.append(f"{open_tasks} open tasks for {len(items)} items")
+    accept = [n for n in notices if n.kind == Notice.Kind.ACCEPTANCE]
+    if len(accept) != 1 or not files.blob_path(accept[0].file.sha256).is_file():
+        problems.append(f"{len(accept)} acceptance notices (or its file missing)")
+    if kinds.count("submitted") != 1 or kinds.count("accepted") != 1:
+        problems.append(f"events {kinds}")
+    return ("half", problems) if problems else ("complete", [])
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(postgres_base_url() is None, reason="needs PostgreSQL (pg_terminate_backend)")
+def test_cut_connections_lose_no_acknowledged_submission_and_leave_no_half_written_case(bundle_catalogue, caplog):
+    import psycopg
+    from django.db import close_old_connections, connection, connections
+
+    from tongban.applications.models import Application
+    from tongban.testing import Api
+    from tongban.workflow.models import ProcessInstance
+
+    caplog.set_level(logging.CRITICAL, logger="django.request")  # the expected 500s are not news
+    apis = [Api(f"citizen{n}") for n in range(CITIZENS)]
+    for api in apis:
+        # A server error is the answer (500), not an exception in the calling thread: Django's test client takes
+        # every request exception signalled in the process as its own, so threads would see each other's.
+        api.client.raise_request_exception = False
+    drafts = [[ok["ref"] for ok in (api.post("/api/applications", {"bundle_code": "F-BUNDLE"}).json()
+                                    for _ in range(DRAFTS_EACH))] for api in apis]
+    answers: dict[str, object] = {}
+    settings = connection.settings_dict
+    conninfo = {"dbname": settings["NAME"], "user": settings["USER"], "host": settings["HOST"],
+                "port": settings["PORT"] or 5432, "password": settings["PASSWORD"] or None}
+    # how long one submission takes here, undisturbed: connections are cut at intervals of that order
+    extra = apis[0].post("/api/applications", {"bundle_code": "F-BUNDLE"}).json()["ref"]
+    started = time.monotonic()
+    assert apis[0].post(f"/api/applications/{extra}/submit", {"form_data": FORM}).status_code == 200
+    duration = time.monotonic() - started
+    connections.close_all()  # this thread's connection would be cut too
+    done = threading.Event()
+    kills: list[int] = []
+
+    def submit_all(api: Api, refs: list[str]) -> None:
+        for ref in refs:
+            close_old_connections()  # what the server does at each request's start and end
+            try:
+                answers[ref] = api.post(f"/api/applications/{ref}/submit", {"form_data": FORM}).status_code
+            finally:
+                close_old_connections()
+        connections.close_all()
+
+    def cut_connections() -> None:
+        """Terminate one of the platform's connections (at random) every 0.2 to 2 submission durations."""
+        with psycopg.connect(**{k: v for k, v in conninfo.items() if v}, autocommit=True) as killer:
+            while not done.wait(random.uniform(0.2, 2.0) * duration):
+                kills.append(killer.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend' ORDER BY random() LIMIT 1) AS victim").fetchone()[0])
+
+    killer = threading.Thread(target=cut_connections)
+    threads = [threading.Thread(target=submit_all, args=(api, refs)) for api, refs in zip(apis, drafts, strict=True)]
+    killer.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    killer.join()
+    connection.close()
+
+    acknowledged = [ref for ref, answer in answers.items() if answer == 200]
+    failed = [ref for ref, answer in answers.items() if answer != 200]
+    assert sum(kills) > 0 and failed and acknowledged, (kills, answers)  # faults happened, and not to every one
+    states = {ref: _case_problems(ref) for ref in answers}
+    half = {ref: state for ref, state in states.items() if state[0] == "half"}
+    assert not half, half
+    assert all(states[ref][0] == "complete" for ref in acknowledged), states
+    # every process instance belongs to a complete case (none was started for a submission that was lost)
+    complete = {ref for ref, state in states.items() if state[0] == "complete"}
+    roots = set(ProcessInstance.objects.filter(parent__isnull=True, process_key="tongban_bundle")
+                .values_list("business_key", flat=True))
+    assert roots == complete | {extra}
+
+    # the applicant tries the refused ones again: each is submitted now, or was already (the cut came after the
+    # commit: 409), and then every case is complete
+    for api, refs in zip(apis, drafts, strict=True):
+        for ref in refs:
+            if ref in failed:
+                again = api.post(f"/api/applications/{ref}/submit", {"form_data": FORM})
+                assert again.status_code == (409 if states[ref][0] == "complete" else 200), again.content
+    assert {_case_problems(ref)[0] for ref in answers} == {"complete"}
+    assert Application.objects.filter(status="in_review").count() == CITIZENS * DRAFTS_EACH + 1
 
 
 if __name__ == "__main__":
