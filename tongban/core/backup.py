@@ -40,7 +40,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
 from .errors import DomainError
@@ -319,6 +319,9 @@ def create_backup(dest: Path | str, *, progress: Callable[[str], None] | None = 
         (staging / MANIFEST).write_bytes(data)
         (staging / MANIFEST_SUM).write_text(f"{hashlib.sha256(data).hexdigest()}  {MANIFEST}\n")
         os.replace(staging, dest)  # an empty ``dest`` is replaced as a whole
+    except DatabaseError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _database_unreachable(exc) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -426,10 +429,19 @@ def verify_backup(src: Path | str) -> dict[str, Any]:
 # --- restore ------------------------------------------------------------------------------------------------
 
 
+def _database_unreachable(exc: DatabaseError) -> BackupError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return BackupError(f"无法连接数据库，未做任何更改 cannot reach the database ({database_engine()}): {first}",
+                       code="backup.database")
+
+
 def _target_problems(engine: str) -> list[str]:
     """What the target installation already holds (a restore would overwrite it)."""
     found: list[str] = []
-    tables = connection.introspection.table_names()
+    try:
+        tables = connection.introspection.table_names()
+    except DatabaseError as exc:
+        raise _database_unreachable(exc) from exc
     if tables:
         found.append(f"数据库已有 {len(tables)} 张表 the database is not empty ({engine})")
     all_sections = sections()
