@@ -160,7 +160,6 @@ def test_backup_restores_into_a_fresh_installation(tmp_path, postgres):
 def test_backup_refuses_an_existing_directory(tmp_path):
     with installations(tmp_path, postgres=False) as make:
         inst = make("home")
-        inst.tongban("migrate")
         taken = tmp_path / "taken"
         taken.mkdir()
         (taken / "old.txt").write_text("an older backup")
@@ -172,8 +171,7 @@ def test_backup_refuses_an_existing_directory(tmp_path):
 
 def test_restore_refuses_a_backup_of_another_engine(tmp_path):
     with installations(tmp_path, postgres=False) as make:
-        inst = make("home")
-        inst.tongban("migrate")
+        inst = make("home")  # an empty database is enough
         saved = tmp_path / "backup"
         inst.tongban("backup", str(saved))
         manifest = json.loads((saved / backup.MANIFEST).read_text())
