@@ -126,13 +126,13 @@ def _excluded_paths(section: Section, all_sections: list[Section], extra: tuple[
 
 def _walk(section: Section, excluded: set[Path]) -> Iterator[tuple[str, Path, bool]]:
     """``(relative posix path, path, is_dir)`` of the directories and regular files of a section, skipping
-    excluded paths, symbolic links, other tongban backups and the Celery beat schedule."""
+    excluded paths, symbolic links, other tongban backups (complete or partial) and the Celery beat schedule."""
     root = section.root.resolve()
     if not root.is_dir():
         return
     for current, dirs, names in os.walk(root, followlinks=False):
         here = Path(current)
-        if here != root and (here in excluded or (here / MANIFEST_SUM).exists()):
+        if here != root and (here in excluded or (here / MANIFEST_SUM).exists() or ".partial-" in here.name):
             dirs[:] = []
             continue
         dirs.sort()
