@@ -1,9 +1,11 @@
-"""``tongban calendar ...``: the working-day calendar (工作日历) from the command line.
+"""Core commands: ``tongban calendar ...`` (the working-day calendar, 工作日历) and ``tongban backup`` /
+``tongban restore`` (docs/operations.md).
 
 - ``tongban calendar add-working-days 2026-09-30 5`` prints only the resulting date (YYYY-MM-DD).
 - ``tongban calendar working-days 2026-09-30 2026-10-12`` prints only the count of working days in (FROM, TO].
 - ``tongban calendar import FILE.csv`` loads a local calendar (all-or-nothing, ``FILE:LINE: message`` errors).
 - ``tongban calendar show YEAR [--division CODE] [--list]`` shows a month grid or the list of non-standard days.
+- ``tongban backup DIR`` writes a backup; ``tongban restore DIR [--check] [--force]`` checks and restores one.
 
 Results go to stdout, warnings and errors to stderr; bad input exits non-zero.
 """
@@ -18,6 +20,7 @@ from typing import Annotated
 
 import typer
 
+from .backup import BackupError
 from .calendar import (
     WEEKDAY_NAMES,
     CalendarImportError,
@@ -218,5 +221,66 @@ def show(
               "(import the local calendar with `tongban calendar import`)")
 
 
+# --- backup and restore (docs/operations.md) -----------------------------------------------------------------
+
+
+def _backup_failed(exc: BackupError) -> typer.Exit:
+    typer.echo(f"error: {exc.message}", err=True)
+    for problem in exc.problems[:50]:
+        typer.echo(f"  {problem}", err=True)
+    if len(exc.problems) > 50:
+        typer.echo(f"  … and {len(exc.problems) - 50} more", err=True)
+    return typer.Exit(1)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def backup(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="A new (or empty) directory for the backup.")],
+) -> None:
+    """Back up the database, uploaded files, keys, archives and the secret key into DIR (with SHA-256 manifest)."""
+    from .backup import create_backup
+
+    try:
+        manifest = create_backup(directory, progress=lambda m: typer.echo(m, err=True))
+    except BackupError as exc:
+        raise _backup_failed(exc) from None
+    files = manifest["files"]
+    typer.echo(f"备份完成 backup written: {directory}")
+    typer.echo(f"database: {manifest['database']['engine']} ({_size(files[0]['size'])})")
+    typer.echo(f"files: {len(files) - 1} ({_size(sum(f['size'] for f in files[1:]))})")
+
+
+def restore(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="A backup written by `tongban backup`.")],
+    check: bool = typer.Option(False, "--check", help="Only check the backup against its manifest."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an installation that already holds data."),
+) -> None:
+    """Restore a backup into this installation (TONGBAN_HOME, DATABASE_URL) after checking all of it."""
+    from .backup import restore_backup, verify_backup
+
+    try:
+        if check:
+            manifest = verify_backup(directory)
+            typer.echo(f"备份完好 backup is complete: {len(manifest['files'])} file(s) match the manifest "
+                       f"({manifest['database']['engine']}, {manifest['created_at']})")
+            return
+        report = restore_backup(directory, force=force, progress=lambda m: typer.echo(m, err=True))
+    except BackupError as exc:
+        raise _backup_failed(exc) from None
+    typer.echo(f"恢复完成 restored: database ({report.engine}) and {report.files} file(s) from {directory}")
+    if report.pending_migrations:
+        typer.echo(f"note: {report.pending_migrations} migration(s) of this version are not applied yet: run "
+                   "`tongban migrate` (serve does it on start)")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(calendar_app, name="calendar")
+    app.command("backup")(backup)
+    app.command("restore")(restore)
