@@ -103,6 +103,19 @@ class LoginProtectionHandler(AxesDatabaseHandler):
         counts += [0] * (2 - len(counts))
         return counts[0], counts[1]
 
+    def reset_attempts(self, *, ip_address: str | None = None, username: str | None = None,
+                       ip_or_username: bool = False, actor: Any = None, ip: str | None = None,
+                       reason: str = "命令行解除登录锁定（manage axes_reset…）") -> int:
+        """Every way of forgetting failures (admin, ``tongban manage axes_reset_username``/``axes_reset_ip``/
+        ``axes_reset``) is audited when it removed anything."""
+        removed = super().reset_attempts(ip_address=ip_address, username=username, ip_or_username=ip_or_username)
+        if removed:
+            target = {"username": username, "ip_address": ip_address}
+            audit(UNLOCK, actor=actor, object_type="core.user" if username else ("address" if ip_address else ""),
+                  object_id=str(username or ip_address or "*")[:64], reason=reason,
+                  detail={**{k: v for k, v in target.items() if v}, "attempt_records_removed": removed}, ip=ip)
+        return removed
+
     def user_login_failed(self, sender: Any, credentials: dict, request: HttpRequest | None = None,
                           **kwargs: Any) -> None:
         already_locked = is_locked_out(request) if request is not None else False
@@ -144,14 +157,9 @@ def unlock(*, username: str | None = None, ip_address: str | None = None, actor:
     removed; an unlock that removed any is audited."""
     if not username and not ip_address:
         raise DomainError("解除锁定须指明账户或登录地址", code="auth.unlock_target_required")
-    removed = AxesProxyHandler.reset_attempts(username=username or None, ip_address=ip_address or None)
-    if removed:
-        target = {"username": username} if username else {"ip_address": ip_address}
-        audit(UNLOCK, actor=actor, object_type="core.user" if username else "address",
-              object_id=str(username or ip_address)[:64], reason="管理员解除登录锁定",
-              detail={**target, "attempt_records_removed": removed}, ip=ip)
-    return removed
-
+    handler = AxesProxyHandler.get_implementation()
+    return handler.reset_attempts(username=username or None, ip_address=ip_address or None, actor=actor, ip=ip,
+                                  reason="管理员解除登录锁定")
 
 
 def unlock_records(records: Any, *, actor: Any = None, ip: str | None = None) -> int:

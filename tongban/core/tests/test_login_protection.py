@@ -4,6 +4,7 @@ login form and on ``POST /api/auth/token``, an audited admin unlock, and the cli
 from __future__ import annotations
 
 import base64
+import io
 from datetime import timedelta
 
 import pytest
@@ -188,3 +189,17 @@ def test_client_address_behind_reverse_proxies(settings):
     bad = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="not-an-address")
     settings.TONGBAN_PROXY_COUNT = 1
     assert client_ip(bad) == "10.0.0.2"
+
+
+def test_the_axes_reset_commands_are_audited_too(demo_core, settings):
+    from django.core.management import call_command
+
+    settings.AXES_FAILURE_LIMIT = 2
+    client = Client()
+    token(client, "zhangsan", WRONG)
+    token(client, "zhangsan", WRONG)
+    assert token(client, "zhangsan", DEMO_PASSWORD).status_code == 429
+    call_command("axes_reset_username", "zhangsan", stdout=io.StringIO())
+    assert token(client, "zhangsan", DEMO_PASSWORD).status_code == 200
+    record = AuditLog.objects.get(action="auth.unlock")
+    assert record.object_id == "zhangsan" and record.actor is None and "axes_reset" in record.reason
