@@ -6,6 +6,7 @@ Every bounded context may contribute commands in ``tongban/<app>/cli.py`` throug
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -45,8 +46,12 @@ def _start_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "tongban", "worker"])
 
 
-def _stop_on_sigterm(*_: object) -> None:
-    raise SystemExit(0)
+def _stop_on_sigterm(worker: subprocess.Popen[bytes] | None, *_: object) -> None:
+    """Stop the worker, then leave at once. Not by raising SystemExit: the handler may run inside a finalizer
+    (e.g. during runserver's system checks), where a raised exception is printed and ignored."""
+    if worker is not None:
+        _stop_worker(worker)
+    os._exit(0)
 
 
 def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
@@ -62,9 +67,9 @@ def _serve(port: int, with_worker: bool = True) -> None:
     from django.core.management import call_command
 
     worker = _start_worker() if with_worker else None
-    # A service manager stops us with SIGTERM (Ctrl+C reaches the worker by itself): leave through ``finally``
-    # so that the worker does not outlive the server.
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # A service manager stops us with SIGTERM: the handler stops the worker, then exits; Ctrl+C reaches the worker
+    # by itself and leaves through ``finally``. Either way the worker does not outlive the server.
+    previous = signal.signal(signal.SIGTERM, functools.partial(_stop_on_sigterm, worker))
     typer.echo(f"通办 tongban 已启动: http://127.0.0.1:{port}/  (Ctrl+C 退出)")
     try:
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)

@@ -3,14 +3,21 @@
 - ``TONGBAN_HOME`` (default ``./var``): embedded SQLite database, uploaded files and keys.
 - ``DATABASE_URL``: when set (e.g. ``postgres://127.0.0.1:5432/test``), used instead of SQLite.
 - ``TONGBAN_DEBUG``, ``TONGBAN_SECRET_KEY``, ``TONGBAN_ALLOWED_HOSTS``: the usual web settings.
+- ``TONGBAN_HTTPS=1`` and friends: production transport security (Secure cookies, HSTS, SSL redirect behind a
+  reverse proxy); ``TONGBAN_SESSION_SECONDS``; the Content-Security-Policy; login throttling and lockout
+  (``TONGBAN_LOGIN_*``). Every setting is listed in the README's configuration table; docs/security.md says what
+  each protects.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from tongban.apps_registry import INSTALLED_CONTEXTS
@@ -25,6 +32,30 @@ def _env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto=https`` → ``("HTTP_X_FORWARDED_PROTO", "https")``; empty or ``off`` → None."""
+    value = value.strip()
+    if value.lower() in {"", "0", "off", "none", "false", "no"}:
+        return None
+    name, sep, expected = value.partition("=")
+    if not sep or not name.strip() or not expected.strip():
+        raise ImproperlyConfigured(f"TONGBAN_PROXY_SSL_HEADER must look like X-Forwarded-Proto=https, not {value!r}")
+    return "HTTP_" + name.strip().upper().replace("-", "_"), expected.strip()
 
 
 def _secret_key() -> str:
@@ -58,11 +89,14 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "ninja",  # the API docs page from the package's own static files (no CDN)
     *(f"tongban.{name}" for name in INSTALLED_CONTEXTS),
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tongban.core.middleware.ChineseFirstMiddleware",
@@ -75,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout answer
 ]
 
 ROOT_URLCONF = "tongban.urls"
@@ -117,6 +152,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
+    "tongban.core.login_protection.LoginProtectionBackend",  # first: refuses locked-out accounts and addresses
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -156,9 +192,62 @@ NINJA_PAGINATION_PER_PAGE = 20
 # The login page lists the demo accounts while they exist (turn off in production).
 TONGBAN_SHOW_DEMO_ACCOUNTS = _env_bool("TONGBAN_SHOW_DEMO_ACCOUNTS", True)
 
+# --- Production transport security (docs/security.md) --------------------------------------------------------
+TONGBAN_HTTPS = _env_bool("TONGBAN_HTTPS", False)
+SESSION_COOKIE_AGE = _env_int("TONGBAN_SESSION_SECONDS", 8 * 3600, minimum=60)  # one working day
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = TONGBAN_HTTPS
+if TONGBAN_HTTPS:
+    SECURE_SSL_REDIRECT = _env_bool("TONGBAN_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = _env_int("TONGBAN_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("TONGBAN_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("TONGBAN_HSTS_PRELOAD", True)
+    # Behind the reverse proxy that terminates TLS: the header it sets (and strips from clients) says "https".
+    SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("TONGBAN_PROXY_SSL_HEADER", "X-Forwarded-Proto=https"))
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("TONGBAN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# Content-Security-Policy (django-csp): only this site's own (vendored) scripts, no inline script or handler;
+# a template that needs an inline script gives it ``nonce="{{ request.csp_nonce }}"``.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if os.environ.get("TONGBAN_CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = os.environ["TONGBAN_CSP_REPORT_URI"]
+
+# --- Login protection (django-axes; tongban/core/login_protection.py) ----------------------------------------
+# Failed sign-ins are counted per account and per client address over a sliding cool-off window; at the limit
+# the account (or the address) is locked until the window has passed, even for the right password.
+TONGBAN_LOGIN_FAILURE_LIMIT = _env_int("TONGBAN_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+TONGBAN_LOGIN_ADDRESS_FAILURE_LIMIT = _env_int("TONGBAN_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
+TONGBAN_LOGIN_COOLOFF_MINUTES = _env_int("TONGBAN_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+# Reverse proxies in front of the platform that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
+TONGBAN_PROXY_COUNT = _env_int("TONGBAN_PROXY_COUNT", 0)
+AXES_ENABLED = True
+AXES_HANDLER = "tongban.core.login_protection.LoginProtectionHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # in this order (the handler weighs each by its own limit)
+AXES_FAILURE_LIMIT = TONGBAN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=TONGBAN_LOGIN_COOLOFF_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends on time, attempts while locked don't count
+AXES_LOCKOUT_CALLABLE = "tongban.core.login_protection.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "tongban.core.login_protection.client_ip"
+AXES_ENABLE_ADMIN = False  # core's admin registers the attempts with an audited unlock
+AXES_VERBOSE = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refused_as_one_line": {"()": "tongban.core.request_log.RefusedRequestLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["refused_as_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("TONGBAN_LOG_LEVEL", "WARNING")},
 }

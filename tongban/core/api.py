@@ -42,10 +42,12 @@ class MeOut(Schema):
     roles: list[RoleOut]
 
 
-@router.post("/auth/token", response={200: TokenOut, 401: ErrorOut}, auth=None)
+@router.post("/auth/token", response={200: TokenOut, 401: ErrorOut, 429: ErrorOut}, auth=None)
 def token(request: HttpRequest, payload: TokenIn):
-    """Exchange a username and password for a bearer token (``Authorization: Bearer <token>``)."""
-    user = login(payload.username, payload.password)
+    """Exchange a username and password for a bearer token (``Authorization: Bearer <token>``).
+
+    Too many failed attempts lock the account or the client's address for a while: 429 ``auth.locked``."""
+    user = login(request, payload.username, payload.password)
     if user is None:
         return 401, {"code": "auth.invalid_credentials", "message": "用户名或密码不正确"}
     return 200, {"token": issue_token(user), "expires_in": max_age()}

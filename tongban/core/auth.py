@@ -3,6 +3,9 @@
 Tokens are stateless, signed with the secret key (django.core.signing) and expire after
 ``TONGBAN_API_TOKEN_MAX_AGE`` seconds (default 8 hours). Government deployments replace the demo identity
 provider (Django accounts) by their unified identity platform behind the same two entry points.
+
+Sign-in is throttled: too many failures lock the account or the client address for a while
+(``core/login_protection.py``); :func:`login` then raises :class:`LoginLocked` (429 ``auth.locked``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from django.core import signing
 from django.http import HttpRequest
 from ninja.security import HttpBearer, django_auth
 
+from .login_protection import LoginLocked, is_locked_out
 from .models import User
 
 SALT = "tongban.api-token"
@@ -40,8 +44,12 @@ def user_for_token(token: str) -> User | None:
     return user
 
 
-def login(username: str, password: str) -> User | None:
-    user = authenticate(username=username, password=password)
+def login(request: HttpRequest, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None; raises :class:`LoginLocked` while the account or the
+    client's address is locked out (even for the right password)."""
+    user = authenticate(request, username=username, password=password)
+    if is_locked_out(request):
+        raise LoginLocked()
     return user if user is not None and user.is_active else None
 
 
