@@ -12,9 +12,8 @@ from django.utils import timezone
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import organisations_for_role
 from tongban.workflow import selectors as workflow_selectors
-from tongban.workflow.models import Task
+from tongban.workflow.models import Event, Task
 
-from . import workflow_bridge
 from .models import (
     Application,
     ApplicationItem,
@@ -24,6 +23,33 @@ from .models import (
     ProjectStage,
     ProxyAuthorisation,
 )
+
+ITEM_PROCESS = "tongban_item_review"  # the per-item review process (workflow_bridge deploys it)
+
+
+def _instance_ids(app: Application) -> list[int]:
+    ids = [i for i in app.items.values_list("process_instance_id", flat=True) if i]
+    if app.process_instance_id:
+        ids.append(app.process_instance_id)
+    return ids
+
+
+def tasks_for_application(app: Application) -> list[Task]:
+    return list(Task.objects.filter(instance_id__in=_instance_ids(app)).select_related("candidate_org", "assignee")
+                .order_by("created_at", "id"))
+
+
+def events_for_application(app: Application) -> list[Event]:
+    return list(Event.objects.filter(instance_id__in=_instance_ids(app)).order_by("at", "id"))
+
+
+def application_item_for_task(task: Task) -> ApplicationItem | None:
+    """The application item a task decides (None for tasks of other processes)."""
+    if task.instance.process_key != ITEM_PROCESS:
+        return None
+    item = task.instance.variables.get("item")
+    ai_id = item.get("application_item_id") if isinstance(item, dict) else None
+    return ApplicationItem.objects.select_related("application", "item").filter(pk=ai_id).first() if ai_id else None
 
 
 def applications_of(user: User) -> QuerySet[Application]:
@@ -78,8 +104,8 @@ def case_file(app: Application) -> CaseFile:
         materials=list(app.materials.select_related("file")),
         notices=list(app.notices.all()),
         timeline=list(app.events.all()),
-        tasks=workflow_bridge.tasks_for_application(app),
-        workflow_events=workflow_bridge.events_for_application(app),
+        tasks=tasks_for_application(app),
+        workflow_events=events_for_application(app),
         visits=visit_report(app),
         supplements=list(app.supplements.all()),
         post_checks=list(app.post_checks.select_related("department")),
@@ -106,7 +132,7 @@ def workbench_tasks(user: User, *, state: str = "open") -> QuerySet[Task]:
 
 
 def task_application(task: Task) -> ApplicationItem | None:
-    return workflow_bridge.application_item_for_task(task)
+    return application_item_for_task(task)
 
 
 def visit_report(app: Application) -> dict[str, Any]:
@@ -166,7 +192,7 @@ def proxies_as_principal(user: User) -> QuerySet[ProxyAuthorisation]:
 
 def open_correction_tasks(app: Application) -> list[Task]:
     """The applicant's open 补正 tasks of an application (after an approver returned an item for correction)."""
-    return [t for t in workflow_bridge.tasks_for_application(app)
+    return [t for t in tasks_for_application(app)
             if t.element_id == "correction" and t.state in Task.OPEN_STATES]
 
 

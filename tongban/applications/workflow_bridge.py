@@ -14,13 +14,13 @@ from typing import Any
 from django.db import transaction
 
 from tongban.workflow import services as wf
-from tongban.workflow.models import Event, ProcessInstance, Task
+from tongban.workflow.models import ProcessInstance, Task
 from tongban.workflow.registry import ServiceContext, register_handler, register_periodic
 
 from .models import Application, ApplicationItem
+from .selectors import ITEM_PROCESS
 
 PROCESS_DIR = Path(__file__).parent / "processes"
-ITEM_PROCESS = "tongban_item_review"
 BUNDLE_PROCESS = "tongban_bundle"
 
 
@@ -82,31 +82,6 @@ def resume_clock(app: Application, reason: str) -> None:
     instance = ProcessInstance.objects.filter(pk=app.process_instance_id, status="running").first()
     if instance is not None and instance.suspended_since is not None:
         wf.resume_clock(instance, None, check_permissions=False)
-
-
-def _instance_ids(app: Application) -> list[int]:
-    ids = [i for i in app.items.values_list("process_instance_id", flat=True) if i]
-    if app.process_instance_id:
-        ids.append(app.process_instance_id)
-    return ids
-
-
-def tasks_for_application(app: Application) -> list[Task]:
-    return list(Task.objects.filter(instance_id__in=_instance_ids(app)).select_related("candidate_org", "assignee")
-                .order_by("created_at", "id"))
-
-
-def events_for_application(app: Application) -> list[Event]:
-    return list(Event.objects.filter(instance_id__in=_instance_ids(app)).order_by("at", "id"))
-
-
-def application_item_for_task(task: Task) -> ApplicationItem | None:
-    """The application item a task decides (None for tasks of other processes)."""
-    if task.instance.process_key != ITEM_PROCESS:
-        return None
-    item = task.instance.variables.get("item")
-    ai_id = item.get("application_item_id") if isinstance(item, dict) else None
-    return ApplicationItem.objects.select_related("application", "item").filter(pk=ai_id).first() if ai_id else None
 
 
 @register_handler("applications.record_item_decision")

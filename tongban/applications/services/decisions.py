@@ -14,7 +14,7 @@ from tongban.core.models import User
 from tongban.workflow import services as wf
 from tongban.workflow.models import Task
 
-from .. import files, results, workflow_bridge
+from .. import files, results, selectors
 from ..errors import ApplicationError
 from ..models import Application, ApplicationItem, Notice
 from .common import ISSUER, base_facts, issue_notice, log
@@ -32,7 +32,7 @@ def decide_task(task: Task, user: User, outcome: str, opinion: str = "") -> Task
     if outcome in REASON_REQUIRED_OUTCOMES and not opinion:
         raise ApplicationError(f"{REASON_REQUIRED_OUTCOMES[outcome]}须填写理由", code="decision.reason_required")
     with transaction.atomic():
-        ai = workflow_bridge.application_item_for_task(task)
+        ai = selectors.application_item_for_task(task)
         wf.complete(task, user, outcome, opinion=opinion)
         if ai is not None and outcome == "return":
             ai.status = ApplicationItem.Status.RETURNED
@@ -131,7 +131,7 @@ def case_file_for_archive(app: Application) -> dict[str, Any]:
         "events": [{"at": e.at.isoformat(), "kind": e.kind, "message": e.message, "actor": e.actor_label}
                    for e in app.events.all()]
         + [{"at": e.at.isoformat(), "kind": f"workflow.{e.type}", "element": e.element_id, "actor": e.actor_label}
-           for e in workflow_bridge.events_for_application(app)],
+           for e in selectors.events_for_application(app)],
         "results": [{"filename": f"{n.kind}-{n.code}.pdf", "path": str(files.blob_path(n.file.sha256)),
                      "notice_code": n.code} for n in app.notices.select_related("file")],
     }

@@ -17,7 +17,7 @@ from tongban.workflow import services as wf
 from .. import workflow_bridge
 from ..errors import ApplicationError
 from ..models import Application, ApplicationItem, ApplicationMaterial, StoredFile, Supplement
-from ..selectors import is_party, open_correction_tasks
+from ..selectors import application_item_for_task, is_party, open_correction_tasks
 from .common import log, material_row, require_party
 from .decisions import combined_status, release_result
 
@@ -82,7 +82,7 @@ def complete_correction(app: Application, user: User, *, note: str = "",
         row.save(update_fields=["file", "status", "provided_at"])
         log(app, "material", f"补正材料“{row.name}”", user, sha256=stored.sha256)
     for task in tasks:
-        ai = workflow_bridge.application_item_for_task(task)
+        ai = application_item_for_task(task)
         wf.complete(task, user, "corrected", opinion=note, check_permissions=False)
         if ai is not None and ai.status == ApplicationItem.Status.RETURNED:
             ai.status = ApplicationItem.Status.IN_REVIEW
