@@ -96,7 +96,7 @@ def store(chunks: Iterable[bytes], *, name: str, content_type: str | None = None
     not end in an allowed extension), ``file.extension_mismatch`` (the extension names another type),
     ``file.too_large``, ``file.empty``, ``file.type_mismatch`` or ``file.infected``; nothing is stored then.
     """
-    limit = max_bytes or getattr(settings, "TONGBAN_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES)
+    limit: int = max_bytes or int(getattr(settings, "TONGBAN_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
     ctype = _content_type(name, content_type)
     if ctype not in ALLOWED_TYPES:
         raise ApplicationError(f"不支持的文件类型“{ctype or name}”，请上传 PDF、JPG、PNG 或 OFD 文件", code="file.type_not_allowed")

@@ -31,7 +31,7 @@ class RoleAssignmentInline(admin.TabularInline):
 class TongbanUserAdmin(UserAdmin):
     list_display = ("username", "display_name", "kind", "organisation", "is_staff")
     list_filter = ("kind", "is_staff", "organisation")
-    fieldsets = (*UserAdmin.fieldsets, ("通办", {"fields": ("kind", "display_name", "id_number", "phone",
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("通办", {"fields": ("kind", "display_name", "id_number", "phone",
                                                            "organisation")}))
     inlines = [RoleAssignmentInline]
     actions = ["unlock_login"]

@@ -63,3 +63,10 @@ class BearerToken(HttpBearer):
 
 # For routers and operations: ``auth=API_AUTH``.
 API_AUTH = [BearerToken(), django_auth]
+
+
+class AuthedRequest(HttpRequest):
+    """The type of ``request`` in views and API operations that require a signed-in user (login_required, the
+    API's auth): ``request.user`` is a :class:`User`, never ``AnonymousUser`` (for the type checker only)."""
+
+    user: User

@@ -189,7 +189,7 @@ def _pg_env() -> tuple[dict[str, str], str]:
     env = {**os.environ}
     for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
         if db.get(key):
-            env[var] = str(db[key])
+            env[var] = str(db[key])  # type: ignore[literal-required]
     options = db.get("OPTIONS") or {}
     for key, var in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"), ("sslcert", "PGSSLCERT"),
                      ("sslkey", "PGSSLKEY")):
@@ -366,7 +366,7 @@ def _read_manifest(src: Path) -> dict[str, Any]:
 def _manifest_problems(manifest: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     database = manifest.get("database")
-    if not isinstance(database, dict) or DATABASE_FILES.get(database.get("engine")) != database.get("file"):
+    if not isinstance(database, dict) or DATABASE_FILES.get(str(database.get("engine"))) != database.get("file"):
         problems.append(f"{MANIFEST}: 数据库说明无效 invalid database entry")
     elif not isinstance(database.get("migrations", []), list) or not all(
             isinstance(m, str) for m in database.get("migrations", [])):

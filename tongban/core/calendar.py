@@ -333,14 +333,14 @@ def parse_calendar_csv(text: str) -> list[ImportedDay]:
             unknown = [c for c in header if c not in CSV_COLUMNS]
             missing = [c for c in ("date", "is_workday") if c not in header]
             if unknown or missing or len(set(header)) != len(header):
-                problems = []
+                header_problems: list[str] = []
                 if unknown:
-                    problems.append(f"unknown column(s) {', '.join(unknown)}")
+                    header_problems.append(f"unknown column(s) {', '.join(unknown)}")
                 if missing:
-                    problems.append(f"missing column(s) {', '.join(missing)}")
+                    header_problems.append(f"missing column(s) {', '.join(missing)}")
                 if len(set(header)) != len(header):
-                    problems.append("duplicate column")
-                errors.append((index + 1, f"bad header: {'; '.join(problems)} (expected {','.join(CSV_COLUMNS)})"))
+                    header_problems.append("duplicate column")
+                errors.append((index + 1, f"bad header: {'; '.join(header_problems)} (expected {','.join(CSV_COLUMNS)})"))
                 raise CalendarImportError(errors)
             columns = {name: header.index(name) for name in CSV_COLUMNS if name in header}
             start = index + 1

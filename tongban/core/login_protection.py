@@ -125,13 +125,14 @@ class LoginProtectionHandler(AxesDatabaseHandler):
         account, address = self.failures_by_scope(request, credentials)
         scope = "account" if account >= int(settings.AXES_FAILURE_LIMIT) else "address"
         username = get_client_username(request, credentials) or ""
+        ip = getattr(request, "axes_ip_address", None)  # set by axes' middleware on every request
         audit(LOCKOUT, object_type="core.user" if scope == "account" else "address",
-              object_id=(username if scope == "account" else request.axes_ip_address or "")[:64],
+              object_id=(username if scope == "account" else ip or "")[:64],
               reason=f"登录连续失败，{'账户' if scope == 'account' else '登录地址'}锁定 {cooloff_minutes()} 分钟",
               detail={"username": username, "scope": scope, "account_failures": account,
-                      "address_failures": address, "path": request.axes_path_info,
+                      "address_failures": address, "path": getattr(request, "axes_path_info", request.path),
                       "cooloff_minutes": cooloff_minutes()},
-              ip=request.axes_ip_address)
+              ip=ip)
 
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,

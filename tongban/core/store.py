@@ -107,12 +107,12 @@ def _converters(model: type[models.Model]) -> tuple[tuple[Any, tuple[Any, ...]],
     out = []
     for f in _fields(model, None):
         col = f.get_col(model._meta.db_table)
-        own = f.get_db_converters(connection)
+        own = f.get_db_converters(connection)  # type: ignore[attr-defined]  # (Field API the stubs omit)
         if isinstance(f, models.JSONField) and f.decoder is None:
             own = [_json_value]  # JSONField.from_db_value for a plain column, with the empty containers inline
         ops_convs = connection.ops.get_db_converters(col)
         if (isinstance(f, models.DateTimeField) and not is_postgresql() and settings.USE_TZ
-                and ops_convs == [connection.ops.convert_datetimefield_value]):
+                and ops_convs == [connection.ops.convert_datetimefield_value]):  # type: ignore[attr-defined]
             ops_convs = [_sqlite_datetime_value]
         convs = tuple(ops_convs + own)
         out.append((col, convs))
@@ -456,7 +456,9 @@ def table(model: type[models.Model]) -> str:
 
 @cache
 def column(model: type[models.Model], name: str) -> str:
-    return _q(model._meta.get_field(name).column)
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, f"{model.__name__}.{name} is not a concrete column"
+    return _q(field.column)
 
 
 def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

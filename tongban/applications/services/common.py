@@ -36,7 +36,7 @@ def log(application: Application, kind: str, message: str, actor: User | None = 
 
 def next_in_sequence(model: type[models.Model], field: str, prefix: str, width: int = 6) -> str:
     """``prefix`` + the next number of a daily/yearly sequence kept in ``field`` (zero-padded to ``width``)."""
-    last = model.objects.filter(**{f"{field}__startswith": prefix}).aggregate(m=Max(field))["m"]
+    last = model._default_manager.filter(**{f"{field}__startswith": prefix}).aggregate(m=Max(field))["m"]
     return f"{prefix}{int(last[len(prefix):]) + 1 if last else 1:0{width}d}"
 
 

@@ -111,7 +111,7 @@ def case_file_for_archive(app: Application) -> dict[str, Any]:
     materials = []
     for m in app.materials.select_related("file"):
         entry: dict[str, Any] = {"name": m.name, "status": m.status, "items": m.item_codes}
-        if m.file_id:
+        if m.file is not None:
             entry.update(filename=m.file.original_name or m.key, path=str(files.blob_path(m.file.sha256)),
                          sha256=m.file.sha256)
         elif m.evidence:

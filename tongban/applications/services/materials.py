@@ -61,6 +61,8 @@ def evidence_plan(app: Application, key: str) -> dict[str, Any]:
     """What will be fetched for material ``key``, from whom, for which departments (shown before consent)."""
     row = _fetchable(app, key)
     m = row.materials.select_related("issuing_department").first()
+    if m is None:  # a material row always comes from the catalogue's materials; a deleted one cannot be fetched
+        raise ApplicationError(f"“{row.name}”在事项目录中已不存在，不能调取", code="material.not_fetchable")
     code = m.licence_type if row.source == Material.Source.ISSUED else m.data_resource
     consumers = list(app.items.filter(item__code__in=row.item_codes).select_related("department")
                      .values_list("department__code", "department__name").distinct())
