@@ -47,6 +47,19 @@ def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return number
 
 
+def _env_float(name: str, default: float, *, minimum: float = 0.0, maximum: float | None = None) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+    if number < minimum or (maximum is not None and number > maximum):
+        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}, not {number}")
+    return number
+
+
 def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
     """``X-Forwarded-Proto=https`` → ``("HTTP_X_FORWARDED_PROTO", "https")``; empty or ``off`` → None."""
     value = value.strip()
@@ -223,6 +236,25 @@ CONTENT_SECURITY_POLICY = {
 }
 if os.environ.get("TONGBAN_CSP_REPORT_URI"):
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = os.environ["TONGBAN_CSP_REPORT_URI"]
+
+# --- Platform behaviour (each one is a row of the README's configuration table) -------------------------------
+TONGBAN_API_TOKEN_MAX_AGE = _env_int("TONGBAN_API_TOKEN_MAX_AGE", 8 * 3600, minimum=60)  # bearer token lifetime
+TONGBAN_MAX_UPLOAD_BYTES = _env_int("TONGBAN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
+TONGBAN_VIRUS_SCANNER = os.environ.get("TONGBAN_VIRUS_SCANNER", "")  # dotted path of a scanner; "" = built-in
+TONGBAN_CLOCK_YELLOW_SHARE = _env_float("TONGBAN_CLOCK_YELLOW_SHARE", 0.8, minimum=0.0, maximum=1.0)
+TONGBAN_CLOCK_ESCALATION_ROLE = os.environ.get("TONGBAN_CLOCK_ESCALATION_ROLE", "supervisor")
+TONGBAN_WORKFLOW_INLINE = _env_bool("TONGBAN_WORKFLOW_INLINE", False)
+TONGBAN_WORKFLOW_TICK_SECONDS = _env_int("TONGBAN_WORKFLOW_TICK_SECONDS", 60, minimum=1)
+TONGBAN_EXCHANGE_GRANT_DAYS = _env_int("TONGBAN_EXCHANGE_GRANT_DAYS", 365, minimum=1)
+TONGBAN_EXCHANGE_GRANT_PROCESS = _env_bool("TONGBAN_EXCHANGE_GRANT_PROCESS", True)
+TONGBAN_EXCHANGE_TIMEOUT = _env_float("TONGBAN_EXCHANGE_TIMEOUT", 3.0, minimum=0.01)
+TONGBAN_EXCHANGE_RETRIES = _env_int("TONGBAN_EXCHANGE_RETRIES", 2)
+TONGBAN_EXCHANGE_BACKOFF = _env_float("TONGBAN_EXCHANGE_BACKOFF", 0.2)
+TONGBAN_EXCHANGE_BREAKER_THRESHOLD = _env_int("TONGBAN_EXCHANGE_BREAKER_THRESHOLD", 5, minimum=1)
+TONGBAN_EXCHANGE_BREAKER_COOLDOWN = _env_float("TONGBAN_EXCHANGE_BREAKER_COOLDOWN", 30.0)
+TONGBAN_EXCHANGE_STH_EVERY = _env_int("TONGBAN_EXCHANGE_STH_EVERY", 1000, minimum=1)
+TONGBAN_EXCHANGE_STH_MAX_AGE = _env_int("TONGBAN_EXCHANGE_STH_MAX_AGE", 60, minimum=1)
+
 
 # --- Login protection (django-axes; tongban/core/login_protection.py) ----------------------------------------
 # Failed sign-ins are counted per account and per client address over a sliding cool-off window; at the limit
