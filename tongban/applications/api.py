@@ -15,7 +15,7 @@ from django.utils import timezone
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
-from tongban.core.auth import API_AUTH
+from tongban.core.auth import API_AUTH, AuthedRequest
 from tongban.core.models import Organisation
 from tongban.workflow import services as wf
 from tongban.workflow.models import Task
@@ -106,7 +106,7 @@ def _dt(value: Any) -> str | None:
 def application_summary(app: Application) -> dict[str, Any]:
     return {
         "ref": app.ref, "title": app.title, "status": app.status, "status_label": app.get_status_display(),
-        "item_code": app.item.code if app.item_id else None, "bundle_code": app.bundle.code if app.bundle_id else None,
+        "item_code": app.item.code if app.item else None, "bundle_code": app.bundle.code if app.bundle else None,
         "applicant_name": app.applicant_name, "channel": app.channel,
         "created_at": _dt(app.created_at), "submitted_at": _dt(app.submitted_at), "accepted_at": _dt(app.accepted_at),
         "completed_at": _dt(app.completed_at), "promised_limit_days": app.promised_limit_days,
@@ -133,7 +133,7 @@ def application_detail(app: Application) -> dict[str, Any]:
                      "pdf": f"/api/applications/{app.ref}/notices/{n.code}.pdf"} for n in case.notices],
         "timeline": [{"at": _dt(e.at), "kind": e.kind, "message": e.message, "actor": e.actor_label}
                      for e in case.timeline],
-        "tasks": [{"id": t.pk, "name": t.name, "department": t.candidate_org.code if t.candidate_org_id else None,
+        "tasks": [{"id": t.pk, "name": t.name, "department": t.candidate_org.code if t.candidate_org else None,
                    "state": t.state, "outcome": t.outcome, "light": t.light, "due_on": t.due_on.isoformat()
                    if t.due_on else None, "created_at": _dt(t.created_at), "completed_at": _dt(t.completed_at)}
                   for t in case.tasks],
@@ -145,7 +145,7 @@ def application_detail(app: Application) -> dict[str, Any]:
     }
 
 
-def _app_for(request: HttpRequest, ref: str) -> Application:
+def _app_for(request: AuthedRequest, ref: str) -> Application:
     app = selectors.get_application(ref)
     if app is None or not selectors.can_view(request.user, app):
         raise ApplicationError(f"办件“{ref}”不存在或无权查看", code="application.not_found", status=404)
@@ -163,13 +163,13 @@ def _window(code: str) -> Organisation:
 
 
 @router.get("/applications", summary="我的办件")
-def my_applications(request: HttpRequest) -> list[dict[str, Any]]:
+def my_applications(request: AuthedRequest) -> list[dict[str, Any]]:
     return [application_summary(a) for a in selectors.applications_of(request.user)[:200]]
 
 
 @router.post("/applications", response={201: dict, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
              summary="创建申请（单个事项或一件事）")
-def create(request: HttpRequest, payload: ApplicationIn):
+def create(request: AuthedRequest, payload: ApplicationIn):
     proxy = None
     if payload.proxy_id:
         proxy = ProxyAuthorisation.objects.filter(pk=payload.proxy_id).first()
@@ -185,17 +185,17 @@ def create(request: HttpRequest, payload: ApplicationIn):
 
 
 @router.get("/applications/{ref}", summary="办件详情（全部材料、进度、结果）")
-def detail(request: HttpRequest, ref: str) -> dict[str, Any]:
+def detail(request: AuthedRequest, ref: str) -> dict[str, Any]:
     return application_detail(_app_for(request, ref))
 
 
 @router.get("/applications/{ref}/form", summary="申请表 JSON Schema（一件事为合并后的一张表）")
-def form(request: HttpRequest, ref: str) -> dict[str, Any]:
+def form(request: AuthedRequest, ref: str) -> dict[str, Any]:
     return guide.application_schema(_app_for(request, ref))
 
 
 @router.post("/applications/{ref}/materials/{key}/file", summary="上传材料（同一内容只存一份）")
-def upload(request: HttpRequest, ref: str, key: str, file: UploadedFile = File(...)) -> dict[str, Any]:
+def upload(request: AuthedRequest, ref: str, key: str, file: UploadedFile = File(...)) -> dict[str, Any]:
     app = _app_for(request, ref)
     stored = materials.store_upload(file)
     row = materials.attach_file(app, key, stored, request.user)
@@ -203,12 +203,12 @@ def upload(request: HttpRequest, ref: str, key: str, file: UploadedFile = File(.
 
 
 @router.get("/applications/{ref}/materials/{key}/evidence", summary="免证办理：将从哪个部门调取什么（同意前展示）")
-def evidence_plan(request: HttpRequest, ref: str, key: str) -> dict[str, Any]:
+def evidence_plan(request: AuthedRequest, ref: str, key: str) -> dict[str, Any]:
     return materials.evidence_plan(_app_for(request, ref), key)
 
 
 @router.post("/applications/{ref}/materials/{key}/evidence", summary="同意并调取证明材料（免证办理）")
-def fetch_evidence(request: HttpRequest, ref: str, key: str, payload: EvidenceIn) -> dict[str, Any]:
+def fetch_evidence(request: AuthedRequest, ref: str, key: str, payload: EvidenceIn) -> dict[str, Any]:
     app = _app_for(request, ref)
     if not payload.consent:
         raise ApplicationError("调取前须经您同意", code="evidence.consent_required")
@@ -217,19 +217,19 @@ def fetch_evidence(request: HttpRequest, ref: str, key: str, payload: EvidenceIn
 
 
 @router.post("/applications/{ref}/commitment", summary="签署告知承诺书")
-def commitment(request: HttpRequest, ref: str, payload: CommitmentIn) -> dict[str, Any]:
+def commitment(request: AuthedRequest, ref: str, payload: CommitmentIn) -> dict[str, Any]:
     c = materials.sign_commitment(_app_for(request, ref), request.user, payload.material_keys, payload.text)
     return {"signed_at": _dt(c.signed_at), "material_keys": c.material_keys, "text": c.text}
 
 
 @router.post("/applications/{ref}/submit", summary="提交申请")
-def submit(request: HttpRequest, ref: str, payload: SubmitIn) -> dict[str, Any]:
+def submit(request: AuthedRequest, ref: str, payload: SubmitIn) -> dict[str, Any]:
     app = intake.submit(_app_for(request, ref), request.user, payload.form_data)
     return application_detail(app)
 
 
 @router.post("/applications/{ref}/supplements/{key}", summary="补齐容缺材料")
-def supplement(request: HttpRequest, ref: str, key: str, file: UploadedFile = File(...)) -> dict[str, Any]:
+def supplement(request: AuthedRequest, ref: str, key: str, file: UploadedFile = File(...)) -> dict[str, Any]:
     app = _app_for(request, ref)
     stored = materials.store_upload(file)
     row = supplements.supplement_material(app, key, stored, request.user)
@@ -238,7 +238,7 @@ def supplement(request: HttpRequest, ref: str, key: str, file: UploadedFile = Fi
 
 
 @router.post("/applications/{ref}/correction", summary="申请人补正（答复退回补正，可附替换材料）")
-def correction(request: HttpRequest, ref: str, note: Form[str] = "", material_key: Form[str] = "",
+def correction(request: AuthedRequest, ref: str, note: Form[str] = "", material_key: Form[str] = "",
                file: UploadedFile | None = File(None)) -> dict[str, Any]:
     app = _app_for(request, ref)
     replacements = {}
@@ -252,7 +252,7 @@ def correction(request: HttpRequest, ref: str, note: Form[str] = "", material_ke
 
 
 @router.get("/applications/{ref}/notices/{code}.pdf", summary="下载告知文书 PDF")
-def notice_pdf(request: HttpRequest, ref: str, code: str) -> HttpResponse:
+def notice_pdf(request: AuthedRequest, ref: str, code: str) -> HttpResponse:
     app = _app_for(request, ref)
     notice = get_object_or_404(app.notices, code=code)
     with files.open_file(notice.file) as fh:
@@ -262,7 +262,7 @@ def notice_pdf(request: HttpRequest, ref: str, code: str) -> HttpResponse:
 
 
 @router.post("/proxies", response={201: dict, 400: ErrorOut}, summary="登记代办授权（帮办代办），附授权委托书")
-def create_proxy(request: HttpRequest, payload: Form[ProxyIn], letter: UploadedFile | None = File(None)):
+def create_proxy(request: AuthedRequest, payload: Form[ProxyIn], letter: UploadedFile | None = File(None)):
     document = None
     if letter is not None:
         document = materials.store_upload(letter, "letter")
@@ -279,32 +279,32 @@ def create_proxy(request: HttpRequest, payload: Form[ProxyIn], letter: UploadedF
 
 
 @router.get("/window/queue", summary="综合窗口待受理办件（任一部门任一事项）")
-def window_queue(request: HttpRequest) -> list[dict[str, Any]]:
+def window_queue(request: AuthedRequest) -> list[dict[str, Any]]:
     return [application_summary(a) for a in selectors.window_queue(request.user)[:200]]
 
 
 @router.post("/window/applications/{ref}/accept", summary="受理（可容缺受理）")
-def accept(request: HttpRequest, ref: str, payload: AcceptIn) -> dict[str, Any]:
+def accept(request: AuthedRequest, ref: str, payload: AcceptIn) -> dict[str, Any]:
     app = window.accept(_app_for(request, ref), request.user, tolerate=payload.tolerate,
                         supplement_days=payload.supplement_days)
     return application_detail(app)
 
 
 @router.post("/window/applications/{ref}/one-time-notice", summary="一次性告知")
-def one_time_notice(request: HttpRequest, ref: str) -> dict[str, Any]:
+def one_time_notice(request: AuthedRequest, ref: str) -> dict[str, Any]:
     notice = window.issue_one_time_notice(_app_for(request, ref), request.user)
     return {"code": notice.code, "missing": notice.content["lists"][0][1],
             "pdf": f"/api/applications/{ref}/notices/{notice.code}.pdf"}
 
 
 @router.post("/window/applications/{ref}/refuse", summary="不予受理")
-def refuse(request: HttpRequest, ref: str, payload: ReasonIn) -> dict[str, Any]:
+def refuse(request: AuthedRequest, ref: str, payload: ReasonIn) -> dict[str, Any]:
     notice = window.refuse(_app_for(request, ref), request.user, payload.reason)
     return {"code": notice.code, "pdf": f"/api/applications/{ref}/notices/{notice.code}.pdf"}
 
 
 @router.post("/window/applications/{ref}/visits", summary="登记现场跑动")
-def visit(request: HttpRequest, ref: str, payload: VisitIn) -> dict[str, Any]:
+def visit(request: AuthedRequest, ref: str, payload: VisitIn) -> dict[str, Any]:
     window_org = _window(payload.window_code)
     app = _app_for(request, ref)
     window.record_visit(app, request.user, window_org, payload.purpose)
@@ -317,7 +317,7 @@ def visit(request: HttpRequest, ref: str, payload: VisitIn) -> dict[str, Any]:
 def task_out(task: Task) -> dict[str, Any]:
     ai = selectors.task_application(task)
     return {"id": task.pk, "name": task.name, "state": task.state, "outcomes": task.outcomes,
-            "department": task.candidate_org.code if task.candidate_org_id else None,
+            "department": task.candidate_org.code if task.candidate_org else None,
             "assignee": str(task.assignee) if task.assignee_id else None, "light": task.light,
             "limit_days": task.limit_days, "due_on": task.due_on.isoformat() if task.due_on else None,
             "created_at": _dt(task.created_at),
@@ -325,7 +325,7 @@ def task_out(task: Task) -> dict[str, Any]:
             "item_name": ai.item.name if ai else None}
 
 
-def _task_for(request: HttpRequest, task_id: int) -> Task:
+def _task_for(request: AuthedRequest, task_id: int) -> Task:
     task = Task.objects.select_related("instance", "candidate_org", "assignee").filter(pk=task_id).first()
     if task is None or not (wf.is_candidate(task, request.user) or task.assignee_id == request.user.pk):
         raise ApplicationError("任务不存在或不属于您的部门", code="task.not_found", status=404)
@@ -333,24 +333,24 @@ def _task_for(request: HttpRequest, task_id: int) -> Task:
 
 
 @router.get("/workbench/tasks", summary="审批工作台：本部门待办（含红黄灯）")
-def workbench(request: HttpRequest, state: str = "open") -> list[dict[str, Any]]:
+def workbench(request: AuthedRequest, state: str = "open") -> list[dict[str, Any]]:
     return [task_out(t) for t in selectors.workbench_tasks(request.user, state=state)[:200]]
 
 
 @router.get("/workbench/tasks/{task_id}", summary="任务及完整案卷")
-def workbench_task(request: HttpRequest, task_id: int) -> dict[str, Any]:
+def workbench_task(request: AuthedRequest, task_id: int) -> dict[str, Any]:
     task = _task_for(request, task_id)
     ai = selectors.task_application(task)
     return {"task": task_out(task), "application": application_detail(ai.application) if ai else None}
 
 
 @router.post("/workbench/tasks/{task_id}/claim", summary="认领")
-def claim(request: HttpRequest, task_id: int) -> dict[str, Any]:
+def claim(request: AuthedRequest, task_id: int) -> dict[str, Any]:
     return task_out(wf.claim(_task_for(request, task_id), request.user))
 
 
 @router.post("/workbench/tasks/{task_id}/decide", summary="审批决定：approve / reject（须说明理由）/ return（退回补正）")
-def decide(request: HttpRequest, task_id: int, payload: DecideIn) -> dict[str, Any]:
+def decide(request: AuthedRequest, task_id: int, payload: DecideIn) -> dict[str, Any]:
     task = decisions.decide_task(_task_for(request, task_id), request.user, payload.outcome, payload.opinion)
     ai = selectors.task_application(task)
     return {"task": task_out(task),
@@ -358,14 +358,14 @@ def decide(request: HttpRequest, task_id: int, payload: DecideIn) -> dict[str, A
 
 
 @router.get("/post-checks", summary="事后核查任务")
-def post_checks(request: HttpRequest) -> list[dict[str, Any]]:
+def post_checks(request: AuthedRequest) -> list[dict[str, Any]]:
     return [{"id": p.pk, "application_ref": p.application.ref, "department": p.department.code,
              "due_on": p.due_on.isoformat(), "status": p.status, "result": p.result}
             for p in selectors.post_checks_for(request.user)]
 
 
 @router.post("/post-checks/{check_id}", summary="完成事后核查（不通过将撤销审批并记入信用）")
-def complete_post_check(request: HttpRequest, check_id: int, payload: PostCheckIn) -> dict[str, Any]:
+def complete_post_check(request: AuthedRequest, check_id: int, payload: PostCheckIn) -> dict[str, Any]:
     check = get_object_or_404(PostCheck, pk=check_id)
     check = post_check_services.complete_post_check(check, request.user, passed=payload.passed, result=payload.result)
     return {"id": check.pk, "status": check.status, "application_status": check.application.status}

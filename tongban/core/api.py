@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from .auth import API_AUTH, issue_token, login, max_age
+from .auth import API_AUTH, AuthedRequest, issue_token, login, max_age
 from .models import RoleAssignment
 
 router = Router(tags=["auth 认证"])
@@ -60,13 +60,13 @@ def mask_id(value: str) -> str:
 
 
 @router.get("/me", response=MeOut, auth=API_AUTH)
-def me(request: HttpRequest):
+def me(request: AuthedRequest):
     user = request.user
     roles = RoleAssignment.objects.filter(user=user).select_related("role", "organisation")
     return {
         "username": user.username, "name": str(user), "kind": user.kind,
         "id_number_masked": mask_id(user.id_number),
-        "organisation": user.organisation.code if user.organisation_id else None,
+        "organisation": user.organisation.code if user.organisation else None,
         "roles": [{"role": r.role.code, "organisation": r.organisation.code,
                    "organisation_name": r.organisation.name} for r in roles],
     }

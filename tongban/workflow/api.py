@@ -14,7 +14,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from tongban.core.auth import API_AUTH
+from tongban.core.auth import API_AUTH, AuthedRequest
 from tongban.core.models import Organisation
 from tongban.core.selectors import has_role
 
@@ -169,7 +169,7 @@ def _task(t: Task) -> dict[str, Any]:
     }
 
 
-def _get_task(request: HttpRequest, task_id: int) -> Task:
+def _get_task(request: AuthedRequest, task_id: int) -> Task:
     task = Task.objects.select_related("instance", "candidate_org", "assignee").filter(pk=task_id).first()
     if task is None or not selectors.can_work_on(request.user, task):
         raise WorkflowError(f"任务 {task_id} 不存在或不属于您的机构", code="workflow.not_found", status=404)
@@ -224,7 +224,7 @@ def get_definition(request: HttpRequest, key: str, version: int | None = None):
 
 @router.post("/instances", response={201: InstanceOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},
              summary="启动流程实例")
-def start_instance(request: HttpRequest, payload: StartIn):
+def start_instance(request: AuthedRequest, payload: StartIn):
     try:
         _staff(request)
         inst = services.start(payload.process_key, payload.business_key, payload.variables, request.user)
@@ -249,7 +249,7 @@ def get_instance(request: HttpRequest, instance_id: int):
 
 @router.post("/instances/{instance_id}/cancel", response={200: InstanceOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},
              summary="撤销流程实例（含子流程）")
-def cancel_instance(request: HttpRequest, instance_id: int, payload: ReasonIn):
+def cancel_instance(request: AuthedRequest, instance_id: int, payload: ReasonIn):
     try:
         _staff(request)
         if not has_role(request.user, "administrator"):
@@ -262,7 +262,7 @@ def cancel_instance(request: HttpRequest, instance_id: int, payload: ReasonIn):
 
 @router.get("/tasks", response={200: list[TaskOut], **dict.fromkeys(ERROR_CODES, ErrorOut)},
             summary="我的待办：本人可办理的任务（所在机构的候选角色）")
-def my_tasks(request: HttpRequest, state: str = "open", light: str = "", limit: int = 100):
+def my_tasks(request: AuthedRequest, state: str = "open", light: str = "", limit: int = 100):
     states = {"open": Task.OPEN_STATES, "all": tuple(Task.State.values)}.get(state, (state,))
     if any(s not in Task.State.values for s in states):
         return 400, {"code": "workflow.invalid_value", "message": f"未知的任务状态 {state}", "detail": None}
@@ -273,14 +273,14 @@ def my_tasks(request: HttpRequest, state: str = "open", light: str = "", limit: 
 
 
 @router.get("/tasks/{task_id}", response={200: TaskOut, **dict.fromkeys(ERROR_CODES, ErrorOut)}, summary="一个任务")
-def get_task(request: HttpRequest, task_id: int):
+def get_task(request: AuthedRequest, task_id: int):
     try:
         return 200, _task(_get_task(request, task_id))
     except WorkflowError as exc:
         return _error(exc)
 
 
-def _act(request: HttpRequest, task_id: int, action: Any) -> tuple[int, dict[str, Any]]:
+def _act(request: AuthedRequest, task_id: int, action: Any) -> tuple[int, dict[str, Any]]:
     try:
         task = _get_task(request, task_id)
         action(task)
@@ -291,38 +291,38 @@ def _act(request: HttpRequest, task_id: int, action: Any) -> tuple[int, dict[str
 
 @router.post("/tasks/{task_id}/claim", response={200: TaskOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},
              summary="认领任务")
-def claim(request: HttpRequest, task_id: int):
+def claim(request: AuthedRequest, task_id: int):
     return _act(request, task_id, lambda t: services.claim(t, request.user))
 
 
 @router.post("/tasks/{task_id}/unclaim", response={200: TaskOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},
              summary="退回待认领")
-def unclaim(request: HttpRequest, task_id: int):
+def unclaim(request: AuthedRequest, task_id: int):
     return _act(request, task_id, lambda t: services.unclaim(t, request.user))
 
 
 @router.post("/tasks/{task_id}/complete", response={200: TaskOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},
              summary="办结任务（结果 outcome 须为任务声明的可选结果之一）")
-def complete(request: HttpRequest, task_id: int, payload: CompleteIn):
+def complete(request: AuthedRequest, task_id: int, payload: CompleteIn):
     return _act(request, task_id, lambda t: services.complete(t, request.user, payload.outcome, payload.variables,
                                                               payload.opinion))
 
 
 @router.post("/tasks/{task_id}/opinions", response={200: TaskOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},
              summary="填写审批意见")
-def add_opinion(request: HttpRequest, task_id: int, payload: TextIn):
+def add_opinion(request: AuthedRequest, task_id: int, payload: TextIn):
     return _act(request, task_id, lambda t: services.add_opinion(t, request.user, payload.text))
 
 
 @router.post("/tasks/{task_id}/clock/suspend", response={200: TaskOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},
              summary="暂停计时（补正材料、专家评审、听证、公示）")
-def suspend(request: HttpRequest, task_id: int, payload: ReasonIn):
+def suspend(request: AuthedRequest, task_id: int, payload: ReasonIn):
     return _act(request, task_id, lambda t: services.suspend_clock(t, request.user, payload.reason))
 
 
 @router.post("/tasks/{task_id}/clock/resume", response={200: TaskOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},
              summary="恢复计时")
-def resume(request: HttpRequest, task_id: int):
+def resume(request: AuthedRequest, task_id: int):
     return _act(request, task_id, lambda t: services.resume_clock(t, request.user))
 
 

@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from tongban.core.auth import AuthedRequest
+
 from . import selectors, services
 from .bpmn import TYPE_LABELS
 from .engine import WorkflowError
@@ -104,7 +106,7 @@ def instance_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def my_tasks(request: HttpRequest) -> HttpResponse:
+def my_tasks(request: AuthedRequest) -> HttpResponse:
     qs = selectors.tasks_for_user(request.user)
     light = request.GET.get("light")
     if light in LIGHT_LABELS:
@@ -131,19 +133,19 @@ def _task_action(request: HttpRequest, pk: int, action: Callable[[Task], Any], d
 
 @require_POST
 @staff_required
-def task_claim(request: HttpRequest, pk: int) -> HttpResponse:
+def task_claim(request: AuthedRequest, pk: int) -> HttpResponse:
     return _task_action(request, pk, lambda t: services.claim(t, request.user), "已认领")
 
 
 @require_POST
 @staff_required
-def task_unclaim(request: HttpRequest, pk: int) -> HttpResponse:
+def task_unclaim(request: AuthedRequest, pk: int) -> HttpResponse:
     return _task_action(request, pk, lambda t: services.unclaim(t, request.user), "已退回待认领")
 
 
 @require_POST
 @staff_required
-def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def task_complete(request: AuthedRequest, pk: int) -> HttpResponse:
     outcome = request.POST.get("outcome", "")
     opinion = request.POST.get("opinion", "")
     return _task_action(request, pk, lambda t: services.complete(t, request.user, outcome, opinion=opinion),
@@ -152,14 +154,14 @@ def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def task_opinion(request: HttpRequest, pk: int) -> HttpResponse:
+def task_opinion(request: AuthedRequest, pk: int) -> HttpResponse:
     text = request.POST.get("opinion", "")
     return _task_action(request, pk, lambda t: services.add_opinion(t, request.user, text), "意见已保存")
 
 
 @require_POST
 @staff_required
-def task_clock(request: HttpRequest, pk: int) -> HttpResponse:
+def task_clock(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.POST.get("action") == "resume":
         return _task_action(request, pk, lambda t: services.resume_clock(t, request.user), "已恢复计时")
     reason = request.POST.get("reason", "")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tongban.catalog import selectors as catalog_selectors
+from tongban.core.auth import AuthedRequest
 from tongban.core.errors import DomainError
 from tongban.core.models import Role
 from tongban.core.selectors import has_role
@@ -28,7 +29,7 @@ from .common import UPLOAD_ACCEPT, app_or_404, case_context, forbidden, page
 
 
 @login_required
-def my_applications(request: HttpRequest) -> HttpResponse:
+def my_applications(request: AuthedRequest) -> HttpResponse:
     """我的办件: live status of every application, newest first."""
     apps = list(selectors.applications_of(request.user)[:200])
     context = {"apps": apps}
@@ -38,7 +39,7 @@ def my_applications(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def my_application(request: HttpRequest, ref: str) -> HttpResponse:
+def my_application(request: AuthedRequest, ref: str) -> HttpResponse:
     """The applicant's case page: status, every step's time, item decisions, notices, visits, supplements."""
     app = app_or_404(ref)
     if not selectors.is_party(request.user, app) and not request.user.is_superuser:
@@ -51,7 +52,7 @@ def my_application(request: HttpRequest, ref: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def supplement(request: HttpRequest, ref: str) -> HttpResponse:
+def supplement(request: AuthedRequest, ref: str) -> HttpResponse:
     """容缺补正 / 一次性告知后补正: upload owed materials (any of them, each once)."""
     app = app_or_404(ref)
     if not selectors.is_party(request.user, app) and not has_role(request.user, Role.WINDOW_CLERK):
@@ -78,7 +79,7 @@ def supplement(request: HttpRequest, ref: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def correction(request: HttpRequest, ref: str) -> HttpResponse:
+def correction(request: AuthedRequest, ref: str) -> HttpResponse:
     """申请人补正 after an approver returned an item: replaced files and a note; the review resumes."""
     app = app_or_404(ref)
     if not selectors.is_party(request.user, app):
@@ -106,7 +107,7 @@ def _parse_date(text: str) -> dt.date | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def proxies(request: HttpRequest) -> HttpResponse:
+def proxies(request: AuthedRequest) -> HttpResponse:
     """我的代办: register an authorisation as agent (with the principal's letter) and apply on their behalf."""
     error, values = "", {}
     if request.method == "POST":
@@ -138,7 +139,7 @@ def proxies(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def projects(request: HttpRequest) -> HttpResponse:
+def projects(request: AuthedRequest) -> HttpResponse:
     error, values = "", {}
     if request.method == "POST":
         values = {k: (request.POST.get(k) or "").strip() for k in ("name", "location", "total_investment")}

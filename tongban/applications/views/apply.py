@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from tongban.catalog import selectors as catalog_selectors
-from tongban.catalog.models import Material, ServiceItem
+from tongban.catalog.models import Bundle, Material, ServiceItem
+from tongban.core.auth import AuthedRequest
 from tongban.core.models import Role
 from tongban.core.selectors import has_role
 
@@ -100,7 +101,7 @@ def _questions(items: list[ServiceItem], source: QueryDict) -> list[Question]:
     return list(merged.values())
 
 
-def _proxy_for(request: HttpRequest, source: QueryDict) -> ProxyAuthorisation | None | HttpResponse:
+def _proxy_for(request: AuthedRequest, source: QueryDict) -> ProxyAuthorisation | None | HttpResponse:
     raw = source.get("proxy") or ""
     if not raw:
         return None
@@ -125,9 +126,10 @@ def _stage_for(request: HttpRequest, source: QueryDict, proxy: ProxyAuthorisatio
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def apply(request: HttpRequest, kind: str, code: str) -> HttpResponse:
+def apply(request: AuthedRequest, kind: str, code: str) -> HttpResponse:
     """/apply/item/<code>/ and /apply/bundle/<code>/: the guide questions, then the exact material list;
     POST creates the draft application and opens its form."""
+    subject: Bundle | ServiceItem
     if kind == "bundle":
         bundle = catalog_selectors.get_bundle(code)
         if bundle is None:
@@ -167,7 +169,8 @@ def apply(request: HttpRequest, kind: str, code: str) -> HttpResponse:
             if proxy is not None and proxy.kind == ProxyAuthorisation.Kind.CLERK:
                 channel = Application.Channel.WINDOW
                 windows = selectors.windows_of(request.user)
-                window_org = windows.filter(pk=request.user.organisation_id).first() or windows.first()
+                own = windows.filter(pk=request.user.organisation_id).first() if request.user.organisation_id else None
+                window_org = own or windows.first()
             try:
                 app = create_application(
                     user=request.user, item_code=code if kind == "item" else "",
@@ -206,18 +209,19 @@ def _fill_context(app: Application, form_data: dict[str, Any], field_errors: lis
     replaceable = [m for m in materials if m.status in {ApplicationMaterial.Status.MISSING,
                                                         ApplicationMaterial.Status.COMMITMENT}
                    and all(x.commitment_replaceable for x in m.materials.all())]
-    for m in materials:
-        m.plan = None
+    for m in materials:  # display-only attributes for the template
+        plan = None
         if m.source != Material.Source.APPLICANT and m.status in {ApplicationMaterial.Status.MISSING,
                                                                   ApplicationMaterial.Status.WAIVED}:
             try:
-                m.plan = evidence_plan(app, m.key)
+                plan = evidence_plan(app, m.key)
             except ApplicationError:
-                m.plan = None
-        m.upload_error = upload_errors.get(m.pk, "")
-        m.item_names = [names.get(c, c) for c in m.item_codes]
-        m.requirement_label = REQUIREMENT_LABELS.get(m.requirement, m.requirement)
-        m.source_label = SOURCE_LABELS.get(m.source, m.source)
+                plan = None
+        for attr, value in {"plan": plan, "upload_error": upload_errors.get(m.pk, ""),
+                            "item_names": [names.get(c, c) for c in m.item_codes],
+                            "requirement_label": REQUIREMENT_LABELS.get(m.requirement, m.requirement),
+                            "source_label": SOURCE_LABELS.get(m.source, m.source)}.items():
+            setattr(m, attr, value)
     return {
         "app": app, "schema": schema, "fields": schema_fields(schema, form_data, errors, names),
         "form_values": form_data, "form_errors": field_errors, "item_names": names,
@@ -232,15 +236,15 @@ def _fill_context(app: Application, form_data: dict[str, Any], field_errors: lis
     }
 
 
-def _after_submit_url(request: HttpRequest, app: Application) -> str:
-    if app.proxy_id and app.proxy.kind == ProxyAuthorisation.Kind.CLERK and has_role(request.user, Role.WINDOW_CLERK):
+def _after_submit_url(request: AuthedRequest, app: Application) -> str:
+    if app.proxy is not None and app.proxy.kind == ProxyAuthorisation.Kind.CLERK and has_role(request.user, Role.WINDOW_CLERK):
         return reverse("applications:window_application", args=[app.ref])
     return reverse("applications:my_application", args=[app.ref])
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def fill(request: HttpRequest, ref: str) -> HttpResponse:
+def fill(request: AuthedRequest, ref: str) -> HttpResponse:
     """The merged form, the material uploads and the commitment of an open application; save or submit."""
     app = app_or_404(ref)
     if not selectors.is_party(request.user, app):

@@ -9,11 +9,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tongban.core.auth import AuthedRequest
 from tongban.core.errors import DomainError
 from tongban.core.models import Role
 from tongban.workflow import services as wf
@@ -39,7 +40,7 @@ OUTCOME_LABELS = {"approve": "准予许可", "reject": "不予许可", "return":
 DECIDED = {"approve": "已准予许可", "reject": "已作出不予许可决定", "return": "已退回申请人补正"}
 
 
-def _approver_only(request: HttpRequest) -> HttpResponse | None:
+def _approver_only(request: AuthedRequest) -> HttpResponse | None:
     return only_for(request, (Role.APPROVER,), "该页面仅供审批人员使用")
 
 
@@ -70,11 +71,12 @@ def _task_row(task: Task) -> TaskRow:
 
 
 @login_required
-def workbench(request: HttpRequest) -> HttpResponse:
+def workbench(request: AuthedRequest) -> HttpResponse:
     """审批工作台: my departments' open tasks with clock lights, due dates and remaining working days."""
     if (denied := _approver_only(request)) is not None:
         return denied
-    state = request.GET.get("state") if request.GET.get("state") in {"open", "done"} else "open"
+    state = request.GET.get("state") or "open"
+    state = state if state in {"open", "done"} else "open"
     rows = [_task_row(t) for t in selectors.workbench_tasks(request.user, state=state)[:300]]
     order = {"red": 0, "yellow": 1, "green": 2}
     rows.sort(key=lambda r: (order.get(r.light, 3), r.due or dt.date.max, r.task.pk))
@@ -84,7 +86,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
                                             "post_checks": pending_checks})
 
 
-def _task_for(request: HttpRequest, task_id: int) -> Task | HttpResponse:
+def _task_for(request: AuthedRequest, task_id: int) -> Task | HttpResponse:
     task = get_object_or_404(Task.objects.select_related("instance", "candidate_org", "assignee"), pk=task_id)
     user = request.user
     if not (user.is_superuser or task.assignee_id == user.pk or wf.is_candidate(task, user)):
@@ -100,7 +102,7 @@ def _parse_datetime(text: str) -> dt.datetime | None:
 
 
 @login_required
-def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+def task_detail(request: AuthedRequest, task_id: int) -> HttpResponse:
     """One task with the whole case file; claim, decide, add an opinion."""
     task = _task_for(request, task_id)
     if isinstance(task, HttpResponse):
@@ -122,7 +124,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_action(request: HttpRequest, task_id: int) -> HttpResponse:
+def task_action(request: AuthedRequest, task_id: int) -> HttpResponse:
     """claim / unclaim / decide / opinion on a task."""
     task = _task_for(request, task_id)
     if isinstance(task, HttpResponse):
@@ -155,7 +157,7 @@ def task_action(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def post_checks(request: HttpRequest) -> HttpResponse:
+def post_checks(request: AuthedRequest) -> HttpResponse:
     """事后核查: the department's post-checks of commitment approvals; pass or fail with the findings."""
     if (denied := only_for(request, (Role.APPROVER, Role.SUPERVISOR), "该页面仅供审批或监管人员使用")) is not None:
         return denied

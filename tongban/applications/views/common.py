@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tongban.core.auth import AuthedRequest
 from tongban.core.errors import DomainError
 from tongban.core.models import Role
 from tongban.core.selectors import has_role
@@ -37,7 +38,7 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return page(request, "forbidden.html", {"message": message}, status=403)
 
 
-def only_for(request: HttpRequest, roles: tuple[str, ...], message: str) -> HttpResponse | None:
+def only_for(request: AuthedRequest, roles: tuple[str, ...], message: str) -> HttpResponse | None:
     """The refusal page unless the user holds one of ``roles``; None when they may go on."""
     if not any(has_role(request.user, role) for role in roles):
         return forbidden(request, message)

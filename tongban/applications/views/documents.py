@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
+from tongban.core.auth import AuthedRequest
 from tongban.core.models import Role
 from tongban.core.selectors import has_role
 
@@ -27,7 +28,7 @@ def _file_response(stored: Any, filename: str, *, inline: bool) -> FileResponse:
 
 
 @login_required
-def notice_pdf(request: HttpRequest, ref: str, code: str) -> HttpResponse:
+def notice_pdf(request: AuthedRequest, ref: str, code: str) -> HttpResponse | FileResponse:
     app = app_or_404(ref)
     if not selectors.can_view(request.user, app):
         return forbidden(request, "您无权下载该文书")
@@ -38,18 +39,18 @@ def notice_pdf(request: HttpRequest, ref: str, code: str) -> HttpResponse:
 
 
 @login_required
-def material_file(request: HttpRequest, ref: str, pk: int) -> HttpResponse:
+def material_file(request: AuthedRequest, ref: str, pk: int) -> HttpResponse | FileResponse:
     app = app_or_404(ref)
     if not selectors.can_view(request.user, app):
         return forbidden(request, "您无权查看该材料")
     row = app.materials.select_related("file").filter(pk=pk, file__isnull=False).first()
-    if row is None:
+    if row is None or row.file is None:
         raise Http404("材料文件不存在")
     return _file_response(row.file, row.file.original_name or f"{row.name}", inline=True)
 
 
 @login_required
-def proxy_letter(request: HttpRequest, pk: int) -> HttpResponse:
+def proxy_letter(request: AuthedRequest, pk: int) -> HttpResponse | FileResponse:
     proxy = get_object_or_404(ProxyAuthorisation.objects.select_related("document"), pk=pk, document__isnull=False)
     user = request.user
     allowed = (user.pk in {proxy.agent_id, proxy.principal_id} or user.is_superuser
@@ -57,7 +58,10 @@ def proxy_letter(request: HttpRequest, pk: int) -> HttpResponse:
                or (user.id_number and user.id_number == proxy.principal_id_number))
     if not allowed:
         return forbidden(request, "您无权查看该授权委托书")
-    return _file_response(proxy.document, proxy.document.original_name or "授权委托书", inline=True)
+    document = proxy.document
+    if document is None:
+        raise Http404("授权委托书不存在")
+    return _file_response(document, document.original_name or "授权委托书", inline=True)
 
 
 def verify_notice(request: HttpRequest, code: str = "") -> HttpResponse:

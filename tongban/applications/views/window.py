@@ -4,13 +4,14 @@ window action (accept, tolerate, one-time notice, refuse, record a visit), and �
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tongban.catalog import selectors as catalog_selectors
+from tongban.core.auth import AuthedRequest
 from tongban.core.models import Role
 
 from .. import selectors
@@ -22,12 +23,12 @@ from ..services.window import accept, issue_one_time_notice, record_visit, refus
 from .common import app_or_404, case_context, int_or_zero, only_for, page, perform
 
 
-def _clerk_only(request: HttpRequest) -> HttpResponse | None:
+def _clerk_only(request: AuthedRequest) -> HttpResponse | None:
     return only_for(request, (Role.WINDOW_CLERK,), "该页面仅供综合窗口人员使用")
 
 
 @login_required
-def window_queue(request: HttpRequest) -> HttpResponse:
+def window_queue(request: AuthedRequest) -> HttpResponse:
     """综合窗口: submitted and incomplete applications of any item of any department."""
     if (denied := _clerk_only(request)) is not None:
         return denied
@@ -35,7 +36,7 @@ def window_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def window_application(request: HttpRequest, ref: str) -> HttpResponse:
+def window_application(request: AuthedRequest, ref: str) -> HttpResponse:
     """The window's view of one application: check each material, accept, tolerate, notify, refuse, visit."""
     if (denied := _clerk_only(request)) is not None:
         return denied
@@ -51,7 +52,7 @@ def window_application(request: HttpRequest, ref: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def window_action(request: HttpRequest, ref: str) -> HttpResponse:
+def window_action(request: AuthedRequest, ref: str) -> HttpResponse:
     """One window action: accept / tolerate / one_time / refuse / visit."""
     if (denied := _clerk_only(request)) is not None:
         return denied
@@ -91,7 +92,7 @@ def window_action(request: HttpRequest, ref: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def window_assist(request: HttpRequest) -> HttpResponse:
+def window_assist(request: AuthedRequest) -> HttpResponse:
     """帮办: register a window-clerk authorisation for the person at the window, then apply for them."""
     if (denied := _clerk_only(request)) is not None:
         return denied
