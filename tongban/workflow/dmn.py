@@ -92,7 +92,7 @@ def _single_test(text: str) -> UnaryTest:
         if text.startswith(op):
             rhs = expressions.compile_expression(text[len(op):].strip())
             real = "==" if op == "=" else op
-            return lambda x, v, o=real, r=rhs: _cmp(o, x, r(v))
+            return lambda x, v: _cmp(real, x, rhs(v))
     value = expressions.compile_expression(text)
 
     def equals(x: Any, v: Mapping[str, Any]) -> bool:

@@ -321,7 +321,8 @@ class _Parser:
     def primary(self) -> Evaluator:
         kind, value, pos = self.next()
         if kind in ("num", "str"):
-            return lambda v, c=value: c
+            const = value
+            return lambda v: const
         if kind == "kw":
             if value in ("true", "True"):
                 return lambda v: True
@@ -334,7 +335,8 @@ class _Parser:
             if self.at("op", "("):
                 return self.call(value, pos)
             self.names.add(value)
-            return lambda v, n=value: _lookup(v, n)
+            name = value
+            return lambda v: _lookup(v, name)
         if kind == "op" and value == "(":
             self.enter()
             inner = self.or_expr()
