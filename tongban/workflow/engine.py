@@ -22,22 +22,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongban.core import store
-from tongban.core.errors import DomainError
 
 from . import dmn, expressions
 from .bpmn import parse_duration
+from .errors import WorkflowError
 from .models import DecisionDefinition, Event, Light, ProcessDefinition, ProcessInstance, Task, Timer, Token
 
 ACTIVE = Token.State.ACTIVE
 WAITING = Token.State.WAITING
 DONE = Token.State.DONE
 OPEN_TASK_STATES = (Task.State.OPEN, Task.State.CLAIMED)
-
-
-class WorkflowError(DomainError):
-    """A workflow operation that cannot be done; ``code`` is stable (the API returns it), ``status`` an HTTP hint."""
-
-    code = "workflow.error"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .bpmn import TYPE_LABELS
-from .engine import WorkflowError
+from .errors import WorkflowError
 from .models import ProcessInstance, Task
 
 EVENT_LABELS = {
