@@ -31,23 +31,10 @@ from tongban.core.services import audit
 
 from . import dmn, expressions
 from .bpmn import DefinitionError, Issue, parse_bpmn
-from .engine import (
-    DONE,
-    OPEN_TASK_STATES,
-    WAITING,
-    Run,
-    WorkflowError,
-    _as_int,
-    actor_id,
-    actor_label,
-    calendar_for,
-    division_of,
-    graph_for,
-    latest_definition_id,
-    local_date,
-    parse_suspensions,
-    yellow_share,
-)
+from .config import DONE, OPEN_TASK_STATES, WAITING, yellow_share
+from .engine import Run
+from .errors import WorkflowError
+from .lookups import actor_id, actor_label, calendar_for, division_of, graph_for, latest_definition_id
 from .models import (
     DecisionDefinition,
     Event,
@@ -58,6 +45,8 @@ from .models import (
     Timer,
     Token,
 )
+from .times import as_int as _as_int
+from .times import local_date, parse_suspensions
 
 __all__ = [
     "DefinitionError", "WorkflowError", "deploy", "deploy_file", "deploy_decisions", "start", "claim", "unclaim",
@@ -156,7 +145,7 @@ def deploy_decision_file(path: str | Path, actor: User | None = None) -> list[De
 
 def evaluate_decision(key: str, variables: dict[str, Any]) -> Any:
     """Evaluate the latest version of a deployed decision over ``variables`` (no process needed)."""
-    from .engine import decision_table
+    from .lookups import decision_table
 
     try:
         return dmn.evaluate(decision_table(key), variables)
@@ -249,7 +238,7 @@ def is_candidate(task: Task, user: User) -> bool:
     user object for its lifetime (one request), like Django's own permission cache."""
     if not task.candidate_role:
         return bool(user.is_superuser)
-    from .engine import ROLE_GENERATION
+    from .lookups import ROLE_GENERATION
 
     cache = user.__dict__.get("_tongban_role_cache")
     if cache is None or cache.get("generation") != ROLE_GENERATION[0]:
