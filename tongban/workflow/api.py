@@ -19,7 +19,7 @@ from tongban.core.models import Organisation
 from tongban.core.selectors import has_role
 
 from . import selectors, services
-from .engine import WorkflowError
+from .errors import WorkflowError
 from .models import ProcessInstance, Task
 
 router = Router(tags=["workflow 流程引擎"], auth=API_AUTH)

@@ -12,18 +12,18 @@ class WorkflowConfig(AppConfig):
 
         from tongban.core.models import CalendarDay, Division, Organisation, Role, RoleAssignment
 
-        from . import engine
+        from . import config, lookups
         from .models import DecisionDefinition, ProcessDefinition
 
         # The engine caches parsed definitions, organisation codes and working-day calendars in process; any
         # change to their source rows drops the affected cache.
-        for model, clear in ((ProcessDefinition, engine.clear_definition_caches),
-                             (DecisionDefinition, engine.clear_definition_caches),
-                             (Organisation, engine.clear_organisation_cache),
-                             (Division, engine.clear_calendar_cache),
-                             (CalendarDay, engine.clear_calendar_cache),
-                             (RoleAssignment, engine.bump_role_generation),
-                             (Role, engine.bump_role_generation)):
+        for model, clear in ((ProcessDefinition, lookups.clear_definition_caches),
+                             (DecisionDefinition, lookups.clear_definition_caches),
+                             (Organisation, lookups.clear_organisation_cache),
+                             (Division, lookups.clear_calendar_cache),
+                             (CalendarDay, lookups.clear_calendar_cache),
+                             (RoleAssignment, lookups.bump_role_generation),
+                             (Role, lookups.bump_role_generation)):
             for signal in (post_save, post_delete):
                 signal.connect(clear, sender=model, weak=False, dispatch_uid=f"workflow-cache-{model.__name__}-{id(signal)}")
-        setting_changed.connect(engine.clear_setting_cache, weak=False, dispatch_uid="workflow-settings")
+        setting_changed.connect(config.clear_setting_cache, weak=False, dispatch_uid="workflow-settings")

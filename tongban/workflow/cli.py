@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         variables: str = typer.Option("{}", "--vars", help="Variables as a JSON object."),
     ) -> None:
         """Start an instance of the latest version of a process."""
-        from .engine import WorkflowError
+        from .errors import WorkflowError
         from .services import start
 
         try:

@@ -5,272 +5,36 @@ tree's root row (see ``services``). It loads the instance's live tokens once, ex
 writes new and changed rows with a handful of bulk queries. Work that spans instances (spawning the children of
 a call activity, resuming a parent when a child ends) is queued as follow-ups and run by ``execute`` after the
 run has been flushed, still inside the same transaction.
+
+The engine's support lives beside it: ``config`` (settings read per step, state sets), ``lookups`` (cached
+definitions, organisations, calendars, actors), ``times`` (local day, durations, suspensions), ``usertasks``
+(the user-task and case-clock part of ``Run``) and ``statements`` (its raw SQL). The names other modules used
+to import from here are re-exported below.
 """
 
 from __future__ import annotations
 
-import calendar as _pycal
-import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from tongban.core import store
-from tongban.core.errors import DomainError
 
-from . import dmn, expressions
-from .bpmn import parse_duration
-from .models import DecisionDefinition, Event, Light, ProcessDefinition, ProcessInstance, Task, Timer, Token
-
-ACTIVE = Token.State.ACTIVE
-WAITING = Token.State.WAITING
-DONE = Token.State.DONE
-OPEN_TASK_STATES = (Task.State.OPEN, Task.State.CLAIMED)
-
-
-class WorkflowError(DomainError):
-    """A workflow operation that cannot be done; ``code`` is stable (the API returns it), ``status`` an HTTP hint."""
-
-    code = "workflow.error"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# caches (definitions are immutable once deployed; organisations and calendars change rarely)
-
-_GRAPHS: dict[int, dict[str, Any]] = {}
-_DECISIONS: dict[int, dict[str, Any]] = {}
-_ORGS: dict[str, tuple[float, int, int | None]] = {}
-_DIVISIONS: dict[int, int | None] = {}  # organisation id -> division id (organisations rarely move)
-_TODAY: list[tuple[datetime, datetime, date, Any]] = []  # the local day of the last step: start, end, date, zone
-_CALENDARS: dict[int | None, tuple[float, Any]] = {}
-_LATEST: dict[tuple[str, str], tuple[float, int]] = {}
-CACHE_SECONDS = 60.0
-# Which version is the latest: a deploy in this process is seen at once (signal), one in another process (the
-# admin site, another worker) within this many seconds.
-LATEST_SECONDS = 5.0
-
-
-def clear_caches() -> None:
-    _SETTINGS.clear()
-    _GRAPHS.clear()
-    _DECISIONS.clear()
-    _ORGS.clear()
-    _DIVISIONS.clear()
-    _TODAY.clear()
-    _CALENDARS.clear()
-    _LATEST.clear()
-
-
-def clear_definition_caches(**_: Any) -> None:
-    _GRAPHS.clear()
-    _DECISIONS.clear()
-    _LATEST.clear()
-
-
-def _latest_id(kind: str, key: str, model: Any) -> int | None:
-    hit = _LATEST.get((kind, key))
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < LATEST_SECONDS:
-        return hit[1]
-    rows = store.fetch(f"SELECT {store.column(model, 'id')} FROM {store.table(model)} "
-                       f"WHERE {store.column(model, 'key')} = %s ORDER BY {store.column(model, 'version')} DESC "
-                       "LIMIT 1", [key])
-    if not rows:
-        return None
-    _LATEST[(kind, key)] = (now, rows[0][0])
-    return rows[0][0]
-
-
-def clear_organisation_cache(**_: Any) -> None:
-    _ORGS.clear()
-    _DIVISIONS.clear()
-    _CALENDARS.clear()
-
-
-def clear_calendar_cache(**_: Any) -> None:
-    _CALENDARS.clear()
-
-
-ROLE_GENERATION = [0]
-
-
-def bump_role_generation(**_: Any) -> None:
-    """Role grants changed: role answers cached on user objects are stale."""
-    ROLE_GENERATION[0] += 1
-
-
-def graph_for(definition_id: int) -> dict[str, Any]:
-    graph = _GRAPHS.get(definition_id)
-    if graph is None:
-        graph = ProcessDefinition.objects.values_list("graph", flat=True).get(pk=definition_id)
-        _GRAPHS[definition_id] = graph
-    return graph
-
-
-def latest_definition_id(key: str) -> int:
-    pk = _latest_id("process", key, ProcessDefinition)
-    if pk is None:
-        raise WorkflowError(f"没有已部署的流程 {key}（process not deployed）", code="workflow.process_not_found", status=404, detail={"key": key})
-    return pk
-
-
-def decision_table(key: str) -> dict[str, Any]:
-    row = _latest_id("decision", key, DecisionDefinition)
-    if row is None:
-        raise WorkflowError(f"没有已部署的决策 {key}（decision not deployed）", code="workflow.decision_not_found", status=404, detail={"key": key})
-    table = _DECISIONS.get(row)
-    if table is None:
-        table = DecisionDefinition.objects.values_list("table", flat=True).get(pk=row)
-        _DECISIONS[row] = table
-    return table
-
-
-def organisation_ref(code: str) -> tuple[int, int | None]:
-    """(id, division id) of an organisation code, cached briefly."""
-    from tongban.core.models import Organisation
-
-    hit = _ORGS.get(code)
-    now = time.monotonic()
-    if hit and now - hit[0] < CACHE_SECONDS * 5:
-        return hit[1], hit[2]
-    row = Organisation.objects.filter(code=code).values_list("pk", "division_id").first()
-    if row is None:
-        raise WorkflowError(f"机构代码 {code} 不存在（unknown organisation）", code="workflow.unknown_organisation", status=400, detail={"organisation": code})
-    _ORGS[code] = (now, row[0], row[1])
-    _DIVISIONS[row[0]] = row[1]
-    return row
-
-
-def division_of(org_id: int | None) -> int | None:
-    """The division of an organisation (cached until an organisation changes)."""
-    if org_id is None:
-        return None
-    try:
-        return _DIVISIONS[org_id]
-    except KeyError:
-        from tongban.core.models import Organisation
-
-        division = Organisation.objects.filter(pk=org_id).values_list("division_id", flat=True).first()
-        _DIVISIONS[org_id] = division
-        return division
-
-
-def local_date(now: datetime) -> date:
-    """``timezone.localdate(now)``, without the time-zone conversion while ``now`` stays within the same local
-    day as the previous call."""
-    tz = timezone.get_current_timezone()
-    day = _TODAY[0] if _TODAY else None
-    if day is not None and day[3] is tz and day[0] <= now < day[1]:
-        return day[2]
-    today = timezone.localdate(now, tz)
-    start = datetime.combine(today, datetime.min.time(), tzinfo=tz)
-    _TODAY[:] = [(start, end_of_day(today), today, tz)]
-    return today
-
-
-def calendar_for(division_id: int | None) -> Any:
-    """The working calendar of a division (national + local overrides), cached for a minute."""
-    from tongban.core.calendar import WorkingCalendar
-
-    hit = _CALENDARS.get(division_id)
-    now = time.monotonic()
-    if hit and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    division = None
-    if division_id is not None:
-        from tongban.core.models import Division
-
-        division = Division.objects.filter(pk=division_id).first()
-    cal = WorkingCalendar.load(division)
-    _CALENDARS[division_id] = (now, cal)
-    return cal
-
-
-_SETTINGS: dict[str, Any] = {}
-
-
-def _setting(name: str, default: Any) -> Any:
-    """A setting the engine reads on every step, kept until ``setting_changed`` (a missing setting costs an
-    exception inside Django's lazy settings on every lookup)."""
-    try:
-        return _SETTINGS[name]
-    except KeyError:
-        value = _SETTINGS[name] = getattr(settings, name, default)
-        return value
-
-
-def clear_setting_cache(**_: Any) -> None:
-    _SETTINGS.clear()
-
-
-def yellow_share() -> float:
-    return float(_setting("TONGBAN_CLOCK_YELLOW_SHARE", 0.8))
-
-
-def inline_service_tasks() -> bool:
-    return bool(_setting("TONGBAN_WORKFLOW_INLINE", False))
-
-
-def actor_label(actor: Any) -> str:
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        return str(actor)[:150]
-    return "system"
-
-
-def actor_id(actor: Any) -> int | None:
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        return actor.pk
-    return None
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# time helpers
-
-
-def _add_months(dt: datetime, months: int) -> datetime:
-    month0 = dt.month - 1 + months
-    year = dt.year + month0 // 12
-    month = month0 % 12 + 1
-    day = min(dt.day, _pycal.monthrange(year, month)[1])
-    return dt.replace(year=year, month=month, day=day)
-
-
-def add_duration(start: datetime, text: str) -> datetime:
-    parts = parse_duration(text)
-    if parts is None:
-        raise WorkflowError(f"invalid ISO 8601 duration {text!r}", code="workflow.invalid_timer")
-    dt = start
-    months = int(parts.get("y", 0)) * 12 + int(parts.get("mo", 0))
-    if months:
-        dt = _add_months(dt, months)
-    return dt + timedelta(weeks=parts.get("w", 0), days=parts.get("d", 0), hours=parts.get("h", 0),
-                          minutes=parts.get("mi", 0), seconds=parts.get("s", 0))
-
-
-def end_of_day(d: date) -> datetime:
-    """The instant a day is over: local midnight of the next day."""
-    tz = timezone.get_current_timezone()
-    return datetime.combine(d + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-
-
-def _as_int(value: Any, what: str) -> int:
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        raise WorkflowError(f"{what} must be a whole number, got {value!r}", code="workflow.invalid_value") from None
-    if n < 0:
-        raise WorkflowError(f"{what} must not be negative, got {n}", code="workflow.invalid_value")
-    return n
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# the run
+from . import dmn, expressions, statements
+from .config import ACTIVE, DONE, OPEN_TASK_STATES, WAITING, inline_service_tasks
+from .errors import WorkflowError
+from .lookups import actor_id, actor_label, calendar_for, clear_caches, decision_table, graph_for
+from .models import ProcessInstance, Task, Timer, Token
+from .statements import CANCEL_TASK_FIELDS, TOKEN_FIELDS, live_tokens
+from .times import add_duration, as_int, end_of_day, local_date
+from .usertasks import UserTaskSteps
+
+# Other contexts' test set-ups call ``engine.clear_caches()``; the API and tests catch ``engine.WorkflowError``.
+__all__ = ["ACTIVE", "DONE", "OPEN_TASK_STATES", "WAITING", "FollowUp", "Run", "WorkflowError", "clear_caches"]
 
 
 @dataclass
@@ -279,7 +43,7 @@ class FollowUp:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-class Run:
+class Run(UserTaskSteps):
     """One engine step on one instance (see module docstring)."""
 
     def __init__(self, instance: ProcessInstance, tokens: list[Token], actor: Any = None,
@@ -297,7 +61,7 @@ class Run:
         self.created_tasks: list[Task] = []  # every user task this run created (``new_tasks`` empties on flush)
         self.dirty_tasks: dict[int, Task] = {}
         self.new_timers: list[Timer] = []
-        self.events: list[Event] = []
+        self.events: list[tuple[str, str, Task | None, dict[str, Any]]] = []  # (element, type, task, data)
         self.follow_ups: list[FollowUp] = []
         self.queue: deque[tuple[str, Token]] = deque()
         self.actor = actor
@@ -567,104 +331,10 @@ class Run:
                 "child_id": inst.id, "status": inst.status,
             }))
 
-    # -- user tasks and the clock ----------------------------------------------------------------------------
-    def _create_task(self, token: Token, node: dict[str, Any]) -> Task:
-        eid = token.element_id
-        role = str(self._value(node["candidate_role"], "candidateRole", eid) or "")
-        org_code = node.get("candidate_org") or ""
-        org_id = division_id = None
-        resolved_org = ""
-        if org_code:
-            code = self._value(org_code, "candidateOrg", eid)
-            if code:
-                resolved_org = str(code)
-                org_id, division_id = organisation_ref(resolved_org)
-        limit = None
-        if node.get("limit_days"):
-            raw = self._value(node["limit_days"], "limitDays", eid)
-            if raw not in (None, ""):
-                limit = _as_int(raw, f"{eid} limitDays")
-        task = store.new(
-            Task, instance_id=self.instance.id, token=token, element_id=eid, name=node["name"] or eid,
-            candidate_role=role, candidate_org_id=org_id, outcomes=node.get("outcomes") or [],
-            created_at=self.now, escalate_role=node.get("escalate_role") or "",
-            excluded_step=node.get("excluded_step") or "",
-            form={"form_key": node["form"]} if node.get("form") else {},
-        )
-        if node.get("assignee"):
-            username = self._value(node["assignee"], "assignee", eid)
-            if username:
-                from tongban.core.models import User
-
-                user_id = User.objects.filter(username=str(username)).values_list("pk", flat=True).first()
-                if user_id is None:
-                    raise WorkflowError(f"{eid}: 用户 {username} 不存在", code="workflow.unknown_user", status=400)
-                task.assignee_id = user_id
-                task.state = Task.State.CLAIMED
-                task.claimed_at = self.now
-        if limit is not None:
-            task.limit_days = limit
-            task.started_on = self.today
-            task.due_on, task.light = _fresh_clock(calendar_for(division_id), self.today, limit, yellow_share())
-        self.new_tasks.append(task)
-        self.created_tasks.append(task)
-        self.event("element.started", eid, task=task, type="userTask", candidate_role=role,
-                   candidate_org=resolved_org, limit_days=limit)
-        if task.excluded_step:
-            self._suspend_instance_clock(task.excluded_step, task=task)
-        return task
-
-    def _suspend_instance_clock(self, reason: str, task: Task | None = None) -> None:
-        inst = self.instance
-        if inst.suspended_since is not None or inst.limit_days is None or inst.status != "running":
-            return
-        inst.suspended_since = self.today
-        inst.suspensions = [*inst.suspensions, {"start": self.today.isoformat(), "end": None, "reason": reason,
-                                                "auto": True}]
-        self.instance_dirty |= {"suspended_since", "suspensions"}
-        self.event("clock.suspended", task.element_id if task else "", task=task, reason=reason, scope="instance")
-
-    def _resume_instance_clock(self, reason: str, task_id: int | None = None) -> None:
-        inst = self.instance
-        if inst.suspended_since is None:
-            return
-        last = inst.suspensions[-1] if inst.suspensions else {}
-        if not last.get("auto") or last.get("reason") != reason:
-            return
-        self._close_instance_suspension()
-        self.event("clock.resumed", reason=reason, scope="instance")
-
-    def _close_instance_suspension(self) -> None:
-        from .clock import due_date
-
-        inst = self.instance
-        sus = [dict(s) for s in inst.suspensions]
-        if sus and sus[-1].get("end") is None:
-            sus[-1]["end"] = self.today.isoformat()
-        inst.suspensions = sus
-        inst.suspended_since = None
-        if inst.limit_days is not None and inst.started_on:
-            cal = calendar_for(None)
-            parsed = parse_suspensions(sus)
-            inst.due_on = due_date(cal, inst.started_on, inst.limit_days, parsed, on=self.today)
-            if inst.statutory_limit_days is not None:
-                inst.statutory_due_on = due_date(cal, inst.started_on, inst.statutory_limit_days, parsed,
-                                                 on=self.today)
-        self.instance_dirty |= {"suspended_since", "suspensions", "due_on", "statutory_due_on"}
-
-    def complete_task(self, task: Task, outcome: str, opinion: str) -> None:
-        token = self.tokens.get(task.token_id)
-        if token is None or token.element_id != task.element_id:
-            raise WorkflowError("任务对应的流程位置已不存在（task token gone）", code="workflow.task_not_open", status=409)
-        if task.excluded_step:
-            self._resume_instance_clock(task.excluded_step, task_id=task.id)
-        self._leave(token, task=task, outcome=outcome)
-        self.execute()
-
     # -- timers ----------------------------------------------------------------------------------------------
     def _timer_due(self, timer: dict[str, Any], element: str) -> datetime:
         if "workingDays" in timer:
-            n = _as_int(self._value(timer["workingDays"], "workingDays", element), f"{element} workingDays")
+            n = as_int(self._value(timer["workingDays"], "workingDays", element), f"{element} workingDays")
             cal = calendar_for(None)
             return end_of_day(cal.add_working_days(self.today, n))
         if "date" in timer:
@@ -802,12 +472,7 @@ class Run:
                 store.update(Token, list(self.dirty_tokens.values()), TOKEN_FIELDS)
                 self.dirty_tokens = {}
             if self.cancel_timer_tokens:
-                ids = sorted(self.cancel_timer_tokens)
-                store.execute(
-                    f"UPDATE {store.table(Timer)} SET {store.column(Timer, 'cancelled_at')} = %s "
-                    f"WHERE {store.column(Timer, 'token')} IN ({', '.join(['%s'] * len(ids))}) "
-                    f"AND {store.column(Timer, 'fired_at')} IS NULL AND {store.column(Timer, 'cancelled_at')} IS NULL",
-                    [Timer._meta.get_field("cancelled_at").get_db_prep_save(self.now, store.connection), *ids])
+                statements.cancel_timers_of_tokens(sorted(self.cancel_timer_tokens), self.now)
                 self.cancel_timer_tokens = set()
             if self.dirty_tasks:
                 store.update(Task, list(self.dirty_tasks.values()), CANCEL_TASK_FIELDS)
@@ -819,45 +484,8 @@ class Run:
                 store.update(ProcessInstance, [self.instance], sorted(self.instance_dirty))
                 self.instance_dirty = set()
             if self.events:
-                prep_at, prep_data = store.preparer(Event, "at"), store.preparer(Event, "data")
-                at = prep_at(self.now)
-                store.insert_rows(Event, EVENT_COLUMNS, [
-                    (self.instance.id, element_id, type_, self.actor_id, self.actor_label, at,
-                     task.id if task is not None else None, prep_data(data))
-                    for element_id, type_, task, data in self.events
-                ])
+                statements.insert_events(self.instance.id, self.actor_id, self.actor_label, self.now, self.events)
                 self.events = []
             hooks, self.write_hooks = self.write_hooks, []
             for hook in hooks:
                 hook()
-
-
-TOKEN_FIELDS = ("element_id", "state", "data", "ended_at")
-EVENT_COLUMNS = ("instance_id", "element_id", "type", "actor_id", "actor_label", "at", "task_id", "data")
-CANCEL_TASK_FIELDS = ("state", "completed_at", "suspended_since", "suspensions", "due_on")
-
-
-@lru_cache(maxsize=1024)
-def _fresh_clock(cal: Any, today: date, limit: int, share: float) -> tuple[date, str]:
-    """Due date and light of a clock starting today (the same for every task opened today with this limit)."""
-    from .clock import due_date, light_for
-
-    return due_date(cal, today, limit), light_for(0, limit, share)
-
-
-def live_tokens(instance_id: int) -> list[Token]:
-    """The tokens of an instance that are not done (one indexed query)."""
-    return store.select(Token, f"{store.column(Token, 'instance')} = %s AND {store.column(Token, 'state')} <> %s",
-                        [instance_id, DONE])
-
-
-def parse_suspensions(items: list[dict[str, Any]]) -> list[Any]:
-    from .clock import Suspension
-
-    out = []
-    for s in items or []:
-        out.append(Suspension(date.fromisoformat(s["start"]), date.fromisoformat(s["end"]) if s.get("end") else None,
-                              s.get("reason", "")))
-    return out
-
-LIGHTS = {v for v, _ in Light.choices}

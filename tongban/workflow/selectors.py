@@ -11,8 +11,10 @@ from django.utils import timezone
 from tongban.core.models import Organisation, RoleAssignment, User
 from tongban.core.selectors import organisation_descendant_ids
 
-from .engine import OPEN_TASK_STATES, calendar_for, parse_suspensions, yellow_share
+from .config import OPEN_TASK_STATES, yellow_share
+from .lookups import calendar_for
 from .models import DecisionDefinition, Event, Notification, ProcessDefinition, ProcessInstance, Task, Token
+from .times import parse_suspensions
 
 
 def latest_definitions() -> list[ProcessDefinition]:

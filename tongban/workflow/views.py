@@ -20,7 +20,7 @@ from tongban.core.auth import AuthedRequest
 
 from . import selectors, services
 from .bpmn import TYPE_LABELS
-from .engine import WorkflowError
+from .errors import WorkflowError
 from .models import ProcessInstance, Task
 
 EVENT_LABELS = {

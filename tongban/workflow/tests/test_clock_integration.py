@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tongban.core.calendar import default_calendar
 from tongban.workflow import clock, selectors, services
-from tongban.workflow.engine import WorkflowError
+from tongban.workflow.errors import WorkflowError
 from tongban.workflow.models import Event, Notification, ProcessInstance, Task
 
 from .helpers import bpmn, chain, user_task

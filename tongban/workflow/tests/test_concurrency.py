@@ -39,13 +39,15 @@ def slow_steps(monkeypatch):
         return run
 
     monkeypatch.setattr(Run, "load", classmethod(slow_load))
-    original_child_ended = services._child_ended
+    from tongban.workflow.services import runtime
+
+    original_child_ended = runtime._child_ended
 
     def slow_child_ended(*args, **kwargs):
         time.sleep(0.05)
         return original_child_ended(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_child_ended", slow_child_ended)
+    monkeypatch.setattr(runtime, "_child_ended", slow_child_ended)
 
 
 def run_together(functions):

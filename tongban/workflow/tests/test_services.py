@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tongban.core.models import AuditLog
 from tongban.workflow import services
-from tongban.workflow.engine import WorkflowError
+from tongban.workflow.errors import WorkflowError
 from tongban.workflow.models import Event, ProcessDefinition, ProcessInstance, Task, Timer, Token
 
 from .helpers import bpmn, chain, dmn, flow, simple, user_task
@@ -47,7 +47,7 @@ def test_deploy_versions_only_on_change(users):
 def test_a_deploy_in_another_process_is_seen_within_seconds(users, monkeypatch):
     """The latest version is cached: a deploy in this process is seen at once (signal), one in another process
     (here: a row written without signals) once the cache entry is older than LATEST_SECONDS."""
-    from tongban.workflow import engine
+    from tongban.workflow import lookups
 
     [v1] = services.deploy(simple(), "s.bpmn")
     assert services.start("simple").definition_id == v1.pk
@@ -55,8 +55,8 @@ def test_a_deploy_in_another_process_is_seen_within_seconds(users, monkeypatch):
     row.update(id=None, version=2, checksum="other-process")
     [v2] = ProcessDefinition.objects.bulk_create([ProcessDefinition(**row)])  # bulk_create sends no signals
     assert services.start("simple").definition_id == v1.pk  # still cached
-    clock = [engine.time.monotonic() + engine.LATEST_SECONDS + 1]
-    monkeypatch.setattr(engine.time, "monotonic", lambda: clock[0])
+    clock = [lookups.time.monotonic() + lookups.LATEST_SECONDS + 1]
+    monkeypatch.setattr(lookups.time, "monotonic", lambda: clock[0])
     assert services.start("simple").definition_id == v2.pk
 
 
@@ -530,7 +530,7 @@ def test_non_interrupting_timer_keeps_the_task(users):
 
 def test_working_day_timer(users):
     from tongban.core.calendar import default_calendar
-    from tongban.workflow.engine import end_of_day
+    from tongban.workflow.times import end_of_day
 
     services.deploy(timer_process(timer="").replace("<bpmn:timerEventDefinition>",
                                                     '<bpmn:timerEventDefinition tongban:workingDays="5">'), "t.bpmn")
@@ -601,7 +601,7 @@ def test_role_changes_are_seen_by_the_same_user_object(users):
 
 def test_caches_follow_organisation_changes(users):
     from tongban.core.models import Organisation
-    from tongban.workflow.engine import organisation_ref
+    from tongban.workflow.lookups import organisation_ref
 
     org = Organisation.objects.get(code="yx-scjg")
     assert organisation_ref("yx-scjg")[0] == org.pk
