@@ -217,13 +217,13 @@ api("GET", "/api/workflow/definitions", WF, "staff", STAFF)
 api("GET", "/api/workflow/definitions/{key}", WF, "staff", STAFF, url=lambda w: f"/api/workflow/definitions/{w.workflow_definition}")
 api("POST", "/api/workflow/instances", WF,
     "staff allowed to start the process by its definition: for the 人社局 process, 人社局's approvers; the admin",
-    {"approver_owner", "admin"}, holes=_holes(START_HOLE, OTHER_STAFF),
+    {"approver_owner", "admin"},
     body=lambda w, role: {"process_key": w.start_process, "business_key": f"AUTHZ-{role}", "variables": {
         "applicant_name": "张三", "applicant_kind": "natural", "age": 34, "credit_level": "C",
         "has_social_insurance": True, "rejections_last_year": 2}})
 api("GET", "/api/workflow/instances/{instance_id}", WF,
     "staff of an organisation with a task in the instance (人社局); the admin", {"approver_owner", "admin"},
-    url=lambda w: f"/api/workflow/instances/{w.case_instance}", holes=_holes(INSTANCE_HOLE, OTHER_STAFF))
+    url=lambda w: f"/api/workflow/instances/{w.case_instance}")
 api("POST", "/api/workflow/instances/{instance_id}/cancel", WF, "the admin", {"admin"},
     url=lambda w: f"/api/workflow/instances/{w.case_instance}/cancel", body=lambda w, role: {"reason": "测试撤销"})
 api("GET", "/api/workflow/tasks", WF, "any signed-in user: the tasks they are a candidate for or hold",
@@ -245,8 +245,7 @@ api("POST", "/api/workflow/tasks/{task_id}/clock/suspend", WF, TASK_RULE, {"appr
 api("POST", "/api/workflow/tasks/{task_id}/clock/resume", WF, TASK_RULE, {"approver_owner", "admin"},
     url=lambda w: f"/api/workflow/tasks/{w.case_task}/clock/resume", prepare=_suspend_case_task)
 api("GET", "/api/workflow/organisations/{code}/overdue", WF, "staff of that organisation (人社局); the admin",
-    {"approver_owner", "data_owner", "admin"}, url=_const(f"/api/workflow/organisations/{OWNER_ORG}/overdue"),
-    holes=_holes(OVERDUE_HOLE, STAFF - {"approver_owner", "data_owner", "admin"}))
+    {"approver_owner", "data_owner", "admin"}, url=_const(f"/api/workflow/organisations/{OWNER_ORG}/overdue"))
 
 page("GET", "workflow/", WF, "a redirect to workflow/tasks/ (which checks)", ALL)
 page("GET", "workflow/definitions/", WF, "staff", STAFF)
@@ -254,16 +253,16 @@ page("GET", "workflow/definitions/<slug:key>/", WF, "a redirect to the diagram (
      url=lambda w: f"/workflow/definitions/{w.workflow_definition}/")
 page("GET", "workflow/definitions/<slug:key>/diagram/", WF,
      "staff; the list of recent instances shows those with a task of the reader's organisation (人社局); the admin",
-     {"approver_owner", "admin"}, hide=OTHER_STAFF, holes=_holes(INSTANCE_LIST_HOLE, OTHER_STAFF),
+     {"approver_owner", "admin"}, hide=OTHER_STAFF,
      url=lambda w: f"/workflow/definitions/{w.workflow_definition}/diagram/",
      visible=_text_has(lambda w: f"/workflow/instances/{w.case_instance}/"))
 page("GET", "workflow/instances/", WF,
      "staff; the list shows an instance to staff of an organisation with a task in it (人社局) and the admin",
-     {"approver_owner", "admin"}, hide=OTHER_STAFF, holes=_holes(INSTANCE_HOLE, OTHER_STAFF),
+     {"approver_owner", "admin"}, hide=OTHER_STAFF,
      visible=_text_has(lambda w: f"/workflow/instances/{w.case_instance}/"))
 page("GET", "workflow/instances/<int:pk>/", WF,
      "staff of an organisation with a task in the instance (人社局); the admin", {"approver_owner", "admin"},
-     url=lambda w: f"/workflow/instances/{w.case_instance}/", holes=_holes(INSTANCE_HOLE, OTHER_STAFF))
+     url=lambda w: f"/workflow/instances/{w.case_instance}/")
 page("GET", "workflow/tasks/", WF, "staff: the tasks they are a candidate for or hold", {"approver_owner", "admin"},
      hide=OTHER_STAFF, visible=_text_has(lambda w: f"/workflow/tasks/{w.case_task}/claim/"))
 page("POST", "workflow/tasks/<int:pk>/claim/", WF, TASK_RULE, {"approver_owner", "admin"},

@@ -29,7 +29,7 @@ from tongban.core.models import Organisation, Role, RoleAssignment, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
 
-from . import dmn, expressions
+from . import dmn, expressions, selectors
 from .bpmn import DefinitionError, Issue, parse_bpmn
 from .engine import (
     DONE,
@@ -60,7 +60,7 @@ from .models import (
 )
 
 __all__ = [
-    "DefinitionError", "WorkflowError", "deploy", "deploy_file", "deploy_decisions", "start", "claim", "unclaim",
+    "DefinitionError", "WorkflowError", "deploy", "deploy_file", "deploy_decisions", "start", "start_by_user", "claim", "unclaim",
     "complete", "add_opinion", "cancel_instance", "set_variables", "suspend_clock", "resume_clock",
     "fire_timer", "fire_due_timers", "run_service_task", "retry_service_task", "check_clocks",
 ]
@@ -483,6 +483,21 @@ def start(key: str, business_key: str = "", variables: dict[str, Any] | None = N
             run.instance_dirty.add("variables")
         _drive(run)
     inst.created_tasks = [t for t in run.created_tasks if t.state in OPEN_TASK_STATES]
+    return inst
+
+
+def start_by_user(key: str, user: User, business_key: str = "", variables: dict[str, Any] | None = None
+                  ) -> ProcessInstance:
+    """A staff member starts process ``key`` by hand (the API): only whom the definition's starters allow
+    (``selectors.may_start``), else ``workflow.not_starter`` (403). The platform starting a process for a case
+    (an accepted application, a grant request) calls ``start`` and is not checked here."""
+    graph = graph_for(latest_definition_id(key))
+    if not selectors.may_start(user, graph):
+        raise WorkflowError(f"您无权启动流程 {key}（not a starter of this process）", code="workflow.not_starter",
+                            status=403, detail={"key": key})
+    with transaction.atomic():
+        inst = start(key, business_key, variables, user)
+        audit("workflow.instance.start", actor=user, obj=inst, detail={"key": key, "business_key": business_key})
     return inst
 
 
