@@ -287,7 +287,6 @@ APPS = "applications"
 OWNER = {"citizen"}
 DRAFT_READERS = {"citizen", "admin"}
 CASE_READERS = {"citizen", "clerk", "township_clerk", "approver_owner", "admin"}
-DRAFT_READ_HOLES = _holes(DRAFT_HOLE, {"clerk", "township_clerk", "approver_owner"})
 READ_RULE = ("the applicant; once submitted also every window clerk and the approvers and supervisors of a "
              "department deciding one of its items (人社局); the admin")
 api("GET", "/api/applications", APPS, "any signed-in user: their own applications", OWNER,
@@ -296,20 +295,18 @@ api("POST", "/api/applications", APPS, "applicants with an identity (ID number o
     APPLICANTS, body=lambda w, role: {"item_code": "YX-RSJ-QR-0001",
                                       "situations": {"YX-RSJ-QR-0001": {"situation_code": "by-worker"}}})
 api("GET", "/api/applications/{ref}", APPS, READ_RULE, DRAFT_READERS, variant="draft",
-    url=lambda w: f"/api/applications/{w.draft_ref}", holes=DRAFT_READ_HOLES)
+    url=lambda w: f"/api/applications/{w.draft_ref}")
 api("GET", "/api/applications/{ref}", APPS, READ_RULE.replace("人社局", "市场监管局"), {"company", "admin"},
-    variant="company's draft, 市场监管局", url=lambda w: f"/api/applications/{w.company_draft_ref}",
-    holes=_holes(DRAFT_HOLE, CLERKS | {"supervisor"}))
+    variant="company's draft, 市场监管局", url=lambda w: f"/api/applications/{w.company_draft_ref}")
 api("GET", "/api/applications/{ref}", APPS, READ_RULE, CASE_READERS, variant="in review",
     url=lambda w: f"/api/applications/{w.case_ref}")
 api("GET", "/api/applications/{ref}/form", APPS, READ_RULE, DRAFT_READERS, variant="draft",
-    url=lambda w: f"/api/applications/{w.draft_ref}/form", holes=DRAFT_READ_HOLES)
+    url=lambda w: f"/api/applications/{w.draft_ref}/form")
 api("POST", "/api/applications/{ref}/materials/{key}/file", APPS, "the applicant, while the application is open",
     OWNER, url=lambda w: f"/api/applications/{w.draft_ref}/materials/{w.draft_material_key}/file",
     body=lambda w, role: {"file": _pdf()}, multipart=True)
 api("GET", "/api/applications/{ref}/materials/{key}/evidence", APPS, READ_RULE, DRAFT_READERS, variant="draft",
-    url=lambda w: f"/api/applications/{w.draft_ref}/materials/{w.draft_evidence_key}/evidence",
-    holes=DRAFT_READ_HOLES)
+    url=lambda w: f"/api/applications/{w.draft_ref}/materials/{w.draft_evidence_key}/evidence")
 api("POST", "/api/applications/{ref}/materials/{key}/evidence", APPS, "the applicant (consents and fetches)", OWNER,
     url=lambda w: f"/api/applications/{w.draft_ref}/materials/{w.draft_evidence_key}/evidence",
     body=lambda w, role: {"consent": True})
@@ -321,7 +318,7 @@ api("POST", "/api/applications/{ref}/submit", APPS, "the applicant", OWNER,
 SUPPLEMENT_RULE = "the applicant; once submitted also a window clerk (补齐 at a window); the admin"
 api("POST", "/api/applications/{ref}/supplements/{key}", APPS, SUPPLEMENT_RULE, {"citizen", "admin"}, variant="draft",
     url=lambda w: f"/api/applications/{w.draft_ref}/supplements/{w.draft_missing_key}",
-    body=lambda w, role: {"file": _pdf("owed.pdf")}, multipart=True, holes=_holes(DRAFT_WRITE_HOLE, CLERKS))
+    body=lambda w, role: {"file": _pdf("owed.pdf")}, multipart=True)
 api("POST", "/api/applications/{ref}/supplements/{key}", APPS, SUPPLEMENT_RULE, OWNER | CLERKS | {"admin"},
     variant="in review", url=lambda w: f"/api/applications/{w.case_ref}/supplements/{w.case_owed_key}",
     body=lambda w, role: {"file": _pdf("owed.pdf")}, multipart=True)
@@ -341,8 +338,7 @@ api("POST", "/api/window/applications/{ref}/accept", APPS, "window clerks; the a
     body=lambda w, role: {"tolerate": True, "supplement_days": 5})
 api("POST", "/api/window/applications/{ref}/one-time-notice", APPS,
     "window clerks and the admin, once submitted (409 before)", set(), variant="draft", refusals=frozenset({409}),
-    url=lambda w: f"/api/window/applications/{w.draft_ref}/one-time-notice",
-    holes=_holes(DRAFT_NOTICE_HOLE, CLERKS | {"admin"}))
+    url=lambda w: f"/api/window/applications/{w.draft_ref}/one-time-notice")
 api("POST", "/api/window/applications/{ref}/one-time-notice", APPS, "window clerks and the admin, once submitted",
     WINDOW, variant="submitted", url=lambda w: f"/api/window/applications/{w.pending_ref}/one-time-notice")
 api("POST", "/api/window/applications/{ref}/refuse", APPS, "window clerks; the admin", WINDOW,
@@ -377,7 +373,7 @@ page("GET", "my/applications/<str:ref>/fill/", APPS, "the applicant, while the a
      url=lambda w: f"/my/applications/{w.draft_ref}/fill/")
 page("POST", "my/applications/<str:ref>/supplement/", APPS, SUPPLEMENT_RULE, {"citizen", "admin"}, variant="draft",
      url=lambda w: f"/my/applications/{w.draft_ref}/supplement/",
-     body=lambda w, role: {f"file-{w.draft_missing_pk}": _pdf("owed.pdf")}, holes=_holes(DRAFT_WRITE_HOLE, CLERKS))
+     body=lambda w, role: {f"file-{w.draft_missing_pk}": _pdf("owed.pdf")})
 page("POST", "my/applications/<str:ref>/supplement/", APPS, SUPPLEMENT_RULE, OWNER | WINDOW, variant="in review",
      url=lambda w: f"/my/applications/{w.case_ref}/supplement/",
      body=lambda w, role: {f"file-{w.case_owed_pk}": _pdf("owed.pdf")})
@@ -394,13 +390,12 @@ page("GET", "apply/bundle/<str:code>/", APPS, "any signed-in user", SIGNED_IN, u
 page("GET", "applications/<str:ref>/notices/<str:code>.pdf", APPS, READ_RULE, CASE_READERS,
      url=lambda w: f"/applications/{w.case_ref}/notices/{w.case_notice}.pdf")
 page("GET", "applications/<str:ref>/materials/<int:pk>/file", APPS, READ_RULE, DRAFT_READERS, variant="draft",
-     url=lambda w: f"/applications/{w.draft_ref}/materials/{w.draft_material_pk}/file",
-     holes=_holes(DRAFT_FILE_HOLE, {"clerk", "township_clerk", "approver_owner"}))
+     url=lambda w: f"/applications/{w.draft_ref}/materials/{w.draft_material_pk}/file")
 page("GET", "applications/<str:ref>/materials/<int:pk>/file", APPS, READ_RULE, CASE_READERS, variant="in review",
      url=lambda w: f"/applications/{w.case_ref}/materials/{w.case_material_pk}/file")
 page("GET", "window/", APPS, "window clerks; the admin", WINDOW, visible=_text_has(lambda w: w.pending_ref))
 page("GET", "window/applications/<str:ref>/", APPS, "window clerks, once submitted; the admin", {"admin"},
-     variant="draft", url=lambda w: f"/window/applications/{w.draft_ref}/", holes=_holes(DRAFT_HOLE, CLERKS))
+     variant="draft", url=lambda w: f"/window/applications/{w.draft_ref}/")
 page("GET", "window/applications/<str:ref>/", APPS, "window clerks, once submitted; the admin", WINDOW,
      variant="submitted", url=lambda w: f"/window/applications/{w.pending_ref}/")
 page("POST", "window/applications/<str:ref>/action/", APPS, "window clerks; the admin", WINDOW,
