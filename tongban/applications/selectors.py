@@ -65,16 +65,30 @@ def is_party(user: User, app: Application) -> bool:
 
 
 def can_view(user: User, app: Application) -> bool:
-    """The parties, window clerks, and the approvers and supervisors of the case's departments."""
+    """The parties, window clerks, and the approvers and supervisors of the case's departments. A draft is the
+    applicant's own until it is submitted: only its parties see it (the applicant, and whoever prepares it for
+    them: an agent, or the window clerk assisting in person, recorded as its submitter) and the admin."""
     if not user.is_authenticated:
         return False
     if user.is_superuser or is_party(user, app):
         return True
+    if app.status == Application.Status.DRAFT:
+        return False
     if organisations_for_role(user, Role.WINDOW_CLERK).exists():
         return True
     dept_ids = set(app.items.values_list("department_id", flat=True))
     return organisations_for_role(user, Role.APPROVER).filter(pk__in=dept_ids).exists() or \
         organisations_for_role(user, Role.SUPERVISOR).filter(pk__in=dept_ids).exists()
+
+
+def may_supplement(user: User, app: Application) -> bool:
+    """Who provides owed materials: the case's parties; once submitted also any window clerk (补齐 at a window);
+    the admin. A clerk adds nothing to a draft that is not theirs to prepare."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or is_party(user, app):
+        return True
+    return app.status != Application.Status.DRAFT and organisations_for_role(user, Role.WINDOW_CLERK).exists()
 
 
 def get_application(ref: str) -> Application | None:

@@ -333,7 +333,8 @@ def give_consent(request: HttpRequest, payload: ConsentIn):
 
 
 def _subject(user: User, requested: str) -> str:
-    """Whose data: staff may name a subject (a consent given on paper at a window), others act for themselves."""
+    """Whose data: staff may name a subject (a consent given on paper at a window: ``services.give_consent`` lets
+    only window clerks and the admin record it, ``exchange.forbidden`` otherwise), others act for themselves."""
     return requested if (user.is_staff and requested) else user.id_number
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from tongban.core.models import Organisation, Role, User
-from tongban.core.selectors import organisations_for_role
+from tongban.core.selectors import has_role, organisations_for_role
 
 from .models import AccessLogEntry, Consent, DataResource, Grant, SignedTreeHead
 
@@ -35,6 +35,20 @@ def staff_org_ids(user: User) -> set[int]:
     if user.is_authenticated and user.organisation_id and user.is_staff:
         ids.add(user.organisation_id)
     return ids
+
+
+def may_act_for_subject(user: User | None, subject_id: str) -> bool:
+    """Who records or withdraws a consent in the name of ``subject_id`` (docs/exchange.md): the subject themself
+    (their account's id number), a window clerk recording a consent or a withdrawal given on paper, the
+    administrator. No other staff member, whatever their department, acts in a citizen's name. ``None`` is the
+    platform itself (a service on the subject's behalf)."""
+    if user is None:
+        return True
+    if not user.is_authenticated:
+        return False
+    if user.id_number and user.id_number == subject_id:
+        return True
+    return user.is_staff and (has_role(user, Role.WINDOW_CLERK) or has_role(user, Role.ADMINISTRATOR))
 
 
 def owner_org_ids(user: User) -> set[int]:

@@ -22,7 +22,7 @@ from tongban.core.selectors import has_role
 from tongban.core.services import audit
 from tongban.workflow.services import WorkflowError
 
-from . import errors, grant_process
+from . import errors, grant_process, selectors
 from .broker import acting_as
 from .errors import ExchangeError
 from .models import (
@@ -297,8 +297,9 @@ def give_consent(*, subject_id: str, code: str, consumer_org: Organisation | str
     consumer = _org(consumer_org)
     if not subject_id.strip() or not purpose.strip():
         raise ExchangeError("授权须写明主体和用途", code=errors.INVALID)
-    if user is not None and not user.is_staff and user.id_number and user.id_number != subject_id:
-        raise ExchangeError("只能对本人（本单位）的数据作出授权", code=errors.FORBIDDEN, status=403)
+    if not selectors.may_act_for_subject(user, subject_id):
+        raise ExchangeError("只能对本人（本单位）的数据作出授权；代为登记书面授权的只能是综合窗口人员",
+                            code=errors.FORBIDDEN, status=403)
     existing = Consent.objects.filter(subject_id=subject_id, source=source, code=code, consumer=consumer,
                                       case_ref=case_ref, withdrawn_at__isnull=True).first()
     if existing is not None:
@@ -313,8 +314,8 @@ def give_consent(*, subject_id: str, code: str, consumer_org: Organisation | str
 
 @transaction.atomic
 def withdraw_consent(consent: Consent, *, user: User | None) -> Consent:
-    if user is not None and not user.is_staff and user.id_number != consent.subject_id:
-        raise ExchangeError("只能撤回本人的授权", code=errors.FORBIDDEN, status=403)
+    if not selectors.may_act_for_subject(user, consent.subject_id):
+        raise ExchangeError("只能撤回本人的授权；代为登记书面撤回的只能是综合窗口人员", code=errors.FORBIDDEN, status=403)
     if consent.withdrawn_at is None:
         consent.withdrawn_at = timezone.now()
         consent.save(update_fields=["withdrawn_at"])

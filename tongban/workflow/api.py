@@ -3,7 +3,12 @@
 Authentication: ``Authorization: Bearer <token>`` (``POST /api/auth/token``) or the browser session (with CSRF).
 Errors: ``{"code": "workflow.<reason>", "message": "<中文说明>", "detail": {...}}`` with a 4xx status, e.g.
 ``workflow.task_not_held`` (403), ``workflow.not_candidate`` (403), ``workflow.unknown_outcome`` (400),
-``workflow.task_not_open`` (409), ``workflow.not_found`` (404).
+``workflow.task_not_open`` (409), ``workflow.not_found`` (404), ``workflow.not_starter`` (403).
+
+Scoping: an instance is read only by staff of an organisation involved in it (a task of its tree is for them or
+held by them) and by the administrator; others get 404 ``workflow.not_found``. A process is started by hand only
+by the starters its definition names (``tongban:starterRoles``/``starterOrgs``/``starterUsers``), else 403
+``workflow.not_starter``. An organisation's overdue list is for its own staff and the administrator.
 """
 
 from __future__ import annotations
@@ -227,7 +232,7 @@ def get_definition(request: HttpRequest, key: str, version: int | None = None):
 def start_instance(request: AuthedRequest, payload: StartIn):
     try:
         _staff(request)
-        inst = services.start(payload.process_key, payload.business_key, payload.variables, request.user)
+        inst = services.start_by_user(payload.process_key, request.user, payload.business_key, payload.variables)
     except WorkflowError as exc:
         return _error(exc)
     inst = ProcessInstance.objects.select_related("definition").get(pk=inst.pk)
@@ -239,9 +244,10 @@ def start_instance(request: AuthedRequest, payload: StartIn):
 def get_instance(request: HttpRequest, instance_id: int):
     try:
         _staff(request)
-        inst = ProcessInstance.objects.select_related("definition").filter(pk=instance_id).first()
+        inst = (selectors.instances_visible_to(request.user).select_related("definition")
+                .filter(pk=instance_id).first())
         if inst is None:
-            raise WorkflowError(f"流程实例 {instance_id} 不存在", code="workflow.not_found", status=404)
+            raise WorkflowError(f"流程实例 {instance_id} 不存在或与您的机构无关", code="workflow.not_found", status=404)
     except WorkflowError as exc:
         return _error(exc)
     return 200, _instance(inst)
@@ -334,6 +340,8 @@ def overdue(request: HttpRequest, code: str):
         org = Organisation.objects.filter(code=code).first()
         if org is None:
             raise WorkflowError(f"机构 {code} 不存在", code="workflow.not_found", status=404)
+        if not selectors.may_see_overdue(request.user, org):
+            raise WorkflowError("只能查看本机构的超期任务", code="workflow.forbidden", status=403)
     except WorkflowError as exc:
         return _error(exc)
     qs = selectors.overdue_tasks(org).select_related("instance", "candidate_org", "assignee").order_by("due_on")

@@ -59,6 +59,12 @@ _ISO_DURATION = re.compile(
     r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
 )
 _INT = re.compile(r"^\d+$")
+_NAME = re.compile(r"^[\w.@-]+$")
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+# Who may start a process through the API (a process attribute: comma-separated names). The Camunda modeler's
+# ``candidateStarterGroups`` are read as role codes and its ``candidateStarterUsers`` as usernames.
+STARTER_ATTRS = {"roles": ("starterRoles", "candidateStarterGroups"), "orgs": ("starterOrgs", None),
+                 "users": ("starterUsers", "candidateStarterUsers")}
 
 
 @dataclass
@@ -178,6 +184,7 @@ class _ProcessParser:
         return {
             "key": pid,
             "name": self.process_el.get("name") or pid,
+            "starters": self._starters(pid, attrs),
             "line": self.process_el.sourceline or 0,
             "limit_days": attrs.get("limitDays"),
             "statutory_limit_days": attrs.get("statutoryLimitDays"),
@@ -186,6 +193,21 @@ class _ProcessParser:
             "starts": self.starts,
             "boundaries": self.boundaries,
         }
+
+    def _starters(self, pid: str, attrs: dict[str, str]) -> dict[str, list[str]]:
+        """Who may start the process by hand: ``{"roles": [...], "orgs": [...], "users": [...]}`` (all empty:
+        only the administrator). Roles and organisations together mean a role held in one of the organisations."""
+        starters: dict[str, list[str]] = {}
+        for kind, (own, camunda) in STARTER_ATTRS.items():
+            raw = ",".join(v for v in (attrs.get(own), camunda and self.process_el.get(f"{{{CAMUNDA_NS}}}{camunda}"))
+                           if v)
+            names = [n.strip() for n in raw.split(",") if n.strip()]
+            bad = [n for n in names if not _NAME.match(n)]
+            if bad:
+                self.error(self.process_el, pid, f"tongban:{own}: not a list of names (comma-separated): "
+                                                 + ", ".join(repr(b) for b in bad))
+            starters[kind] = sorted(set(names) - set(bad))
+        return starters
 
     def _register_id(self, el: Any, eid: str) -> bool:
         if not eid:

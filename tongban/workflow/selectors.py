@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from tongban.core.models import Organisation, RoleAssignment, User
-from tongban.core.selectors import organisation_descendant_ids
+from tongban.core.models import Organisation, Role, RoleAssignment, User
+from tongban.core.selectors import has_role, organisation_descendant_ids, organisations_for_role
 
 from .config import OPEN_TASK_STATES, yellow_share
 from .lookups import calendar_for
@@ -75,6 +76,76 @@ def tasks_for_user(user: User, states: tuple[str, ...] = OPEN_TASK_STATES) -> Qu
 
 def can_work_on(user: User, task: Task) -> bool:
     return tasks_for_user(user, tuple(Task.State.values)).filter(pk=task.pk).exists()
+
+
+def is_admin(user: User) -> bool:
+    """The platform's administrator (a superuser, or the administrator role anywhere): sees every instance."""
+    return has_role(user, Role.ADMINISTRATOR)
+
+
+def member_org_ids(user: User) -> set[int]:
+    """The organisations a staff member belongs to: their own and every one where they hold a current role
+    (with the sub-organisations where the role is granted so)."""
+    if not user.is_authenticated:
+        return set()
+    ids = {user.organisation_id} if user.organisation_id else set()
+    today = timezone.localdate()
+    for a in RoleAssignment.objects.filter(user=user).select_related("organisation"):
+        if (a.valid_from and a.valid_from > today) or (a.valid_until and a.valid_until < today):
+            continue
+        ids |= organisation_descendant_ids(a.organisation) if a.include_children else {a.organisation_id}
+    return ids
+
+
+def may_see_overdue(user: User, organisation: Organisation) -> bool:
+    """An organisation's overdue list is for its own staff and the administrator."""
+    return user.is_authenticated and user.is_staff and (
+        is_admin(user) or organisation.pk in member_org_ids(user))
+
+
+def instances_visible_to(user: User, qs: QuerySet[ProcessInstance] | None = None) -> QuerySet[ProcessInstance]:
+    """Process instances ``user`` may read (of ``qs``, default all): those of an instance tree (a bundle with its
+    item processes) in which a task is for them (a candidate role they hold in the task's organisation) or held
+    by them, and those they started themselves; every instance for the administrator. The organisations not
+    involved in a case do not see it, nor the applicant's data in its variables."""
+    qs = ProcessInstance.objects.all() if qs is None else qs
+    if not user.is_authenticated or not user.is_staff:
+        return qs.none()
+    if is_admin(user):
+        return qs
+    involved = (ProcessInstance.objects
+                .filter(Q(pk__in=Task.objects.filter(candidate_filter(user)).values("instance_id"))
+                        | Q(started_by=user))
+                .annotate(tree=Coalesce(F("root_id"), F("id"))).values("tree"))
+    return qs.filter(Q(pk__in=involved) | Q(root_id__in=involved))
+
+
+def can_read_instance(user: User, instance: ProcessInstance | int) -> bool:
+    pk = instance.pk if isinstance(instance, ProcessInstance) else instance
+    return instances_visible_to(user).filter(pk=pk).exists()
+
+
+def may_start(user: User, graph: dict[str, Any]) -> bool:
+    """Whether ``user`` may start a process by hand (the API): the administrator, or a staff member the
+    definition's starters name (``tongban:starterUsers``; ``tongban:starterRoles`` held in one of
+    ``tongban:starterOrgs``, in any organisation when none is named; membership of ``tongban:starterOrgs`` when
+    no role is named). A definition that names no starter is started by the platform only (and the admin)."""
+    if not user.is_authenticated or not user.is_staff:
+        return False
+    if is_admin(user):
+        return True
+    starters = graph.get("starters") or {}
+    roles, orgs, users = (list(starters.get(k) or []) for k in ("roles", "orgs", "users"))
+    if user.get_username() in users:
+        return True
+    if roles:
+        held = Organisation.objects.none()
+        for role in roles:
+            held = held | organisations_for_role(user, role)
+        return held.filter(code__in=orgs).exists() if orgs else held.exists()
+    if orgs:
+        return Organisation.objects.filter(pk__in=member_org_ids(user), code__in=orgs).exists()
+    return False
 
 
 def overdue_tasks(organisation: Organisation | int, today: date | None = None) -> QuerySet[Task]:

@@ -71,7 +71,7 @@ def definition_diagram(request: HttpRequest, key: str) -> HttpResponse:
         "definition": definition,
         "versions": selectors.definition_versions(key),
         "elements": [(eid, node, TYPE_LABELS.get(node["type"], node["type"])) for eid, node in elements],
-        "instances": selectors.instances(process_key=key)[:20],
+        "instances": selectors.instances_visible_to(request.user, selectors.instances(process_key=key))[:20],
         "diagram_xml": definition.display_xml or definition.bpmn_xml,
         "marks": {},
     })
@@ -79,14 +79,16 @@ def definition_diagram(request: HttpRequest, key: str) -> HttpResponse:
 
 @staff_required
 def instance_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.instances(request.GET.get("process") or None, request.GET.get("status") or None)
+    qs = selectors.instances_visible_to(
+        request.user, selectors.instances(request.GET.get("process") or None, request.GET.get("status") or None))
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(request, "workflow/instance_list.html", {"page": page, "statuses": ProcessInstance.Status.choices})
 
 
 @staff_required
 def instance_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    instance = get_object_or_404(ProcessInstance.objects.select_related("definition", "parent"), pk=pk)
+    instance = get_object_or_404(
+        selectors.instances_visible_to(request.user).select_related("definition", "parent"), pk=pk)
     tasks = list(instance.tasks.select_related("candidate_org", "assignee").order_by("created_at", "pk"))
     for t in tasks:
         t.clock = selectors.task_clock(t)

@@ -110,6 +110,10 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
         log(app, "proxy", f"由{proxy.get_kind_display()}“{user}”代为申请，授权范围：{proxy.scope}", user,
             proxy_id=proxy.pk)
     audit("application.create", actor=user, obj=app, detail={"ref": app.ref, "proxy": proxy.pk if proxy else None})
+    if proxy is not None and proxy.kind == ProxyAuthorisation.Kind.CLERK:
+        # 窗口帮办: the one case where staff see a draft before it is submitted; the clerk is its submitter.
+        audit("application.window_assist", actor=user, obj=app,
+              detail={"ref": app.ref, "proxy": proxy.pk, "principal": proxy.principal_name, "clerk": user.username})
     return app
 
 

@@ -9,15 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongban.core.calendar import default_calendar
-from tongban.core.models import Role, User
-from tongban.core.selectors import has_role
+from tongban.core.models import User
 from tongban.core.services import audit
 from tongban.workflow import services as wf
 
 from .. import workflow_bridge
 from ..errors import ApplicationError
 from ..models import Application, ApplicationItem, ApplicationMaterial, StoredFile, Supplement
-from ..selectors import application_item_for_task, is_party, open_correction_tasks
+from ..selectors import application_item_for_task, may_supplement, open_correction_tasks
 from .common import log, material_row, require_party
 from .decisions import combined_status, release_result
 
@@ -26,8 +25,9 @@ from .decisions import combined_status, release_result
 def supplement_material(app: Application, key: str, stored: StoredFile, user: User) -> ApplicationMaterial:
     """Provide an owed material (by the applicant's side or at a window); the last one releases a held result."""
     row = material_row(app, key)
-    if not is_party(user, app) and not has_role(user, Role.WINDOW_CLERK):
-        raise ApplicationError("无权操作该办件", code="application.forbidden", status=403)
+    if not may_supplement(user, app):
+        raise ApplicationError("无权为该办件补正材料（申请提交前仅申请人一方可以提供材料）", code="application.forbidden",
+                               status=403)
     if row.status not in {ApplicationMaterial.Status.TOLERATED, ApplicationMaterial.Status.MISSING}:
         raise ApplicationError(f"“{row.name}”无需补正", code="material.not_owed", status=409)
     row.file, row.status, row.provided_at = stored, ApplicationMaterial.Status.SUPPLEMENTED, timezone.now()

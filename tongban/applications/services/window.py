@@ -44,6 +44,7 @@ def issue_one_time_notice(app: Application, clerk: User, *, note: str = "") -> N
     """一次性告知: list everything missing at once; the application waits for the applicant."""
     app = Application.objects.select_for_update().get(pk=app.pk)
     _require_clerk(clerk)
+    _require_pending(app)
     missing = missing_materials(app)
     if not missing:
         raise ApplicationError("材料齐全，无需一次性告知", code="window.nothing_missing")

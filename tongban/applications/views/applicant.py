@@ -55,7 +55,7 @@ def my_application(request: AuthedRequest, ref: str) -> HttpResponse:
 def supplement(request: AuthedRequest, ref: str) -> HttpResponse:
     """容缺补正 / 一次性告知后补正: upload owed materials (any of them, each once)."""
     app = app_or_404(ref)
-    if not selectors.is_party(request.user, app) and not has_role(request.user, Role.WINDOW_CLERK):
+    if not selectors.may_supplement(request.user, app):
         return forbidden(request, "您无权为该办件补正材料")
     done = 0
     for row in app.materials.all():

@@ -4,7 +4,7 @@ window action (accept, tolerate, one-time notice, refuse, record a visit), and �
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,14 @@ def _clerk_only(request: AuthedRequest) -> HttpResponse | None:
     return only_for(request, (Role.WINDOW_CLERK,), "该页面仅供综合窗口人员使用")
 
 
+def _case_or_404(request: AuthedRequest, ref: str) -> Application:
+    """A case as the window sees it: any submitted one; a draft only when the clerk prepares it (帮办)."""
+    app = app_or_404(ref)
+    if not selectors.can_view(request.user, app):
+        raise Http404("办件不存在或尚未提交")
+    return app
+
+
 @login_required
 def window_queue(request: AuthedRequest) -> HttpResponse:
     """综合窗口: submitted and incomplete applications of any item of any department."""
@@ -40,7 +48,7 @@ def window_application(request: AuthedRequest, ref: str) -> HttpResponse:
     """The window's view of one application: check each material, accept, tolerate, notify, refuse, visit."""
     if (denied := _clerk_only(request)) is not None:
         return denied
-    app = app_or_404(ref)
+    app = _case_or_404(request, ref)
     context = case_context(app)
     context.update({
         "pending": app.status in Application.PENDING_STATUSES,
@@ -56,7 +64,7 @@ def window_action(request: AuthedRequest, ref: str) -> HttpResponse:
     """One window action: accept / tolerate / one_time / refuse / visit."""
     if (denied := _clerk_only(request)) is not None:
         return denied
-    app = app_or_404(ref)
+    app = _case_or_404(request, ref)
     user, post = request.user, request.POST
 
     def do_accept() -> str:

@@ -42,12 +42,21 @@ from .clock import (
 )
 from .deploy import deploy, deploy_decision_file, deploy_decisions, deploy_file, evaluate_decision
 from .locks import RUNNING, is_candidate
-from .runtime import add_opinion, cancel_instance, claim, complete, set_variables, start, unclaim
+from .runtime import (
+    add_opinion,
+    cancel_instance,
+    claim,
+    complete,
+    set_variables,
+    start,
+    start_by_user,
+    unclaim,
+)
 
 __all__ = [
     "RUNNING", "DefinitionError", "WorkflowError", "add_opinion", "cancel_instance", "check_clocks", "claim",
     "complete", "deploy", "deploy_decision_file", "deploy_decisions", "deploy_file", "escalation_recipients",
     "evaluate_decision", "fire_due_timers", "fire_timer", "is_candidate", "mark_notification_read",
     "overdue_filter", "resend_stale_service_tasks", "resume_clock", "retry_service_task", "run_service_task",
-    "set_variables", "start", "suspend_clock", "unclaim",
+    "set_variables", "start", "start_by_user", "suspend_clock", "unclaim",
 ]

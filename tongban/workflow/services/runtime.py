@@ -16,7 +16,7 @@ from tongban.core import store
 from tongban.core.models import User
 from tongban.core.services import audit
 
-from .. import expressions
+from .. import expressions, selectors
 from ..config import DONE, OPEN_TASK_STATES, WAITING, yellow_share
 from ..engine import Run
 from ..errors import WorkflowError
@@ -233,6 +233,21 @@ def start(key: str, business_key: str = "", variables: dict[str, Any] | None = N
             run.instance_dirty.add("variables")
         _drive(run)
     inst.created_tasks = [t for t in run.created_tasks if t.state in OPEN_TASK_STATES]
+    return inst
+
+
+def start_by_user(key: str, user: User, business_key: str = "", variables: dict[str, Any] | None = None
+                  ) -> ProcessInstance:
+    """A staff member starts process ``key`` by hand (the API): only whom the definition's starters allow
+    (``selectors.may_start``), else ``workflow.not_starter`` (403). The platform starting a process for a case
+    (an accepted application, a grant request) calls ``start`` and is not checked here."""
+    graph = graph_for(latest_definition_id(key))
+    if not selectors.may_start(user, graph):
+        raise WorkflowError(f"您无权启动流程 {key}（not a starter of this process）", code="workflow.not_starter",
+                            status=403, detail={"key": key})
+    with transaction.atomic():
+        inst = start(key, business_key, variables, user)
+        audit("workflow.instance.start", actor=user, obj=inst, detail={"key": key, "business_key": business_key})
     return inst
 
 
