@@ -302,3 +302,10 @@ def fuzz_examples() -> int:
     import os
 
     return max(1, int(os.environ.get("TONGBAN_FUZZ_EXAMPLES", "2")))
+
+
+def fuzz_derandomized() -> bool:
+    """``TONGBAN_FUZZ_SEED``: the contract test sends the same requests on every run (CI) unless it is ``random``."""
+    import os
+
+    return os.environ.get("TONGBAN_FUZZ_SEED", "") != "random"
