@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from tongban.apps_registry import context_modules
 from tongban.core.errors import install_api_handlers
+from tongban.core.openapi import TongbanAPI
 
-api = NinjaAPI(
+api = TongbanAPI(
     title="tongban 通办 API",
     version="1",
     description="一网通办 integrated government service platform: catalogue, applications, workflow, "

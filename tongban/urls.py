@@ -13,6 +13,9 @@ admin.site.site_header = "通办 tongban 管理后台"
 admin.site.site_title = "通办 tongban"
 admin.site.index_title = "政务服务管理"
 
+# A path under /api/ that names no operation answers the one JSON error body (core/errors.py).
+handler404 = "tongban.core.errors.api_not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),

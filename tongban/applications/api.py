@@ -17,6 +17,7 @@ from ninja.files import UploadedFile
 
 from tongban.core.auth import API_AUTH, AuthedRequest
 from tongban.core.models import Organisation
+from tongban.core.openapi import ErrorOut, public
 from tongban.workflow import services as wf
 from tongban.workflow.models import Task
 
@@ -31,11 +32,6 @@ router = Router(tags=["applications 办件"], auth=API_AUTH)
 
 # --- schemas -----------------------------------------------------------------------------------------------
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    detail: dict[str, Any] | None = None
 
 
 class SituationChoice(Schema):
@@ -375,6 +371,7 @@ def complete_post_check(request: AuthedRequest, check_id: int, payload: PostChec
 
 
 @router.get("/notices/{code}/verify", auth=None, summary="告知文书真伪查验（公开）")
+@public
 def verify_notice(request: HttpRequest, code: str) -> dict[str, Any]:
     notice = selectors.verify_notice(code)
     if notice is None:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from ninja import Query, Router, Schema
 
 from tongban.core.models import Organisation
+from tongban.core.openapi import ErrorOut, public
 
 from . import formats, forms, selectors
 from .errors import NotFound
@@ -24,10 +25,6 @@ catalog_router = Router(tags=["catalog 事项目录"])
 lists_router = Router(tags=["lists 权责清单"])
 ROUTERS = [("catalog/", catalog_router), ("lists/", lists_router)]
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class OrgOut(Schema):
@@ -243,6 +240,7 @@ def _material(m: Material) -> dict[str, Any]:
 
 
 @catalog_router.get("/items", response=ItemPageOut, summary="Search service items (事项检索)")
+@public
 def search_items(
     request: Any,
     q: str = "",
@@ -262,6 +260,7 @@ def search_items(
 
 @catalog_router.get("/items/{code}", response={200: ItemDetailOut, 404: ErrorOut},
                     summary="Item guide with all elements (办事指南)")
+@public
 def get_item(request: Any, code: str) -> Any:
     guide = selectors.item_guide(code)
     if guide is None:
@@ -298,6 +297,7 @@ def _bundle(bundle: Bundle) -> dict[str, Any]:
 
 
 @catalog_router.get("/bundles", response=list[BundleOut], summary="One-thing bundles (一件事)")
+@public
 def list_bundles(request: Any) -> list[dict[str, Any]]:
     return [_bundle(b) for b in selectors.list_bundles()]
 
@@ -310,12 +310,14 @@ def _get_bundle(code: str) -> Bundle:
 
 
 @catalog_router.get("/bundles/{code}", response={200: BundleOut, 404: ErrorOut}, summary="One bundle (一件事)")
+@public
 def get_bundle(request: Any, code: str) -> Any:
     return _bundle(_get_bundle(code))
 
 
 @catalog_router.get("/bundles/{code}/form", response={200: dict, 404: ErrorOut, 409: ErrorOut},
                     summary="The merged form of a bundle (一件事一张表): each field once, with the items that use it")
+@public
 def bundle_form(request: Any, code: str) -> Any:
     """``schema`` is one JSON Schema (draft 2020-12) for the whole bundle: a field needed by several items
     appears once and lists them in ``x-tongban-items``; ``fields`` lists every field with ``items``;
@@ -352,6 +354,7 @@ def _current_list(org_code: str, on: dt.date | None, kind: str) -> dict[str, Any
 
 @lists_router.get("/{org_code}/powers", response={200: PowerListOut, 404: ErrorOut},
                   summary="Current published power list of an organisation (权力清单)")
+@public
 def powers(request: Any, org_code: str, on: dt.date | None = None) -> Any:
     """The version in force today (or on ``on``), with its version number and effective date."""
     return _current_list(org_code, on, "powers")
@@ -359,6 +362,7 @@ def powers(request: Any, org_code: str, on: dt.date | None = None) -> Any:
 
 @lists_router.get("/{org_code}/responsibilities", response={200: ResponsibilityListOut, 404: ErrorOut},
                   summary="Current published responsibility list of an organisation (责任清单)")
+@public
 def responsibilities(request: Any, org_code: str, on: dt.date | None = None) -> Any:
     """The version in force today (or on ``on``), with its version number and effective date."""
     return _current_list(org_code, on, "responsibilities")
@@ -366,6 +370,7 @@ def responsibilities(request: Any, org_code: str, on: dt.date | None = None) -> 
 
 @lists_router.get("/{org_code}/versions", response={200: VersionsOut, 404: ErrorOut},
                   summary="Published versions of an organisation's list")
+@public
 def versions(request: Any, org_code: str) -> Any:
     org = _organisation(org_code)
     current = selectors.current_duty_list(org)
@@ -381,6 +386,7 @@ def versions(request: Any, org_code: str) -> Any:
 
 @lists_router.get("/{org_code}/diff", response={200: DiffOut, 404: ErrorOut},
                   summary="Differences between two published versions")
+@public
 def diff(request: Any, org_code: str, from_: int | None = Query(None, alias="from"),
          to: int | None = None) -> Any:
     """Entries added, removed and changed (field by field) from version ``from`` to version ``to``.

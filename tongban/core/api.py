@@ -7,6 +7,7 @@ from ninja import Router, Schema
 
 from .auth import API_AUTH, AuthedRequest, issue_token, login, max_age
 from .models import RoleAssignment
+from .openapi import ErrorOut, public
 
 router = Router(tags=["auth 认证"])
 
@@ -21,10 +22,6 @@ class TokenOut(Schema):
     token_type: str = "Bearer"
     expires_in: int
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class RoleOut(Schema):
@@ -43,6 +40,7 @@ class MeOut(Schema):
 
 
 @router.post("/auth/token", response={200: TokenOut, 401: ErrorOut, 429: ErrorOut}, auth=None)
+@public
 def token(request: HttpRequest, payload: TokenIn):
     """Exchange a username and password for a bearer token (``Authorization: Bearer <token>``).
 

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core import signing
 from django.http import HttpRequest
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from .login_protection import LoginLocked, is_locked_out
 from .models import User
@@ -61,8 +61,19 @@ class BearerToken(HttpBearer):
         return user
 
 
+class SignedInSession(SessionAuth):
+    """The browser session of a signed-in user. The CSRF check (writes) applies to a signed-in session only, so an
+    anonymous caller is answered 401 (not signed in), not 403 (ninja checks CSRF before looking at the session)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
 # For routers and operations: ``auth=API_AUTH``.
-API_AUTH = [BearerToken(), django_auth]
+API_AUTH = [BearerToken(), SignedInSession()]
 
 
 class AuthedRequest(HttpRequest):

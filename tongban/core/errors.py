@@ -53,6 +53,7 @@ _HTTP_CODES = {400: ("request.malformed", "请求无法解析"), 401: ("auth.req
 
 def install_api_handlers(api: NinjaAPI) -> None:
     """Register the one handler of :class:`DomainError` and the request/HTTP error handlers on ``api``."""
+    from django.http import Http404
     from ninja.errors import HttpError, ValidationError
 
     def domain_error(request: HttpRequest, exc: Any) -> HttpResponse:
@@ -74,6 +75,23 @@ def install_api_handlers(api: NinjaAPI) -> None:
         body = {"code": code, "message": f"{message}（{detail}）" if message and detail else (message or detail)}
         return api.create_response(request, body, status=exc.status_code)
 
+    def not_found(request: HttpRequest, exc: Any) -> HttpResponse:
+        """``Http404`` (e.g. ``get_object_or_404``) answers the one error body, not ninja's ``{"detail"}``."""
+        return api.create_response(request, {"code": "not_found", "message": "请求的对象不存在"}, status=404)
+
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(ValidationError, invalid_request)
     api.add_exception_handler(HttpError, http_error)
+    api.add_exception_handler(Http404, not_found)
+
+
+def api_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The project's ``handler404``: a path under ``/api/`` that names no operation answers the one JSON error
+    body; other paths get Django's page."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": f"没有这个接口：{request.path}"}, status=404,
+                            json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception or Exception())

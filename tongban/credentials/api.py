@@ -19,6 +19,7 @@ from ninja import Router, Schema
 from ninja.utils import check_csrf
 
 from tongban.core.models import Organisation, User
+from tongban.core.openapi import define_scheme, may_answer, public, signed_in
 
 from . import conf, keys, selectors, services, vc, verification
 from .errors import AccessDenied, CredentialError, InvalidData, NotFound
@@ -28,6 +29,12 @@ router = Router(tags=["电子证照 credentials"])
 ROUTERS = [("/credentials", router)]
 
 MAX_UPLOAD = 20 * 1024 * 1024
+
+BASIC = define_scheme("credentials_basic", type="http", scheme="basic",
+                      description="HTTP Basic with a platform account (holder or issuer staff).")
+DOWNLOAD_TOKEN = define_scheme(
+    "credentials_download_token", type="apiKey", in_="query", name="token",
+    description="A signed download token from the wallet (`links.pdf` / `links.vc` carry it).")
 
 
 def _basic_user(request: HttpRequest) -> User | None:
@@ -129,6 +136,7 @@ def _json(data: Any, status: int = 200) -> JsonResponse:
 # --- public ------------------------------------------------------------------------------------------
 
 @router.get("/jwks.json", summary="Public keys of all issuers (JWK Set, incl. rotated keys)")
+@public
 def jwks(request: HttpRequest) -> HttpResponse:
     response = _json(selectors.jwks())
     response["Cache-Control"] = "no-cache"
@@ -136,11 +144,13 @@ def jwks(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/root-ca.pem", summary="The platform root CA certificate (trust anchor of the PDF seals)")
+@public
 def root_ca(request: HttpRequest) -> HttpResponse:
     return HttpResponse(keys.root_ca().certificate_pem, content_type="application/x-pem-file")
 
 
 @router.get("/types", summary="Licence types with their data schemas")
+@public
 def licence_types(request: HttpRequest) -> HttpResponse:
     return _json([{"code": t.code, "name": t.name, "vc_type": t.vc_type, "holder_kind": t.holder_kind,
                    "validity_years": t.validity_years, "issuing_org": t.issuing_org.code if t.issuing_org else None,
@@ -148,6 +158,7 @@ def licence_types(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/issuers/{code}", summary="An issuer: its id, name and keys")
+@public
 def issuer(request: HttpRequest, code: str) -> HttpResponse:
     org = selectors.get_issuer(code)
     return _json({"id": selectors.issuer_id(org), "name": org.name, "code": org.code,
@@ -155,6 +166,7 @@ def issuer(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @router.get("/status/{list_id}", summary="A Bitstring Status List credential (JWS; ?format=json for the JSON)")
+@public
 def status_list(request: HttpRequest, list_id: str) -> HttpResponse:
     payload, token = services.status_list_credential(list_id)
     if request.GET.get("format") == "json":
@@ -166,6 +178,7 @@ def status_list(request: HttpRequest, list_id: str) -> HttpResponse:
 
 
 @router.get("/{uuid:credential_id}/status", summary="Current status of a credential (public)")
+@public
 def credential_status(request: HttpRequest, credential_id: UUID) -> HttpResponse:
     credential = selectors.get_credential(credential_id)
     view = selectors.public_view(credential)
@@ -188,6 +201,8 @@ def credential_status(request: HttpRequest, credential_id: UUID) -> HttpResponse
 
 
 @router.post("/verify", summary="Verify a VC (field/JSON 'vc') or a sealed PDF (file upload 'file' or raw PDF body)")
+@public
+@may_answer(413)
 def verify(request: HttpRequest) -> HttpResponse:
     token: str | None = None
     pdf: bytes | None = None
@@ -227,6 +242,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 # --- holder and issuer staff -------------------------------------------------------------------------
 
 @router.get("/wallet", summary="The caller's licence wallet (证照夹)")
+@signed_in("session", BASIC)
 def wallet(request: HttpRequest) -> HttpResponse:
     user = _require_user(request)
     items = []
@@ -240,11 +256,15 @@ def wallet(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/{uuid:credential_id}", summary="A credential with its data (holder / issuer staff)")
+@signed_in("session", BASIC, DOWNLOAD_TOKEN)
+@may_answer(403)
 def credential_detail(request: HttpRequest, credential_id: UUID) -> HttpResponse:
     return _json(_credential_out(_credential_for_download(request, credential_id)))
 
 
 @router.get("/{uuid:credential_id}/vc", summary="The VC as compact JWS (application/vc+jwt)")
+@signed_in("session", BASIC, DOWNLOAD_TOKEN)
+@may_answer(403)
 def credential_vc(request: HttpRequest, credential_id: UUID) -> HttpResponse:
     credential = _credential_for_download(request, credential_id)
     response = HttpResponse(credential.vc_jws, content_type=vc.MEDIA_TYPE)
@@ -253,6 +273,8 @@ def credential_vc(request: HttpRequest, credential_id: UUID) -> HttpResponse:
 
 
 @router.get("/{uuid:credential_id}/pdf", summary="The sealed PDF (application/pdf)")
+@signed_in("session", BASIC, DOWNLOAD_TOKEN)
+@may_answer(403)
 def credential_pdf(request: HttpRequest, credential_id: UUID) -> HttpResponse:
     credential = _credential_for_download(request, credential_id)
     path = conf.media_root() / credential.pdf_path
@@ -264,6 +286,8 @@ def credential_pdf(request: HttpRequest, credential_id: UUID) -> HttpResponse:
 
 
 @router.get("/{uuid:credential_id}/sm2", summary="The detached SM2/SM3 signature of the VC (national algorithms)")
+@signed_in("session", BASIC, DOWNLOAD_TOKEN)
+@may_answer(403)
 def credential_sm2(request: HttpRequest, credential_id: UUID) -> HttpResponse:
     credential = _credential_for_download(request, credential_id)
     if not credential.sm2_signature:
@@ -273,7 +297,9 @@ def credential_sm2(request: HttpRequest, credential_id: UUID) -> HttpResponse:
                   "signed": "JWS payload (base64url-decoded bytes)", "signature": credential.sm2_signature})
 
 
-@router.post("/issue", summary="Issue an e-licence (issuer staff)")
+@router.post("/issue", response={201: dict[str, Any]}, summary="Issue an e-licence (issuer staff)")
+@signed_in("session", BASIC)
+@may_answer(404, 503)
 def issue(request: HttpRequest, payload: IssueIn) -> HttpResponse:
     user = _require_user(request, write=True)
     licence_type = selectors.get_licence_type(payload.licence_type)
@@ -301,15 +327,18 @@ def _status_action(request: HttpRequest, credential_id: UUID, action: str, reaso
 
 
 @router.post("/{uuid:credential_id}/suspend", summary="Suspend (issuer staff; reason required)")
+@signed_in("session", BASIC)
 def suspend(request: HttpRequest, credential_id: UUID, payload: ReasonIn) -> HttpResponse:
     return _status_action(request, credential_id, "suspend", payload.reason)
 
 
 @router.post("/{uuid:credential_id}/reinstate", summary="Reinstate a suspended credential (issuer staff)")
+@signed_in("session", BASIC)
 def reinstate(request: HttpRequest, credential_id: UUID, payload: ReasonIn) -> HttpResponse:
     return _status_action(request, credential_id, "reinstate", payload.reason)
 
 
 @router.post("/{uuid:credential_id}/revoke", summary="Revoke, finally (issuer staff; reason required)")
+@signed_in("session", BASIC)
 def revoke(request: HttpRequest, credential_id: UUID, payload: ReasonIn) -> HttpResponse:
     return _status_action(request, credential_id, "revoke", payload.reason)

@@ -23,10 +23,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.responses import codes_4xx, codes_5xx
 from ninja.utils import check_csrf
 
 from tongban.core.models import Organisation, User
+from tongban.core.openapi import ErrorOut, define_scheme, may_answer, public, signed_in
 
 from . import accesslog, errors, keys, selectors, services
 from .errors import ExchangeError
@@ -36,11 +36,10 @@ router = Router(tags=["exchange 数据共享交换"])
 ROUTERS = [("exchange/", router)]
 
 CLIENT_HEADER = "X-Tongban-Client"
+CLIENT_KEY = define_scheme(
+    "exchange_client_key", type="apiKey", in_="header", name=CLIENT_HEADER,
+    description="A consuming system's key (`prefix.secret`), issued by `tongban exchange client-add`.")
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 def _forbidden(message: str) -> ExchangeError:
@@ -113,11 +112,13 @@ def _resource_out(r) -> dict[str, Any]:
 
 
 @router.get("resources", response=list[ResourceOut], summary="政务信息资源目录（公开）")
+@public
 def list_resources(request: HttpRequest, q: str = ""):
     return [_resource_out(r) for r in selectors.resources(q)]
 
 
 @router.get("resources/{code}", response={200: ResourceOut, 404: ErrorOut}, summary="数据资源详情（公开）")
+@public
 def get_resource(request: HttpRequest, code: str):
     resource = selectors.resource(code)
     if resource is None or not resource.active:
@@ -149,8 +150,9 @@ class EvidenceOut(Schema):
     reference: str
 
 
-@router.post("query", response={200: EvidenceOut, codes_4xx: ErrorOut, codes_5xx: ErrorOut},
-             summary="查询共享数据（经授权、脱敏、留痕）")
+@router.post("query", response=EvidenceOut, summary="查询共享数据（经授权、脱敏、留痕）")
+@signed_in(CLIENT_KEY, "session")
+@may_answer(403, 404, 502, 503)
 def query(request: HttpRequest, payload: QueryIn):
     """Query a data resource about a subject. Only granted fields come back; personal fields are masked
     unless the grant needs them in clear; every query and refusal is appended to the access log."""
@@ -247,7 +249,8 @@ def _grant(grant_id: int, missing: str) -> Grant:
     return grant
 
 
-@router.get("grants", response={200: list[GrantOut], 401: ErrorOut}, summary="共享授权（本部门使用或提供的）")
+@router.get("grants", response=list[GrantOut], summary="共享授权（本部门使用或提供的）")
+@signed_in("session")
 def list_grants(request: HttpRequest, status: str = "", resource: str = ""):
     user = _session_user(request)
     qs = selectors.grants_visible_to(user)
@@ -258,7 +261,9 @@ def list_grants(request: HttpRequest, status: str = "", resource: str = ""):
     return [_grant_out(g) for g in qs[:500]]
 
 
-@router.post("grants", response={201: GrantOut, codes_4xx: ErrorOut}, summary="提出共享申请")
+@router.post("grants", response={201: GrantOut}, summary="提出共享申请")
+@signed_in("session")
+@may_answer(404)
 def request_grant(request: HttpRequest, payload: GrantIn):
     user = _session_user(request)
     resource = selectors.resource(payload.resource)
@@ -271,7 +276,8 @@ def request_grant(request: HttpRequest, payload: GrantIn):
     return 201, _grant_out(grant)
 
 
-@router.post("grants/{grant_id}/decision", response={200: GrantOut, codes_4xx: ErrorOut}, summary="审核共享申请")
+@router.post("grants/{grant_id}/decision", response=GrantOut, summary="审核共享申请")
+@signed_in("session")
 def decide_grant(request: HttpRequest, grant_id: int, payload: DecisionIn):
     user = _session_user(request)
     grant = services.decide_grant(_grant(grant_id, "共享申请不存在"), actor=user, approve=payload.approve,
@@ -280,7 +286,8 @@ def decide_grant(request: HttpRequest, grant_id: int, payload: DecisionIn):
     return _grant_out(_grant(grant.pk, "共享申请不存在"))
 
 
-@router.post("grants/{grant_id}/revoke", response={200: GrantOut, codes_4xx: ErrorOut}, summary="撤销授权（立即生效）")
+@router.post("grants/{grant_id}/revoke", response=GrantOut, summary="撤销授权（立即生效）")
+@signed_in("session")
 def revoke_grant(request: HttpRequest, grant_id: int, payload: RevokeIn):
     user = _session_user(request)
     grant = services.revoke_grant(_grant(grant_id, "授权不存在"), actor=user, reason=payload.reason)
@@ -318,7 +325,9 @@ def _consent_out(c: Consent) -> dict[str, Any]:
             "purpose": c.purpose, "given_at": c.given_at, "withdrawn_at": c.withdrawn_at}
 
 
-@router.post("consents", response={201: ConsentOut, codes_4xx: ErrorOut}, summary="授权部门调取本人数据")
+@router.post("consents", response={201: ConsentOut}, summary="授权部门调取本人数据")
+@signed_in("session")
+@may_answer(404)
 def give_consent(request: HttpRequest, payload: ConsentIn):
     user = _session_user(request)
     subject = _subject(user, payload.subject_id)
@@ -338,13 +347,15 @@ def _subject(user: User, requested: str) -> str:
     return requested if (user.is_staff and requested) else user.id_number
 
 
-@router.get("consents", response={200: list[ConsentOut], 401: ErrorOut}, summary="我的授权")
+@router.get("consents", response=list[ConsentOut], summary="我的授权")
+@signed_in("session")
 def my_consents(request: HttpRequest):
     user = _session_user(request)
     return [_consent_out(c) for c in selectors.consents_for_subject(user.id_number)] if user.id_number else []
 
 
-@router.post("consents/{ref}/withdraw", response={200: ConsentOut, codes_4xx: ErrorOut}, summary="撤回授权")
+@router.post("consents/{ref}/withdraw", response=ConsentOut, summary="撤回授权")
+@signed_in("session")
 def withdraw_consent(request: HttpRequest, ref: str):
     user = _session_user(request)
     consent = selectors.consent(ref)
@@ -366,8 +377,9 @@ class PlanIn(Schema):
     case_ref: str = ""
 
 
-@router.post("evidence-plan", response={200: list[dict[str, Any]], codes_4xx: ErrorOut},
-             summary="免证办理：预览将从哪些部门调取哪些数据")
+@router.post("evidence-plan", response=list[dict[str, Any]], summary="免证办理：预览将从哪些部门调取哪些数据")
+@signed_in("session")
+@may_answer(404)
 def evidence_plan(request: HttpRequest, payload: PlanIn):
     user = _session_user(request)
     return services.preview_evidence_plan([m.dict() for m in payload.materials], _subject(user, payload.subject_id),
@@ -394,7 +406,8 @@ class AccessOut(Schema):
     masked_fields: list[str]
 
 
-@router.get("my-access-log", response={200: list[AccessOut], 401: ErrorOut}, summary="谁查询了我的数据")
+@router.get("my-access-log", response=list[AccessOut], summary="谁查询了我的数据")
+@signed_in("session")
 def my_access_log(request: HttpRequest):
     user = _session_user(request)
     return selectors.access_log_for_subject(user.id_number)
@@ -412,22 +425,26 @@ class SthOut(Schema):
 
 
 @router.get("log/sth", response=SthOut, summary="签名树头（STH）")
+@public
 def signed_tree_head(request: HttpRequest):
     return accesslog.tree_head_json(accesslog.latest_tree_head())
 
 
 @router.get("log/proof/inclusion", response={200: dict[str, Any], 400: ErrorOut}, summary="包含证明（审计路径）")
+@public
 def inclusion_proof(request: HttpRequest, seq: int = Query(...), tree_size: int = Query(...)):
     return accesslog.inclusion_proof(seq, tree_size)
 
 
 @router.get("log/proof/consistency", response={200: dict[str, Any], 400: ErrorOut}, summary="一致性证明")
+@public
 def consistency_proof(request: HttpRequest, first: int = Query(...), second: int = Query(...)):
     return accesslog.consistency_proof(first, second)
 
 
-@router.get("log/entries/{entry_id}", response={200: dict[str, Any], codes_4xx: ErrorOut},
-            summary="留痕条目、叶数据及其在树中的序号（本人或管理员）")
+@router.get("log/entries/{entry_id}", response=dict[str, Any], summary="留痕条目、叶数据及其在树中的序号（本人或管理员）")
+@signed_in("session")
+@may_answer(403)
 def log_entry(request: HttpRequest, entry_id: int):
     user = _session_user(request)
     entry = AccessLogEntry.objects.filter(pk=entry_id).first()
@@ -441,5 +458,6 @@ def log_entry(request: HttpRequest, entry_id: int):
 
 
 @router.get("jwks.json", summary="交换平台公钥（JWKS）：请求签名与留痕树头签名")
+@public
 def jwks(request: HttpRequest):
     return keys.jwks()

@@ -21,6 +21,7 @@ from ninja import Router, Schema
 
 from tongban.core.auth import API_AUTH, AuthedRequest
 from tongban.core.models import Organisation
+from tongban.core.openapi import ErrorOut
 from tongban.core.selectors import has_role
 
 from . import selectors, services
@@ -32,11 +33,6 @@ ROUTERS = [("/workflow", router)]
 
 ERROR_CODES = (400, 401, 403, 404, 409)
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    detail: dict[str, Any] | None = None
 
 
 class DefinitionOut(Schema):

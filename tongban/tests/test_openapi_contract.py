@@ -1,0 +1,223 @@
+"""OpenAPI tells the truth (issue 17 item 5): every operation documents its security and error statuses, and a short
+schemathesis run over the whole API, as three roles, finds no 5xx and no status code the document does not list.
+
+The fuzz run sends ``TONGBAN_FUZZ_EXAMPLES`` generated requests (default 2) per operation, role and generation mode
+(valid and invalid data) through the WSGI application in-process; see docs/api.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import Client
+from ninja import Router
+
+from tongban.api import api
+from tongban.core.auth import API_AUTH, issue_token
+from tongban.core.models import User
+from tongban.core.openapi import (
+    TongbanAPI,
+    contract_problems,
+    fuzz_derandomized,
+    fuzz_examples,
+    may_answer,
+    public,
+    signed_in,
+)
+
+# --- (a) the document's rule -------------------------------------------------------------------------------
+
+
+def test_every_operation_declares_security_or_is_public_and_documents_its_errors() -> None:
+    problems = contract_problems(api.get_openapi_schema())
+    assert not problems, "OpenAPI contract broken:\n" + "\n".join(problems)
+
+
+def _tiny_api() -> dict[str, Any]:
+    """A throwaway API with one operation of each kind, to see the rule's answers."""
+    signed = Router(auth=API_AUTH)
+    loose = Router()
+
+    @signed.get("/things/{thing_id}")
+    def read_thing(request: Any, thing_id: int) -> dict[str, Any]:
+        return {}
+
+    @signed.post("/things")
+    @may_answer(404)
+    def make_thing(request: Any, name: str) -> dict[str, Any]:
+        return {}
+
+    @loose.get("/open")
+    @public
+    def open_list(request: Any) -> list[int]:
+        return []
+
+    @loose.get("/self-checked")
+    @signed_in("session")
+    def self_checked(request: Any) -> list[int]:
+        return []
+
+    @loose.get("/forgotten")
+    def forgotten(request: Any) -> list[int]:
+        return []
+
+    tiny = TongbanAPI(urls_namespace="tiny-openapi-test")
+    tiny.add_router("/signed", signed)
+    tiny.add_router("/loose", loose)
+    return tiny.get_openapi_schema(path_prefix="/")
+
+
+def test_the_hook_documents_errors_and_security_by_kind() -> None:
+    doc = _tiny_api()
+    read = doc["paths"]["/signed/things/{thing_id}"]["get"]
+    assert set(read["responses"]) == {200, 401, 404, 422}
+    assert read["security"] == [{"bearer": []}, {"session": []}]
+    make = doc["paths"]["/signed/things"]["post"]
+    assert set(make["responses"]) == {200, 400, 401, 403, 404, 409, 422}
+    assert make["security"] == [{"bearer": []}, {"session": [], "csrf": []}]  # a session write needs the CSRF token
+    assert make["responses"][401]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+    assert doc["paths"]["/loose/open"]["get"]["security"] == []
+    assert set(doc["paths"]["/loose/open"]["get"]["responses"]) == {200}
+    assert doc["paths"]["/loose/self-checked"]["get"]["security"] == [{"session": []}]
+    assert set(doc["components"]["securitySchemes"]) == {"bearer", "session", "csrf"}
+    assert set(doc["components"]["schemas"]["ErrorOut"]["properties"]) == {"code", "message", "detail"}
+
+
+def test_an_operation_without_security_or_public_mark_is_reported_with_the_fix() -> None:
+    problems = contract_problems(_tiny_api())
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("GET /loose/forgotten")
+    assert "auth=API_AUTH" in problems[0] and "@signed_in" in problems[0] and "@public" in problems[0]
+
+
+# --- the one JSON error body for not-found and refused requests ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_path_under_api_that_names_no_operation_answers_the_json_error_body(client: Client) -> None:
+    response = client.get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "not_found"
+    assert "text/html" in client.get("/no-such-page/").get("Content-Type", "")
+
+
+@pytest.mark.django_db
+def test_http404_inside_an_operation_answers_the_json_error_body(demo_core: None) -> None:
+    approver = User.objects.get(username="approver-scjg")
+    response = Client().post("/api/post-checks/987654", {"passed": True, "result": "x"},
+                             content_type="application/json",
+                             headers={"Authorization": f"Bearer {issue_token(approver)}"})
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "请求的对象不存在"}
+
+
+@pytest.mark.django_db
+def test_an_anonymous_write_is_unauthenticated_and_a_session_write_needs_its_csrf_token(demo_core: None) -> None:
+    response = Client(enforce_csrf_checks=True).post("/api/applications", {}, content_type="application/json")
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "auth.required"
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(User.objects.get(username="zhangsan"))
+    response = client.post("/api/applications", {}, content_type="application/json")
+    assert response.status_code == 403, response.content
+    assert response.json()["code"] == "auth.forbidden"
+
+
+# --- (b) the fuzz run ----------------------------------------------------------------------------------------
+
+FUZZ_ROLES = {"anonymous": None, "citizen": "zhangsan", "approver": "approver-rsj"}
+CSRF = "openapicontracttestcsrftoken00000"  # any 32+ character token: the cookie and the header must agree
+
+
+@pytest.fixture
+def wsgi_app(settings: Any) -> Iterator[Any]:
+    """The project's WSGI application, in-process, inside the test's transaction (the signals that would close the
+    connection after each request are off, as in Django's test client)."""
+    from django.core.wsgi import get_wsgi_application
+
+    settings.ALLOWED_HOSTS = ["localhost", "testserver"]
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _role_headers(username: str | None) -> dict[str, str]:
+    """A role's credentials on every request: a bearer token, and a session with its CSRF token (the operations
+    that authenticate callers themselves take the session)."""
+    if username is None:
+        return {}
+    user = User.objects.get(username=username)
+    client = Client()
+    client.force_login(user)
+    session = client.cookies["sessionid"].value
+    return {"Authorization": f"Bearer {issue_token(user)}", "Cookie": f"sessionid={session}; csrftoken={CSRF}",
+            "X-CSRFToken": CSRF}
+
+
+def _fuzz(operation: Any, mode: Any, role: str, role_headers: dict[str, str], allowed: set[int],
+          problems: dict[tuple[str, int], str], seen: Counter[int]) -> None:
+    """Send ``fuzz_examples()`` generated requests for one operation, role and generation mode; record each
+    (operation, status) that is a 5xx or not documented once, with the request that got it."""
+    from hypothesis import HealthCheck, Phase, given
+    from hypothesis import settings as hypothesis_settings
+    from hypothesis.errors import Unsatisfiable
+
+    label = f"{operation.method.upper()} {operation.path}"
+
+    @hypothesis_settings(max_examples=fuzz_examples(), deadline=None, database=None, derandomize=fuzz_derandomized(),
+                         phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def send(case: Any) -> None:
+        response = case.call(headers=role_headers)
+        status = response.status_code
+        seen[status] += 1
+        if (status >= 500 or status not in allowed) and (label, status) not in problems:
+            body = response.content[:300].decode(errors="replace")
+            problems[(label, status)] = (
+                f"{label} as {role} ({mode.value}): {status} "
+                f"{'(server error)' if status >= 500 else 'not documented'} — {case.method} {case.formatted_path} "
+                f"query={case.query} body={str(case.body)[:200]} → {body}")
+
+    with contextlib.suppress(Unsatisfiable):  # e.g. no invalid request can be made for an operation without input
+        send()
+
+
+@pytest.mark.django_db
+def test_fuzzing_the_api_as_three_roles_finds_no_5xx_and_no_undocumented_status(demo_core: None,
+                                                                                 wsgi_app: Any) -> None:
+    import schemathesis
+    from schemathesis import GenerationMode
+
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", wsgi_app)
+    documented = {(m.upper(), p): {int(s) for s in op["responses"]}
+                  for p, ops in api.get_openapi_schema()["paths"].items() for m, op in ops.items()}
+    headers = {role: _role_headers(username) for role, username in FUZZ_ROLES.items()}
+    problems: dict[tuple[str, int], str] = {}
+    seen: Counter[int] = Counter()
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        allowed = documented[(operation.method.upper(), operation.path)]
+        for role, role_headers in headers.items():
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                _fuzz(operation, mode, role, role_headers, allowed, problems, seen)
+
+    assert operations >= 80, f"only {operations} operations in the document"
+    print(f"fuzz: {sum(seen.values())} requests, statuses {dict(sorted(seen.items()))}")
+    assert sum(seen.values()) >= 3 * operations and seen[200] > 0 and seen[404] > 0, seen
+    assert not problems, (
+        f"{len(problems)} problem(s). A 5xx is a bug to fix; an undocumented 4xx is either a bug or a status the "
+        "operation may answer: declare it with @may_answer(<status>) (tongban.core.openapi) on the view:\n"
+        + "\n".join(sorted(problems.values())))
