@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from tongban.core.models import Role, User
 from tongban.core.selectors import has_role
@@ -30,8 +30,14 @@ def is_security_admin(user: User) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and has_role(user, Role.SECURITY_ADMIN)
 
 
+def _with_counts(qs: QuerySet[SecurityIncident]) -> QuerySet[SecurityIncident]:
+    """Each incident with ``affected_count`` and ``notice_count`` (one query for a whole list)."""
+    return qs.select_related("subject_user", "closed_by").annotate(
+        affected_count=Count("affected", distinct=True), notice_count=Count("notices", distinct=True))
+
+
 def incidents(*, status: str = "", severity: str = "", rule: str = "") -> QuerySet[SecurityIncident]:
-    qs = SecurityIncident.objects.select_related("subject_user", "closed_by").order_by("-opened_at", "-id")
+    qs = _with_counts(SecurityIncident.objects.order_by("-opened_at", "-id"))
     if status:
         qs = qs.filter(status=status)
     if severity:
@@ -42,7 +48,7 @@ def incidents(*, status: str = "", severity: str = "", rule: str = "") -> QueryS
 
 
 def incident(pk: int) -> SecurityIncident | None:
-    return SecurityIncident.objects.select_related("subject_user", "closed_by").filter(pk=pk).first()
+    return _with_counts(SecurityIncident.objects.filter(pk=pk)).first()
 
 
 def affected_persons(incident: SecurityIncident) -> QuerySet[AffectedPerson]:
