@@ -28,4 +28,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             links.append(("/exchange/grants/", _("数据共享")))
         if user.is_staff:
             links.append(("/workflow/definitions/", _("流程")))
+        if Role.SECURITY_ADMIN in roles or user.is_superuser:
+            links.append(("/security/incidents/", _("安全事件")))
     return {"nav_links": links}

@@ -274,6 +274,16 @@ AXES_LOCKOUT_CALLABLE = "tongban.core.login_protection.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "tongban.core.login_protection.client_ip"
 AXES_ENABLE_ADMIN = False  # core's admin registers the attempts with an audited unlock
 AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failed sign-in: the security scan's failed-login rule counts them
+
+# --- Security operations (tongban/security: detection rules, incidents, docs/security-operations.md) -----------
+TONGBAN_SECURITY_SCAN_SECONDS = _env_int("TONGBAN_SECURITY_SCAN_SECONDS", 300, minimum=10)
+TONGBAN_SECURITY_REFUSED_QUERIES = _env_int("TONGBAN_SECURITY_REFUSED_QUERIES", 20, minimum=1)
+TONGBAN_SECURITY_REFUSED_WINDOW_MINUTES = _env_int("TONGBAN_SECURITY_REFUSED_WINDOW_MINUTES", 10, minimum=1)
+TONGBAN_SECURITY_PERSONAL_READS = _env_int("TONGBAN_SECURITY_PERSONAL_READS", 100, minimum=1)
+TONGBAN_SECURITY_PERSONAL_WINDOW_HOURS = _env_int("TONGBAN_SECURITY_PERSONAL_WINDOW_HOURS", 24, minimum=1)
+TONGBAN_SECURITY_LOGIN_FAILURES = _env_int("TONGBAN_SECURITY_LOGIN_FAILURES", 30, minimum=1)
+TONGBAN_SECURITY_LOGIN_WINDOW_MINUTES = _env_int("TONGBAN_SECURITY_LOGIN_WINDOW_MINUTES", 15, minimum=1)
 
 LOGGING = {
     "version": 1,

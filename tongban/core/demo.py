@@ -76,6 +76,7 @@ USERS: list[tuple[str, str, str, str | None, list[tuple[str, str]]]] = [
     ("approver-xf", "何审批（消防救援支队）", User.Kind.STAFF, "yx-xf", [(Role.APPROVER, "yx-xf")]),
     ("approver-cg", "吕审批（城管局）", User.Kind.STAFF, "yx-cg", [(Role.APPROVER, "yx-cg")]),
     ("supervisor", "钱监管（市场监管局）", User.Kind.STAFF, "yx-scjg", [(Role.SUPERVISOR, "yx-scjg")]),
+    ("security", "孔安全（信息安全队伍）", User.Kind.STAFF, "yx-zwfw", [(Role.SECURITY_ADMIN, "yx-zwfw")]),
     ("zhangsan", "张三", User.Kind.NATURAL_PERSON, None, []),
     ("lisi", "李四", User.Kind.NATURAL_PERSON, None, []),
     ("yunxi-tech", "云溪星火科技有限公司", User.Kind.LEGAL_PERSON, None, []),

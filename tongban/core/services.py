@@ -16,6 +16,7 @@ STANDARD_ROLES: dict[str, str] = {
     Role.ADMINISTRATOR: "政务服务管理人员",
     Role.DATA_OWNER: "数据提供部门人员",
     Role.EVALUATOR: "评价人员",
+    Role.SECURITY_ADMIN: "信息安全管理人员",
 }
 
 

@@ -357,6 +357,17 @@ def authenticate_client(header: str | None) -> ExchangeClient | None:
     return client
 
 
+# --- The access log (查询留痕) ------------------------------------------------------------------------
+
+
+def verify_access_log() -> Any:
+    """Verify the tamper-evident access log: recompute every leaf and the Merkle tree, check every signed tree
+    head. Returns the report (``ok``, ``problems``, ``first_bad_seq``, ``first_bad_head``, ``tree_size``)."""
+    from .accesslog import verify_log
+
+    return verify_log()
+
+
 # --- Queries and evidence plans -------------------------------------------------------------------
 
 

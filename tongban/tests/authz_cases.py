@@ -37,6 +37,10 @@ SIGNED_IN = ALL - {"anonymous"}
 APPLICANTS = frozenset({"citizen", "other_citizen", "company"})
 STAFF = SIGNED_IN - APPLICANTS
 CLERKS = frozenset({"clerk", "township_clerk"})
+SECURITY_TEAM = frozenset({"security", "admin"})  # the role security_admin; superusers hold every role
+# A data-sharing request needs a department role (approver, clerk, supervisor, data owner, administrator).
+GRANT_REQUESTERS = STAFF - {"security"}
+GRANT_REQUEST_RULE = "staff with a department role (not the security team), for their own department"
 ZHANG = ID_NUMBERS["zhangsan"]
 
 # Holes: none is open. The ones issue 17 found (instance reads across departments, any staff member starting any
@@ -427,7 +431,7 @@ api("POST", "/api/exchange/query", EX,
 api("GET", "/api/exchange/grants", EX,
     "any signed-in user: grants of their departments as consumer, and of resources they own as data owner",
     OWNER_DATA, hide=SIGNED_IN - OWNER_DATA, visible=_json_has("id", lambda w: w.grant_requested))
-api("POST", "/api/exchange/grants", EX, "staff, for their own department", STAFF,
+api("POST", "/api/exchange/grants", EX, GRANT_REQUEST_RULE, GRANT_REQUESTERS,
     body=lambda w, role: {"resource": "business_register", "fields": ["enterprise_name", "status"], "purpose": "核验市场主体",
                           "legal_basis": "《优化营商环境条例》"})
 api("POST", "/api/exchange/grants/{grant_id}/decision", EX, "data owners of the resource's department (人社局)",
@@ -465,7 +469,7 @@ page("GET", "exchange/resources/", EX, PUBLIC, ALL)
 page("GET", "exchange/resources/<slug:code>/", EX, PUBLIC, ALL, url=_const("/exchange/resources/social_insurance/"))
 page("GET", "exchange/grants/", EX, "staff: grants of their departments as consumer or as data owner", OWNER_DATA,
      hide=STAFF - OWNER_DATA, visible=_text_has(lambda w: f"/exchange/grants/{w.grant_requested}/decide/"))
-page("POST", "exchange/grants/new/", EX, "staff, for their own department", STAFF,
+page("POST", "exchange/grants/new/", EX, GRANT_REQUEST_RULE, GRANT_REQUESTERS,
      body=lambda w, role: {"resource": "business_register", "consumer": w.org_of.get(role, ""), "fields": "enterprise_name status",
                            "purpose": "核验市场主体", "legal_basis": "《优化营商环境条例》"})
 page("POST", "exchange/grants/<int:grant_id>/decide/", EX, "data owners of the resource's department (人社局)",
@@ -527,6 +531,30 @@ page("POST", "credentials/manage/<uuid:credential_id>/status/", CRED, ISSUER_RUL
 
 
 # ============================================================================================================
+# security: incidents (security team), a person's notices
+# ============================================================================================================
+
+SEC = "security"
+SEC_RULE = "the security team (role security_admin)"
+api("GET", "/api/security/incidents", SEC, SEC_RULE, SECURITY_TEAM, visible=_json_has("id", lambda w: w.incident))
+api("GET", "/api/security/incidents/{incident_id}", SEC, SEC_RULE, SECURITY_TEAM,
+    url=lambda w: f"/api/security/incidents/{w.incident}")
+api("POST", "/api/security/incidents/{incident_id}/transitions", SEC, SEC_RULE, SECURITY_TEAM,
+    url=lambda w: f"/api/security/incidents/{w.incident}/transitions",
+    body=lambda w, role: {"action": "close", "note": "结案报告：已处置，未发生泄露"})
+page("GET", "security/incidents/", SEC, SEC_RULE, SECURITY_TEAM, visible=_text_has(lambda w: f"#{w.incident}<"))
+page("GET", "security/incidents/<int:incident_id>/", SEC, SEC_RULE, SECURITY_TEAM,
+     url=lambda w: f"/security/incidents/{w.incident}/")
+page("POST", "security/incidents/<int:incident_id>/transition/", SEC, SEC_RULE, SECURITY_TEAM,
+     url=lambda w: f"/security/incidents/{w.incident}/transition/",
+     body=lambda w, role: {"action": "close", "note": "结案报告：已处置，未发生泄露"})
+page("GET", "security/my-notices/", SEC, "any signed-in user: the notices about incidents involving their data",
+     {"citizen"}, hide=SIGNED_IN - {"citizen"}, visible=_text_has(lambda w: f"安全事件 #{w.incident}"))
+page("POST", "security/my-notices/<int:notice_id>/read/", SEC, "the person the notice is for", {"citizen"},
+     url=lambda w: f"/security/my-notices/{w.incident_notice}/read/")
+
+
+# ============================================================================================================
 # the table in docs/authorisation.md
 # ============================================================================================================
 
@@ -567,4 +595,4 @@ def _short(role: str) -> str:
     return {"anonymous": "anon", "citizen": "zhangsan", "other_citizen": "lisi", "company": "yunxi-tech",
             "clerk": "clerk", "township_clerk": "clerk-ch", "approver_owner": "approver-rsj (owner)",
             "approver_other": "approver-ga (other)", "supervisor": "supervisor", "data_owner": "data-rsj",
-            "admin": "admin"}[role]
+            "security": "security", "admin": "admin"}[role]

@@ -42,6 +42,7 @@ ROLES: dict[str, str | None] = {
     "approver_other": "approver-ga",
     "supervisor": "supervisor",
     "data_owner": "data-rsj",
+    "security": "security",
     "admin": "admin",
 }
 
@@ -56,6 +57,7 @@ ROLE_LABELS: dict[str, str] = {
     "approver_other": "approver of another dept `approver-ga`",
     "supervisor": "supervisor `supervisor`",
     "data_owner": "data owner `data-rsj`",
+    "security": "security team `security`",
     "admin": "admin `admin`",
 }
 
@@ -113,6 +115,8 @@ class World:
     workflow_definition: str = "tongban_item_review"
     start_process: str = "certificate_auto"  # a 人社局 process (its one user task is 人社局's)
     org_of: dict[str, str] = field(default_factory=dict)  # role → the code of the account's organisation
+    incident: int = 0  # a security incident involving 张三, contained (his notice written), waiting for its report
+    incident_notice: int = 0  # 张三's notice of it
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -144,6 +148,7 @@ def build_world() -> World:
     _proxy_and_project(w, api)
     _credential(w, api["approver_owner"])
     _exchange(w, api)
+    _security(w, api["security"])
     return w
 
 
@@ -264,6 +269,25 @@ def _exchange(w: World, api: dict[str, Api]) -> None:
     w.log_entry = AccessLogEntry.objects.filter(subject_id=ID_NUMBERS["zhangsan"]).order_by("-pk").first().pk
     accesslog.sync_tree()
     w.tree_size = accesslog.sign_tree_head().tree_size
+
+
+def _security(w: World, security: Api) -> None:
+    """A refused-query burst of an exchange client involving 张三, confirmed and contained by the security team:
+    张三 has its notice; the incident waits for its closing report."""
+    from tongban.security import services
+    from tongban.security.models import IncidentNotice
+    from tongban.security.rules import Finding
+
+    incident = services.open_incident(Finding(
+        rule="exchange.refused_burst", severity="medium", title="client:测试系统 多次数据查询被拒绝",
+        dedup_key="exchange.refused_burst:client:测试系统", subject_label="client:测试系统",
+        affected={ID_NUMBERS["zhangsan"]: {"resources": ["household_register"], "refused": 3}},
+        notice="接入方多次试图查询您的数据，均被拒绝。"))
+    url = f"/api/security/incidents/{incident.pk}/transitions"
+    ok(security.post(url, {"action": "confirm", "note": "确认"}))
+    ok(security.post(url, {"action": "contain", "note": "已停用该接入系统密钥"}))
+    w.incident = incident.pk
+    w.incident_notice = IncidentNotice.objects.get(incident=incident).pk
 
 
 def _pdf_upload(name: str) -> SimpleUploadedFile:
