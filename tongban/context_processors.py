@@ -24,6 +24,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             links.append(("/window/", _("综合窗口")))
         if Role.APPROVER in roles or Role.SUPERVISOR in roles:
             links.append(("/workbench/", _("审批工作台")))
+        if Role.SUPERVISOR in roles or user.is_superuser:
+            links.append(("/supervision/", _("监管工作台")))
         if Role.DATA_OWNER in roles or Role.APPROVER in roles:
             links.append(("/exchange/grants/", _("数据共享")))
         if user.is_staff:

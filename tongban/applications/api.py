@@ -23,9 +23,8 @@ from tongban.workflow.models import Task
 
 from . import documents, files, selectors
 from .errors import ApplicationError
-from .models import Application, PostCheck, ProxyAuthorisation
+from .models import Application, ProxyAuthorisation
 from .services import decisions, guide, intake, materials, proxies, supplements, window
-from .services import post_checks as post_check_services
 
 router = Router(tags=["applications 办件"], auth=API_AUTH)
 
@@ -76,11 +75,6 @@ class VisitIn(Schema):
 class DecideIn(Schema):
     outcome: str
     opinion: str = ""
-
-
-class PostCheckIn(Schema):
-    passed: bool
-    result: str
 
 
 class ProxyIn(Schema):
@@ -136,8 +130,6 @@ def application_detail(app: Application) -> dict[str, Any]:
         "visits": case.visits,
         "supplements": [{"materials": s.material_keys, "deadline": s.deadline.isoformat(),
                          "fulfilled_at": _dt(s.fulfilled_at), "reminders": s.reminders} for s in case.supplements],
-        "post_checks": [{"id": p.pk, "department": p.department.code, "due_on": p.due_on.isoformat(),
-                         "status": p.status, "result": p.result} for p in case.post_checks],
     }
 
 
@@ -351,20 +343,6 @@ def decide(request: AuthedRequest, task_id: int, payload: DecideIn) -> dict[str,
     ai = selectors.task_application(task)
     return {"task": task_out(task),
             "application": application_summary(Application.objects.get(pk=ai.application_id)) if ai else None}
-
-
-@router.get("/post-checks", summary="事后核查任务")
-def post_checks(request: AuthedRequest) -> list[dict[str, Any]]:
-    return [{"id": p.pk, "application_ref": p.application.ref, "department": p.department.code,
-             "due_on": p.due_on.isoformat(), "status": p.status, "result": p.result}
-            for p in selectors.post_checks_for(request.user)]
-
-
-@router.post("/post-checks/{check_id}", summary="完成事后核查（不通过将撤销审批并记入信用）")
-def complete_post_check(request: AuthedRequest, check_id: int, payload: PostCheckIn) -> dict[str, Any]:
-    check = get_object_or_404(PostCheck, pk=check_id)
-    check = post_check_services.complete_post_check(check, request.user, passed=payload.passed, result=payload.result)
-    return {"id": check.pk, "status": check.status, "application_status": check.application.status}
 
 
 # --- public ------------------------------------------------------------------------------------------------

@@ -249,7 +249,7 @@ class ApplicationMaterial(models.Model):
 
 
 class Commitment(models.Model):
-    """告知承诺: the applicant commits instead of providing some materials; a post-check follows."""
+    """告知承诺: the applicant commits instead of providing some materials; supervision's post-check follows."""
 
     application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="commitment")
     text = models.TextField("承诺内容")
@@ -265,53 +265,6 @@ class Commitment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.ref} 告知承诺"
-
-
-class PostCheck(models.Model):
-    """事后核查 of a commitment-based approval."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "待核查"
-        PASSED = "passed", "核查通过"
-        FAILED = "failed", "核查不通过"
-
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="post_checks")
-    department = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    due_on = models.DateField("核查期限")
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
-    result = models.TextField("核查结果", blank=True)
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    checked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["due_on", "id"]
-        indexes = [models.Index(fields=["department", "status", "due_on"], name="app_postcheck_dept")]
-        verbose_name = "事后核查"
-        verbose_name_plural = "事后核查"
-
-    def __str__(self) -> str:
-        return f"{self.application.ref} 事后核查（{self.get_status_display()}）"
-
-
-class CreditEvent(models.Model):
-    """A credit record (信用记录) produced by the application process, e.g. a broken commitment."""
-
-    subject_id_number = models.CharField("主体证件号码", max_length=32, db_index=True)
-    subject_name = models.CharField("主体名称", max_length=100)
-    kind = models.CharField("类型", max_length=40)
-    description = models.TextField("说明")
-    application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = "信用记录"
-        verbose_name_plural = "信用记录"
-
-    def __str__(self) -> str:
-        return f"{self.subject_name} {self.kind}"
 
 
 class Supplement(models.Model):

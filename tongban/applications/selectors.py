@@ -19,7 +19,6 @@ from .models import (
     ApplicationItem,
     InvestmentProject,
     Notice,
-    PostCheck,
     ProjectStage,
     ProxyAuthorisation,
 )
@@ -107,7 +106,6 @@ class CaseFile:
     workflow_events: list[Any]
     visits: dict[str, Any]
     supplements: list[Any]
-    post_checks: list[PostCheck]
 
 
 def case_file(app: Application) -> CaseFile:
@@ -122,7 +120,6 @@ def case_file(app: Application) -> CaseFile:
         workflow_events=events_for_application(app),
         visits=visit_report(app),
         supplements=list(app.supplements.all()),
-        post_checks=list(app.post_checks.select_related("department")),
     )
 
 
@@ -158,11 +155,6 @@ def visit_report(app: Application) -> dict[str, Any]:
 def commitment_allowed(app: Application) -> bool:
     """告知承诺制 applies only where every item of the application allows it."""
     return all(ai.item.commitment_allowed for ai in app.items.select_related("item"))
-
-
-def post_checks_for(user: User) -> QuerySet[PostCheck]:
-    orgs = organisations_for_role(user, Role.APPROVER) | organisations_for_role(user, Role.SUPERVISOR)
-    return PostCheck.objects.filter(department__in=orgs).select_related("application", "department")
 
 
 def verify_notice(code: str) -> Notice | None:

@@ -119,6 +119,13 @@ class ServiceItem(models.Model):
         "证照数据映射", default=dict, blank=True,
         help_text='licence field → form field, or "=applicant_name" / "=applicant_id_number" / "=today" / '
                   '"=new_credit_code" / "=department_name", e.g. {"name": "enterprise_name"}')
+    supervising_department = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="supervised_items",
+        verbose_name="监管部门", help_text="审管联动: the department that receives this item's approval results "
+                                           "(the competent department when empty).")
+    post_approval_check = models.CharField(
+        "后续监管措施", max_length=300, blank=True,
+        help_text="What follows an approval, e.g. 纳入双随机抽查 / 告知承诺事后核查 / 现场核查.")
     status = models.CharField("状态", max_length=10, choices=ItemStatus.choices, default=ItemStatus.PUBLISHED)
     version = models.PositiveIntegerField("版本", default=1)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

@@ -197,6 +197,24 @@ def retire_item(item: ServiceItem, *, actor: User | None = None, reason: str = "
     return _set_item_status(item, ItemStatus.RETIRED, "catalog.item.retired", actor=actor, reason=reason)
 
 
+@transaction.atomic
+def set_supervision(item_code: str, department_code: str, follow_up: str = "", *, actor: User | None = None,
+                    reason: str = "") -> ServiceItem:
+    """审管联动 per item: the department that supervises it after approval and the check that follows."""
+    item = ServiceItem.objects.filter(code=item_code).first()
+    if item is None:
+        raise CatalogError(f"事项 {item_code} 不存在", code="catalog.item_not_found", status=404)
+    dept = resolve_organisation(department_code)
+    if item.supervising_department_id == dept.pk and item.post_approval_check == follow_up:
+        return item
+    item.supervising_department, item.post_approval_check = dept, follow_up
+    _mark(item, actor, reason or "设置监管部门")
+    item.save(update_fields=["supervising_department", "post_approval_check", "updated_at"])
+    audit("catalog.item.supervision", actor=_user(actor), obj=item,
+          detail={"code": item.code, "department": dept.code, "follow_up": follow_up})
+    return item
+
+
 # --- bundles (一件事) -----------------------------------------------------------------------------
 
 

@@ -27,3 +27,12 @@ credential_status_changed = Signal()
 # A commitment-based approval failed its post-check (告知承诺制 事后核查不通过).
 # kwargs: application_ref (str), holder (dict), reason (str)
 post_check_failed = Signal()
+
+# An application was approved on the commitment route (告知承诺制): supervision owns the post-check from here.
+# kwargs: application_ref (str), title (str), holder (dict: kind, name, id_number), items (list of dicts:
+#         item_code, item_name, department_code), approved_on (ISO date)
+commitment_approved = Signal()
+
+# A post-check of a commitment approval failed: sent by supervision (the owner of the post-check), received by
+# applications (the case is revoked) and credentials (the licences are revoked). Declared above as
+# ``post_check_failed``; kwargs: application_ref (str), holder (dict), reason (str).

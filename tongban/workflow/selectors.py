@@ -222,3 +222,21 @@ def notifications_for(user: User, unread_only: bool = False) -> QuerySet[Notific
 
 def definition_versions(key: str) -> list[ProcessDefinition]:
     return list(ProcessDefinition.objects.filter(key=key).defer("bpmn_xml", "display_xml").order_by("-version"))
+
+
+def working_day_due(start: date, limit_days: int) -> date:
+    """The due date ``limit_days`` working days after ``start`` on the statutory calendar (other contexts' deadlines,
+    e.g. supervision's receipt and post-check deadlines)."""
+    from .clock import due_date
+
+    return due_date(calendar_for(None), start, limit_days)
+
+
+def working_day_light(start: date, due: date, today: date | None = None) -> str:
+    """The clock light (green / yellow / red) of a deadline ``due`` counted from ``start`` in working days."""
+    from .clock import elapsed_working_days, light_for
+
+    cal = calendar_for(None)
+    today = today or timezone.localdate()
+    limit = elapsed_working_days(cal, start, due)
+    return light_for(elapsed_working_days(cal, start, today), limit, yellow_share())

@@ -7,7 +7,7 @@
 - ``window``: window intake (综合窗口): accept, tolerate (容缺受理), one-time notice, refuse, record visits;
 - ``decisions``: approver decisions, each item's decision, the one combined result, the case for the archive;
 - ``supplements``: owed materials after tolerance (容缺补正) and corrections after a return (退回补正);
-- ``post_checks``: post-checks (事后核查) of approvals by commitment;
+- ``post_checks``: the reaction to a failed post-check (owned by supervision): the approval is revoked;
 - ``projects``: investment projects (投资项目) and their stages;
 - ``common``: the status sets, the case log, the edit guard, notices.
 
@@ -24,7 +24,6 @@ from .common import (
     FINAL_STATUSES,
     OPEN_STATUSES,
     PENDING_STATUSES,
-    POST_CHECK_WORKING_DAYS,
     log,
     missing_materials,
 )
@@ -56,7 +55,6 @@ from .materials import (
     sign_commitment,
     store_upload,
 )
-from .post_checks import complete_post_check
 from .projects import create_project, link_project_stage, next_project_code
 from .proxies import authorise_proxy
 from .supplements import complete_correction, send_supplement_reminders, supplement_material
@@ -64,10 +62,10 @@ from .window import accept, issue_one_time_notice, record_visit, refuse
 
 __all__ = [
     "DEFAULT_SUPPLEMENT_WORKING_DAYS", "FINAL_STATUSES", "OPEN_STATUSES", "PENDING_STATUSES",
-    "POST_CHECK_WORKING_DAYS", "REASON_REQUIRED_OUTCOMES", "RETENTION_YEARS",
+    "REASON_REQUIRED_OUTCOMES", "RETENTION_YEARS",
     "PlannedMaterial", "Selection",
     "accept", "applicable_materials", "application_schema", "attach_evidence", "attach_file", "authorise_proxy",
-    "case_file_for_archive", "complete_correction", "complete_post_check", "create_application", "create_project",
+    "case_file_for_archive", "complete_correction", "create_application", "create_project",
     "decide_task", "evidence_plan", "fetch_evidence", "form_schema", "guide_questions", "issue_one_time_notice",
     "link_project_stage", "log", "material_plan", "missing_materials", "next_project_code", "next_ref",
     "pick_situation", "record_item_decision", "record_visit", "refuse", "save_draft", "selection_of",

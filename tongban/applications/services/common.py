@@ -16,7 +16,6 @@ from ..errors import ApplicationError
 from ..models import Application, ApplicationEvent, ApplicationMaterial, Notice
 from ..selectors import is_party
 
-POST_CHECK_WORKING_DAYS = 20
 DEFAULT_SUPPLEMENT_WORKING_DAYS = 5
 OPEN_STATUSES = Application.OPEN_STATUSES
 PENDING_STATUSES = Application.PENDING_STATUSES

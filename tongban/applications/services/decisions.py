@@ -100,7 +100,7 @@ def release_result(app: Application, final: str) -> None:
             sender=Application, application_ref=app.ref, item_code=ai.item.code,
             outcome="approved" if approved else "rejected", holder=holder,
             result={"result_name": ai.item.result_name, "licence_type": licence_type, "data": data},
-            organisation_code=ai.department.code)
+            organisation_code=ai.department.code, by_commitment=ai.by_commitment)
     events.case_closed.send(sender=Application, application_ref=app.ref, case_file=case_file_for_archive(app),
                             item_codes=[ai.item.code for ai in items])
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongban.catalog.models import Material
+from tongban.core import credit_gate
 from tongban.core import evidence as core_evidence
 from tongban.core.models import Organisation, User
 
@@ -117,6 +118,8 @@ def sign_commitment(app: Application, user: User, material_keys: list[str], text
     require_editable(app, user)
     if not commitment_allowed(app):
         raise ApplicationError("该事项不适用告知承诺制", code="commitment.not_allowed")
+    if (refusal := credit_gate.commitment_refusal(app.applicant_id_number)) is not None:
+        raise ApplicationError(refusal, code="applications.credit_not_allowed", status=403)
     rows = {m.key: m for m in app.materials.all()}
     for key in material_keys:
         row = rows.get(key)

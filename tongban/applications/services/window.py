@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongban.catalog.models import Material
+from tongban.core import events
 from tongban.core.calendar import default_calendar
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
@@ -15,11 +16,10 @@ from tongban.core.services import audit
 
 from .. import documents, workflow_bridge
 from ..errors import ApplicationError
-from ..models import Application, ApplicationMaterial, Notice, PostCheck, Supplement, Visit
+from ..models import Application, ApplicationMaterial, Notice, Supplement, Visit
 from .common import (
     DEFAULT_SUPPLEMENT_WORKING_DAYS,
     PENDING_STATUSES,
-    POST_CHECK_WORKING_DAYS,
     base_facts,
     issue_notice,
     log,
@@ -132,12 +132,18 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
 
 
 def _approve_by_commitment(app: Application) -> None:
-    """告知承诺制: approve at once, create the post-check (事后核查) with its due date."""
-    due = default_calendar().add_working_days(timezone.localdate(), POST_CHECK_WORKING_DAYS)
-    for ai in app.items.select_related("item", "department"):
+    """告知承诺制: approve at once and raise ``commitment_approved``: supervision owns the post-check (事后核查),
+    its deadline and its outcome (a failure comes back as ``post_check_failed``, see ``receivers``)."""
+    items = list(app.items.select_related("item", "department"))
+    for ai in items:
         record_item_decision(ai, "approve", opinion="告知承诺制：当场审批", decided_by="告知承诺制")
-        PostCheck.objects.create(application=app, department=ai.department, due_on=due)
-    log(app, "post_check", f"已创建事后核查任务，核查期限 {due:%Y-%m-%d}")
+    events.commitment_approved.send(
+        sender=Application, application_ref=app.ref, title=app.title,
+        holder={"kind": app.applicant_kind, "name": app.applicant_name, "id_number": app.applicant_id_number},
+        items=[{"item_code": ai.item.code, "item_name": ai.item.name, "department_code": ai.department.code}
+               for ai in items],
+        approved_on=timezone.localdate().isoformat())
+    log(app, "post_check", "告知承诺审批：已移交监管部门开展事后核查")
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tongban.applications import files, selectors, services
 from tongban.applications.errors import ApplicationError
-from tongban.applications.models import Application, ApplicationItem, CreditEvent, Notice, PostCheck
+from tongban.applications.models import Application, ApplicationItem, Notice
 from tongban.applications.services import Selection, intake
 from tongban.core import events
 from tongban.workflow import services as wf
@@ -101,15 +101,13 @@ def test_commitment_approves_at_once_and_failed_post_check_revokes(small_catalog
     services.submit(app, zhang, {"applicant_name": "张三", "shop_address": "翠湖路1号"})
     app.refresh_from_db()
     assert app.status == Application.Status.APPROVED
-    check = PostCheck.objects.get(application=app)
-    assert check.due_on > timezone.localdate()
-    with pytest.raises(ApplicationError):
-        services.complete_post_check(check, users["approver-xf"], passed=False, result="x")
-    services.complete_post_check(check, users["approver-scjg"], passed=False, result="现场与承诺不符")
+    assert app.events.filter(kind="post_check").exists()  # handed to supervision through commitment_approved
+    # supervision owns the post-check; its failure comes back as an event and revokes the approval here
+    events.post_check_failed.send(sender=None, application_ref=app.ref, holder={}, reason="现场与承诺不符")
     app.refresh_from_db()
     assert app.status == Application.Status.REVOKED
     assert app.items.get().status == ApplicationItem.Status.REVOKED
-    assert CreditEvent.objects.filter(subject_id_number=zhang.id_number, kind="commitment_breach").exists()
+    assert "现场与承诺不符" in app.events.filter(kind="revoked").get().message
 
 
 def test_commitment_refused_for_material_that_cannot_be_replaced(small_catalog, users):

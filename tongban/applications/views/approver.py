@@ -7,24 +7,21 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from tongban.core.auth import AuthedRequest
-from tongban.core.errors import DomainError
 from tongban.core.models import Role
 from tongban.workflow import services as wf
 from tongban.workflow.models import Task
 
 from .. import selectors
-from ..models import ApplicationItem, PostCheck
+from ..models import ApplicationItem
 from ..services.decisions import decide_task
-from ..services.post_checks import complete_post_check
-from .common import case_context, forbidden, int_or_zero, only_for, page, perform
+from .common import case_context, forbidden, only_for, page, perform
 
 EVENT_LABELS = {
     "instance.started": "流程启动", "instance.completed": "流程结束", "instance.cancelled": "流程撤销",
@@ -81,9 +78,7 @@ def workbench(request: AuthedRequest) -> HttpResponse:
     order = {"red": 0, "yellow": 1, "green": 2}
     rows.sort(key=lambda r: (order.get(r.light, 3), r.due or dt.date.max, r.task.pk))
     counts = {k: sum(1 for r in rows if r.light == k) for k in order}
-    pending_checks = selectors.post_checks_for(request.user).filter(status=PostCheck.Status.PENDING).count()
-    return page(request, "workbench.html", {"rows": rows, "state": state, "counts": counts,
-                                            "post_checks": pending_checks})
+    return page(request, "workbench.html", {"rows": rows, "state": state, "counts": counts})
 
 
 def _task_for(request: AuthedRequest, task_id: int) -> Task | HttpResponse:
@@ -156,24 +151,6 @@ def task_action(request: AuthedRequest, task_id: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
 def post_checks(request: AuthedRequest) -> HttpResponse:
-    """事后核查: the department's post-checks of commitment approvals; pass or fail with the findings."""
-    if (denied := only_for(request, (Role.APPROVER, Role.SUPERVISOR), "该页面仅供审批或监管人员使用")) is not None:
-        return denied
-    checks = selectors.post_checks_for(request.user)
-    if request.method == "POST":
-        check = checks.filter(pk=int_or_zero(request.POST.get("check"))).first()
-        if check is None:
-            raise Http404("核查任务不存在")
-        try:
-            complete_post_check(check, request.user, passed=request.POST.get("passed") == "yes",
-                                result=request.POST.get("result", ""))
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "已登记核查结果")
-        return redirect("applications:post_checks")
-    today = timezone.localdate()
-    return page(request, "post_checks.html", {"checks": list(checks.order_by("status", "due_on")[:300]),
-                                              "today": today})
+    """事后核查 moved to supervision (审管分离): the old address leads to the supervisor's post-check queue."""
+    return redirect("supervision:post_checks", permanent=True)

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class SupervisionConfig(AppConfig):
+    name = "tongban.supervision"
+    label = "supervision"
+    verbose_name = "事中事后监管 supervision"
+
+    def ready(self) -> None:
+        from tongban.core import credit_gate, events
+
+        from . import receivers
+
+        events.decision_made.connect(receivers.on_decision_made, dispatch_uid="supervision.record_on_decision")
+        events.commitment_approved.connect(receivers.on_commitment_approved,
+                                           dispatch_uid="supervision.post_check_on_commitment")
+        credit_gate.COMMITMENT_GATES.register("supervision.credit_grade", receivers.commitment_refusal)
