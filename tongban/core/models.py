@@ -70,6 +70,8 @@ class Role(models.Model):
     ADMINISTRATOR = "administrator"
     DATA_OWNER = "data_owner"
     EVALUATOR = "evaluator"
+    HOTLINE_OPERATOR = "hotline_operator"
+    DISCIPLINE = "discipline"
 
     code = models.CharField("角色代码", max_length=40, unique=True)
     name = models.CharField("名称", max_length=60)

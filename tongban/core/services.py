@@ -16,6 +16,8 @@ STANDARD_ROLES: dict[str, str] = {
     Role.ADMINISTRATOR: "政务服务管理人员",
     Role.DATA_OWNER: "数据提供部门人员",
     Role.EVALUATOR: "评价人员",
+    Role.HOTLINE_OPERATOR: "12345热线话务员",
+    Role.DISCIPLINE: "纪检监察人员",
 }
 
 
