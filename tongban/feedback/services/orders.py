@@ -405,7 +405,7 @@ def merge_orders(order: WorkOrder | str, into: WorkOrder | str, user: User) -> W
     order.status, order.duplicate_of = WorkOrder.Status.MERGED, target
     order.save(update_fields=["status", "duplicate_of"])
     _log(order, "merge", user, f"与 {target.number} 重复，已合并", into=target.number)
-    _log(target, "merged_in", user, f"合并重复工单 {order.number}", order=order.number)
+    _log(target, "merged_in", user, f"合并重复工单 {order.number}", merged=order.number)
     return order
 
 
