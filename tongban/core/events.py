@@ -13,6 +13,7 @@ from django.dispatch import Signal
 # An application's item reached its final decision.
 # kwargs: application_ref (str), item_code (str), outcome ("approved"|"rejected"), holder (dict:
 #         kind, name, id_number/credit_code, user_id), result (dict: licence_type, data), organisation_code (str)
+#         and, when known, window_code (str: the window that accepted the case), served_by (int: staff user id)
 decision_made = Signal()
 
 # A case (application) was closed: every item is decided and results were delivered.
@@ -36,3 +37,8 @@ commitment_approved = Signal()
 # A post-check of a commitment approval failed: sent by supervision (the owner of the post-check), received by
 # applications (the case is revoked) and credentials (the licences are revoked). Declared above as
 # ``post_check_failed``; kwargs: application_ref (str), holder (dict), reason (str).
+
+# A 12345 report (举报) about a market entity was received: a lead for supervision/enforcement.
+# kwargs: order_number (str), entity_name (str), credit_code (str), text (str), division_code (str),
+#         department_code (str), received_at (str, ISO 8601)
+entity_reported = Signal()

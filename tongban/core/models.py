@@ -71,6 +71,8 @@ class Role(models.Model):
     DATA_OWNER = "data_owner"
     EVALUATOR = "evaluator"
     SECURITY_ADMIN = "security_admin"
+    HOTLINE_OPERATOR = "hotline_operator"
+    DISCIPLINE = "discipline"
 
     code = models.CharField("角色代码", max_length=40, unique=True)
     name = models.CharField("名称", max_length=60)

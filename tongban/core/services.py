@@ -17,6 +17,8 @@ STANDARD_ROLES: dict[str, str] = {
     Role.DATA_OWNER: "数据提供部门人员",
     Role.EVALUATOR: "评价人员",
     Role.SECURITY_ADMIN: "信息安全管理人员",
+    Role.HOTLINE_OPERATOR: "12345热线话务员",
+    Role.DISCIPLINE: "纪检监察人员",
 }
 
 

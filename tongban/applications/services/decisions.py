@@ -93,6 +93,7 @@ def release_result(app: Application, final: str) -> None:
     }, None)
     holder = {"kind": app.applicant_kind, "name": app.applicant_name, "id_number": app.applicant_id_number,
               "user_id": app.applicant_id}
+    window_code = app.window.code if app.window_id else ""  # who served, for the 好差评 invitation (feedback)
     for ai in items:
         approved = ai.status == ApplicationItem.Status.APPROVED
         licence_type, data = results.licence_data(ai) if approved else ("", {})
@@ -100,7 +101,8 @@ def release_result(app: Application, final: str) -> None:
             sender=Application, application_ref=app.ref, item_code=ai.item.code,
             outcome="approved" if approved else "rejected", holder=holder,
             result={"result_name": ai.item.result_name, "licence_type": licence_type, "data": data},
-            organisation_code=ai.department.code, by_commitment=ai.by_commitment)
+            organisation_code=ai.department.code, by_commitment=ai.by_commitment, window_code=window_code,
+            served_by=app.accepted_by_id)
     events.case_closed.send(sender=Application, application_ref=app.ref, case_file=case_file_for_archive(app),
                             item_codes=[ai.item.code for ai in items])
 

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class FeedbackConfig(AppConfig):
+    name = "tongban.feedback"
+    label = "feedback"
+    verbose_name = "好差评与12345热线 feedback"
+
+    def ready(self) -> None:
+        from tongban.core import events
+
+        from . import receivers
+
+        events.decision_made.connect(receivers.on_decision_made, dispatch_uid="feedback.invite_rating")
