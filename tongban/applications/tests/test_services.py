@@ -9,7 +9,7 @@ from tongban.applications import files, selectors, services
 from tongban.applications.errors import ApplicationError
 from tongban.applications.models import Application, ApplicationItem, CreditEvent, Notice, PostCheck
 from tongban.applications.services import Selection, intake
-from tongban.core import events
+from tongban.core import events, pii
 from tongban.workflow import services as wf
 from tongban.workflow.models import Task
 
@@ -109,7 +109,8 @@ def test_commitment_approves_at_once_and_failed_post_check_revokes(small_catalog
     app.refresh_from_db()
     assert app.status == Application.Status.REVOKED
     assert app.items.get().status == ApplicationItem.Status.REVOKED
-    assert CreditEvent.objects.filter(subject_id_number=zhang.id_number, kind="commitment_breach").exists()
+    assert CreditEvent.objects.filter(pii.matching("subject_id_number", zhang.id_number),
+                                      kind="commitment_breach").exists()
 
 
 def test_commitment_refused_for_material_that_cannot_be_replaced(small_catalog, users):
