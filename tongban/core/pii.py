@@ -133,13 +133,18 @@ class LookupHashField(models.CharField):  # type: ignore[type-arg]
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
 
+    _DEFAULTS = (("max_length", "max_length", 64), ("blank", "blank", True), ("editable", "editable", False),
+                 ("db_index", "db_index", True), ("default", "default", ""))
+
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.source
-        for key, value in (("max_length", 64), ("blank", True), ("editable", False), ("db_index", True),
-                           ("default", "")):
-            if kwargs.get(key) == value:
-                kwargs.pop(key)
+        for key, attr, default in self._DEFAULTS:  # only what differs from this field's own defaults
+            value = getattr(self, attr)
+            if value == default:
+                kwargs.pop(key, None)
+            else:
+                kwargs[key] = value
         return name, path, args, kwargs
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
@@ -283,3 +288,20 @@ def encrypt_existing_rows(app_label: str, *model_names: str) -> Any:
             decrypt_in_place(apps.get_model(app_label, name))
 
     return migrations.RunPython(forward, backward, elidable=False)
+
+
+class PiiSearchMixin:
+    """For a ``ModelAdmin``: the search box also finds rows whose encrypted ``pii_search_fields`` equal the term
+    exactly (through their keyed hashes); encrypted fields cannot be searched by part of a value."""
+
+    pii_search_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request: Any, queryset: Any, search_term: str) -> Any:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        term = search_term.strip()
+        if term and self.pii_search_fields:
+            q = Q()
+            for name in self.pii_search_fields:
+                q |= matching(name, term)
+            found = found | queryset.filter(q)
+        return found, may_have_duplicates
