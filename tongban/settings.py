@@ -7,6 +7,7 @@
   reverse proxy); ``TONGBAN_SESSION_SECONDS``; the Content-Security-Policy; login throttling and lockout
   (``TONGBAN_LOGIN_*``). Every setting is listed in the README's configuration table; docs/security.md says what
   each protects.
+- ``TONGBAN_PII_KEYS_DIR``: the keyring that encrypts personal data at rest (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -193,6 +194,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = TONGBAN_HOME / "files"
 MEDIA_URL = "/media/"
 KEYS_DIR = TONGBAN_HOME / "keys"
+# The keyring that encrypts personal data at rest (docs/privacy.md); backed up with the other keys.
+PII_KEYS_DIR = Path(os.environ.get("TONGBAN_PII_KEYS_DIR") or TONGBAN_HOME / "keys" / "pii").resolve()
 
 # Background work: Django's tasks framework (django.tasks; the django-tasks backport on Django 5.2).
 TASKS = {
@@ -288,8 +291,9 @@ TONGBAN_SECURITY_LOGIN_WINDOW_MINUTES = _env_int("TONGBAN_SECURITY_LOGIN_WINDOW_
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refused_as_one_line": {"()": "tongban.core.request_log.RefusedRequestLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refused_as_one_line": {"()": "tongban.core.request_log.RefusedRequestLine"},
+                "mask_personal_data": {"()": "tongban.core.masking.PiiLogFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]}},
     "loggers": {"django.request": {"filters": ["refused_as_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("TONGBAN_LOG_LEVEL", "WARNING")},
 }

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tongban.catalog.models import Bundle, Material, ServiceItem, Situation
 from tongban.core.models import Organisation
+from tongban.core.pii import EncryptedJSONField, EncryptedTextField, LookupHashField
 
 
 class StoredFile(models.Model):
@@ -43,7 +44,8 @@ class ProxyAuthorisation(models.Model):
     principal = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="proxy_grants", verbose_name="委托人账号")
     principal_name = models.CharField("委托人", max_length=100)
-    principal_id_number = models.CharField("委托人证件号码", max_length=32)
+    principal_id_number = EncryptedTextField("委托人证件号码", max_length=32)
+    principal_id_number_hash = LookupHashField("委托人证件号码检索码", source="principal_id_number")
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proxy_roles",
                               verbose_name="代理人")
     kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.AGENT)
@@ -141,8 +143,9 @@ class Application(models.Model):
                                   related_name="applications", verbose_name="申请人账号")
     applicant_kind = models.CharField("申请人类型", max_length=10, default="natural")
     applicant_name = models.CharField("申请人", max_length=100)
-    applicant_id_number = models.CharField("申请人证件号码", max_length=32)
-    applicant_phone = models.CharField("联系电话", max_length=20, blank=True)
+    applicant_id_number = EncryptedTextField("申请人证件号码", max_length=32)
+    applicant_id_number_hash = LookupHashField("申请人证件号码检索码", source="applicant_id_number")
+    applicant_phone = EncryptedTextField("联系电话", max_length=20, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+", verbose_name="提交人")
     proxy = models.ForeignKey(ProxyAuthorisation, null=True, blank=True, on_delete=models.PROTECT,
@@ -152,7 +155,7 @@ class Application(models.Model):
                                verbose_name="受理窗口")
     project_stage = models.ForeignKey(ProjectStage, null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="applications", verbose_name="投资项目阶段")
-    form_data = models.JSONField("表单数据", default=dict, blank=True)
+    form_data = EncryptedJSONField("表单数据", default=dict, blank=True)  # personal fields: encrypted as a whole
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.DRAFT)
     promised_limit_days = models.PositiveIntegerField("承诺时限（工作日）", null=True, blank=True)
     promised_visits = models.PositiveSmallIntegerField("承诺跑动次数", default=0)
@@ -171,7 +174,6 @@ class Application(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["applicant", "status"], name="app_applicant_status"),
-            models.Index(fields=["applicant_id_number"], name="app_applicant_idno"),
             models.Index(fields=["status", "submitted_at"], name="app_status_submitted"),
         ]
         verbose_name = "办件"
@@ -235,7 +237,7 @@ class ApplicationMaterial(models.Model):
     source = models.CharField("来源", max_length=10, default=Material.Source.APPLICANT)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.MISSING)
     file = models.ForeignKey(StoredFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    evidence = models.JSONField("调取的证明", default=dict, blank=True)
+    evidence = EncryptedJSONField("调取的证明", default=dict, blank=True)  # a register's record of the applicant
     provided_at = models.DateTimeField("提交时间", null=True, blank=True)
 
     class Meta:

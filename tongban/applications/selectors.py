@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from tongban.core import pii
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import organisations_for_role
 from tongban.workflow import selectors as workflow_selectors
@@ -192,7 +193,7 @@ def proxies_as_principal(user: User) -> QuerySet[ProxyAuthorisation]:
     """Authorisations given by ``user`` (as account, or by their id number) to an agent or a window clerk."""
     q = Q(principal=user)
     if user.id_number:
-        q |= Q(principal_id_number=user.id_number)
+        q |= pii.matching("principal_id_number", user.id_number)
     return ProxyAuthorisation.objects.filter(q).select_related("agent", "document")
 
 

@@ -10,6 +10,7 @@ A backup is a directory (mode 0700: it holds private keys)::
     DIR/files/...                MEDIA_ROOT: uploaded materials (blobs), notices, licence PDFs and VCs
     DIR/keys/...                 KEYS_DIR: seal keys and root CA, exchange log and request signing keys
     DIR/archives/...             the e-archives of closed cases (BagIt bags)
+    DIR/pii/...                  PII_KEYS_DIR: the keyring of the personal data encrypted at rest (docs/privacy.md)
 
 The database is copied first, the files after it: every file a database row refers to (a blob, a seal key, an
 archive bag) already existed when the database was copied, so it is in the backup too (files created in
@@ -50,7 +51,7 @@ VERSION = 1
 MANIFEST = "manifest.json"
 MANIFEST_SUM = "manifest.json.sha256"
 DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
-SECTIONS = ("home", "files", "keys", "archives")
+SECTIONS = ("home", "files", "keys", "archives", "pii")
 _CHUNK = 1 << 20
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -84,7 +85,8 @@ def archives_dir() -> Path:
 def sections() -> list[Section]:
     """The file trees of this installation, by section name (configured by settings and the environment)."""
     return [Section("home", Path(settings.TONGBAN_HOME)), Section("files", Path(settings.MEDIA_ROOT)),
-            Section("keys", Path(settings.KEYS_DIR)), Section("archives", archives_dir())]
+            Section("keys", Path(settings.KEYS_DIR)), Section("archives", archives_dir()),
+            Section("pii", Path(settings.PII_KEYS_DIR))]
 
 
 def database_engine() -> str:

@@ -6,6 +6,8 @@
 - ``tongban calendar import FILE.csv`` loads a local calendar (all-or-nothing, ``FILE:LINE: message`` errors).
 - ``tongban calendar show YEAR [--division CODE] [--list]`` shows a month grid or the list of non-standard days.
 - ``tongban backup DIR`` writes a backup; ``tongban restore DIR [--check] [--force]`` checks and restores one.
+- ``tongban keys rotate-pii [--retire]`` rotates the key of the personal data at rest; ``tongban keys pii-status``
+  lists rows per key id (docs/privacy.md).
 
 Results go to stdout, warnings and errors to stderr; bad input exits non-zero.
 """
@@ -280,7 +282,45 @@ def restore(
                    "`tongban migrate` (serve does it on start)")
 
 
+keys_app = typer.Typer(help="个人信息加密密钥 keys of the personal data encrypted at rest (docs/privacy.md).",
+                       no_args_is_help=True)
+
+
+@keys_app.command("rotate-pii")
+def rotate_pii(
+    retire: bool = typer.Option(False, "--retire", help="Drop the old keys once no row needs them."),
+) -> None:
+    """A new key becomes primary and every encrypted row is re-encrypted with it (old keys kept unless --retire)."""
+    from . import pii
+    from .crypto import PiiKeyError
+
+    try:
+        report = pii.rotate(retire=retire)
+    except PiiKeyError as exc:
+        raise _fail(exc.message, code=1) from None
+    typer.echo(f"primary key: {report['primary']}")
+    for table, rows in report["rows"].items():
+        typer.echo(f"re-encrypted {table}: {rows} row(s)")
+    if retire:
+        typer.echo(f"retired keys: {', '.join(report['retired']) or '(none)'}")
+
+
+@keys_app.command("pii-status")
+def pii_status() -> None:
+    """Rows per key id of every encrypted column ("clear": a value not yet encrypted, "empty": no value)."""
+    from . import crypto, pii
+
+    ring = crypto.keyring()
+    typer.echo(f"keyring: {crypto.keyring_path()}")
+    typer.echo(f"keys: {', '.join(sorted(ring.keys))} (primary {ring.primary})")
+    for table, columns in pii.status().items():
+        for column, counts in columns.items():
+            listed = ", ".join(f"{label}={n}" for label, n in sorted(counts.items())) or "no rows"
+            typer.echo(f"{table}.{column}: {listed}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(calendar_app, name="calendar")
+    app.add_typer(keys_app, name="keys")
     app.command("backup")(backup)
     app.command("restore")(restore)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from .pii import EncryptedTextField, LookupHashField
+
 
 class Division(models.Model):
     """An administrative division (行政区划): province → city → county → township → village/community."""
@@ -97,8 +99,9 @@ class User(AbstractUser):
 
     kind = models.CharField("用户类型", max_length=10, choices=Kind.choices, default=Kind.NATURAL_PERSON)
     display_name = models.CharField("姓名/名称", max_length=100, blank=True)
-    id_number = models.CharField("证件号码", max_length=32, blank=True)
-    phone = models.CharField("手机号", max_length=20, blank=True)
+    id_number = EncryptedTextField("证件号码", max_length=32, blank=True)  # encrypted at rest (docs/privacy.md)
+    id_number_hash = LookupHashField("证件号码检索码", source="id_number")  # find a user: pii.matching("id_number", …)
+    phone = EncryptedTextField("手机号", max_length=20, blank=True)
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="staff",
         verbose_name="所属机构",

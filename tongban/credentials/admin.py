@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tongban.core.pii import PiiSearchMixin
+
 from .models import ArchiveRecord, Credential, CredentialEvent, LicenceType, SealKey, StatusList
 
 
@@ -21,10 +23,11 @@ class CredentialEventInline(admin.TabularInline):
 
 
 @admin.register(Credential)
-class CredentialAdmin(admin.ModelAdmin):
+class CredentialAdmin(PiiSearchMixin, admin.ModelAdmin):
     list_display = ("licence_number", "licence_type", "holder_name", "issuer", "issued_at", "status")
     list_filter = ("status", "licence_type", "issuer")
-    search_fields = ("licence_number", "holder_name", "holder_id_number", "application_ref")
+    search_fields = ("licence_number", "holder_name", "application_ref")
+    pii_search_fields = ("holder_id_number",)  # encrypted: found by the exact number
     readonly_fields = [f.name for f in Credential._meta.fields]
     inlines = [CredentialEventInline]
 

@@ -152,11 +152,13 @@ def verify(path: Annotated[Path, typer.Argument(help="A sealed PDF or a file wit
 @credentials_app.command("list")
 def list_credentials(holder: str = typer.Option("", "--holder", help="Holder id number / credit code.")) -> None:
     """List issued credentials."""
+    from tongban.core import pii
+
     from .models import Credential
 
     qs = Credential.objects.select_related("licence_type", "issuer")
     if holder:
-        qs = qs.filter(holder_id_number=holder)
+        qs = qs.filter(pii.matching("holder_id_number", holder))
     for c in qs:
         typer.echo(f"{c.id}\t{c.licence_number}\t{c.licence_type.name}\t{c.holder_name}\t{c.status}")
 

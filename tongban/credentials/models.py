@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from tongban.core.models import Organisation
+from tongban.core.pii import EncryptedJSONField, EncryptedTextField, LookupHashField
 
 
 class LicenceType(models.Model):
@@ -95,12 +96,13 @@ class Credential(models.Model):
                                      verbose_name="证照类型")
     holder_kind = models.CharField("持证主体类型", max_length=10, choices=HolderKind.choices)
     holder_name = models.CharField("持证主体", max_length=200)
-    holder_id_number = models.CharField("证件号码/统一社会信用代码", max_length=32, db_index=True)
+    holder_id_number = EncryptedTextField("证件号码/统一社会信用代码", max_length=32)  # docs/privacy.md
+    holder_id_number_hash = LookupHashField("证件号码检索码", source="holder_id_number")
     holder_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="credentials", verbose_name="持证用户")
     issuer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="issued_credentials",
                                verbose_name="发证机关")
-    data = models.JSONField("证照数据", default=dict)
+    data = EncryptedJSONField("证照数据", default=dict)
     issued_at = models.DateTimeField("签发时间")
     valid_from = models.DateField("有效期自")
     valid_until = models.DateField("有效期至", null=True, blank=True, help_text="empty = 长期有效")
@@ -114,14 +116,14 @@ class Credential(models.Model):
     item_code = models.CharField("事项编码", max_length=64, blank=True)
     pdf_path = models.CharField("PDF 文件", max_length=300, blank=True, help_text="relative to MEDIA_ROOT")
     pdf_sha256 = models.CharField("PDF SHA-256", max_length=64, blank=True)
-    vc_jws = models.TextField("可验证凭证（JWS）", blank=True)
+    vc_jws = EncryptedTextField("可验证凭证（JWS）", blank=True)  # its payload names the holder
     vc_kid = models.CharField("VC 签名密钥", max_length=100, blank=True)
     sm2_signature = models.CharField("SM2 签名（国密）", max_length=256, blank=True)
     sm2_kid = models.CharField("SM2 密钥", max_length=100, blank=True)
 
     class Meta:
         ordering = ["-issued_at"]
-        indexes = [models.Index(fields=["licence_type", "holder_id_number", "status"]),
+        indexes = [models.Index(fields=["licence_type", "holder_id_number_hash", "status"]),
                    models.Index(fields=["issuer", "status"])]
         constraints = [
             models.UniqueConstraint(fields=["revocation_list", "status_list_index"], name="uniq_status_index"),

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from tongban.core import pii
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
 
@@ -54,7 +55,7 @@ def credentials_for_holder(user: User) -> QuerySet[Credential]:
         return Credential.objects.none()
     condition = Q(holder_user=user)
     if user.id_number:
-        condition |= Q(holder_id_number=user.id_number)
+        condition |= pii.matching("holder_id_number", user.id_number)
     return Credential.objects.filter(condition).select_related("licence_type", "issuer").order_by("-issued_at")
 
 
@@ -96,7 +97,7 @@ def active_credential_for(licence_type: str, subject_id: str) -> Credential | No
     """The holder's newest active, unexpired credential of a type (for evidence fetch)."""
     today = timezone.localdate()
     return (
-        Credential.objects.filter(licence_type__code=licence_type, holder_id_number=subject_id,
+        Credential.objects.filter(pii.matching("holder_id_number", subject_id), licence_type__code=licence_type,
                                   status=Credential.Status.ACTIVE)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today), valid_from__lte=today)
         .select_related("licence_type", "issuer").order_by("-issued_at").first()

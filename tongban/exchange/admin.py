@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from tongban.core.admin import ReadOnlyAdmin
+from tongban.core.pii import PiiSearchMixin
 
 from .models import (
     AccessLogEntry,
@@ -53,10 +54,11 @@ class SignedTreeHeadAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ProviderRecord)
-class ProviderRecordAdmin(admin.ModelAdmin):
+class ProviderRecordAdmin(PiiSearchMixin, admin.ModelAdmin):
     list_display = ("resource", "subject_id", "updated_at")
     list_filter = ("resource",)
-    search_fields = ("subject_id",)
+    pii_search_fields = ("subject_id",)  # encrypted: found by the exact identifier
+    search_fields = ()
 
 
 @admin.register(ExchangeClient)

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from tongban.core.models import Organisation
+from tongban.core.pii import EncryptedJSONField, EncryptedTextField, LookupHashField
 
 
 class SharingType(models.TextChoices):
@@ -275,12 +276,13 @@ class ProviderRecord(models.Model):
     """A record of a local demo register (户籍, 市场主体, 社保参保, 不动产登记, 出生医学证明)."""
 
     resource = models.ForeignKey(DataResource, on_delete=models.CASCADE, related_name="records")
-    subject_id = models.CharField("主体标识", max_length=32)
-    data = models.JSONField("数据")
+    subject_id = EncryptedTextField("主体标识", max_length=32)  # encrypted at rest (docs/privacy.md)
+    subject_id_hash = LookupHashField("主体标识检索码", source="subject_id", db_index=False)
+    data = EncryptedJSONField("数据")
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["resource", "subject_id"], name="uniq_provider_record")]
+        constraints = [models.UniqueConstraint(fields=["resource", "subject_id_hash"], name="uniq_provider_record")]
         verbose_name = "本地数据记录"
         verbose_name_plural = "本地数据记录"
 

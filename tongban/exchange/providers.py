@@ -31,7 +31,7 @@ from django.conf import settings
 from django.utils import timezone
 from joserfc import jws
 
-from tongban.core import store
+from tongban.core import pii, store
 from tongban.core.evidence import (
     SHARED,
     Evidence,
@@ -163,13 +163,16 @@ def _resource(code: str) -> DataResource:
 
 @cache
 def _record_where() -> str:
-    return f"{store.column(ProviderRecord, 'resource')} = %s AND {store.column(ProviderRecord, 'subject_id')} = %s"
+    return (f"{store.column(ProviderRecord, 'resource')} = %s"
+            f" AND {store.column(ProviderRecord, 'subject_id_hash')} = %s")
 
 
 def read_record(resource_id: int, subject_id: str) -> ProviderRecord | None:
     """The local register record of a subject, with its ``pk`` and ``data`` loaded (one statement on the
-    unique index on resource and subject, built from the model by :mod:`tongban.core.store`)."""
-    found = store.select_fields(ProviderRecord, ("id", "data"), _record_where(), (resource_id, subject_id))
+    unique index on resource and subject, built from the model by :mod:`tongban.core.store`). The subject is
+    found through its keyed hash: the column itself is encrypted (docs/privacy.md)."""
+    found = store.select_fields(ProviderRecord, ("id", "data"), _record_where(),
+                                (resource_id, pii.lookup_hash(subject_id)))
     return found[0] if found else None
 
 

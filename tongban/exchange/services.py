@@ -15,7 +15,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from tongban.core import evidence, schema_messages
+from tongban.core import evidence, pii, schema_messages
 from tongban.core.evidence import SHARED, Evidence, EvidenceRequest, NoProvider
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
@@ -122,8 +122,11 @@ def upsert_provider_record(resource: DataResource, data: dict[str, Any]) -> Prov
     subject = str(data.get(resource.subject_field, ""))
     if not subject:
         raise ExchangeError(f"记录缺少主体标识“{resource.subject_field}”", code=errors.INVALID)
-    record, _ = ProviderRecord.objects.update_or_create(resource=resource, subject_id=subject,
-                                                        defaults={"data": data})
+    record = ProviderRecord.objects.filter(pii.matching("subject_id", subject), resource=resource).first()
+    if record is None:
+        return ProviderRecord.objects.create(resource=resource, subject_id=subject, data=data)
+    record.subject_id, record.data = subject, data
+    record.save()
     return record
 
 

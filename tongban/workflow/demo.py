@@ -47,7 +47,7 @@ def load(console: Console) -> None:
     processes = [d for path in sorted(DEMO_DIR.glob("*.bpmn")) for d in services.deploy_file(path, admin)]
     started = 0
     if _user("clerk") is not None:
-        applicant = {"applicant_name": "张三", "applicant_id": "910102199001011234"}
+        applicant = {"applicant_name": "张三"}  # no ID number: process variables are not encrypted (docs/privacy.md)
         inst = _start("permit_single", "DEMO-XK-0001", {**applicant, "item": "食品经营许可（仅销售预包装食品）"},
                       "zhangsan")
         if inst:

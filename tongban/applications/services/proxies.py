@@ -7,6 +7,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from tongban.core import pii
+from tongban.core.masking import mask_id
 from tongban.core.models import User
 from tongban.core.services import audit
 
@@ -26,13 +28,13 @@ def authorise_proxy(*, agent: User, principal_name: str, principal_id_number: st
     if kind == ProxyAuthorisation.Kind.AGENT and document is None and principal is None:
         raise ApplicationError("委托代理须上传授权委托书，或由委托人在线授权", code="proxy.document_required")
     if principal is None:
-        principal = User.objects.filter(id_number=principal_id_number.strip()).first()
+        principal = User.objects.filter(pii.matching("id_number", principal_id_number)).first()
     proxy = ProxyAuthorisation.objects.create(
         agent=agent, principal=principal, principal_name=principal_name.strip(),
         principal_id_number=principal_id_number.strip(), scope=scope, valid_until=valid_until, kind=kind,
         document=document, recorded_by=recorded_by or agent)
     audit("proxy.authorise", actor=recorded_by or agent, obj=proxy,
-          detail={"agent": agent.username, "principal": principal_id_number, "kind": kind})
+          detail={"agent": agent.username, "principal": mask_id(principal_id_number), "kind": kind})
     return proxy
 
 

@@ -182,7 +182,7 @@ def test_bundle_journey_apply_accept_each_department_approves_combined_result(cl
     assert re.search(r"(绿灯|黄灯|红灯)：", page) and "剩余" in page
     task = _task(app, "yx-scjg")
     page = client.get(reverse("applications:task", args=[task.pk])).content.decode()
-    assert "翠湖路1号" in page and "申请人身份证明" in page and "流程记录" in page
+    assert "翠湖路****" in page and "申请人身份证明" in page and "流程记录" in page  # address masked for staff
     assert _decide(client, users, app, "approver-scjg", "yx-scjg").status_code == 302
     app.refresh_from_db()
     assert app.status == "in_review"
@@ -578,3 +578,22 @@ def test_parse_form_coerces_by_schema_and_renders_back():
     assert by_path["address"].children[0].html_id == "f-address-city"
     rows = dict(schemaform.display_rows(SCHEMA, data))
     assert rows["同意"] == "是" and rows["语言"] == "中文、英文" and rows["地址 · 城市"] == "云溪"
+
+
+def test_staff_pages_show_personal_data_masked_the_applicant_sees_it_in_full(client, small_catalog, users):
+    from tongban.core.demo import ID_NUMBERS
+
+    app = _accepted_bundle(client, users)
+    full_id, phone = ID_NUMBERS["zhangsan"], FORM["applicant_phone"]
+    assert app.applicant_id_number == full_id
+    masked_id, masked_phone = full_id[:3] + "*" * 11 + full_id[-4:], phone[:3] + "****" + phone[-4:]
+    window = client.get(reverse("applications:window_application", args=[app.ref])).content.decode()
+    _client(client, users, "approver-scjg")
+    task = client.get(reverse("applications:task", args=[_task(app, "yx-scjg").pk])).content.decode()
+    for page in (window, task):
+        assert full_id not in page and phone not in page, page
+        assert masked_id in page and masked_phone in page
+        assert "翠湖路1号" not in page  # an address: shown to staff down to its district only
+    _client(client, users, "zhangsan")
+    own = client.get(reverse("applications:my_application", args=[app.ref])).content.decode()
+    assert full_id in own and phone in own and "翠湖路1号" in own

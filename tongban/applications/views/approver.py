@@ -105,7 +105,7 @@ def task_detail(request: AuthedRequest, task_id: int) -> HttpResponse:
     row = _task_row(task)
     context: dict[str, Any] = {"row": row, "task": task}
     if row.ai is not None:
-        context.update(case_context(row.ai.application))
+        context.update(case_context(row.ai.application, staff=True))
         context["other_items"] = [ai for ai in context["case"].items if ai.pk != row.ai.pk]
     if row.ai is not None:
         context["wf_events"] = [{"at": e.at, "label": EVENT_LABELS.get(e.type, e.type), "element": e.element_id,

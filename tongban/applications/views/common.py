@@ -73,8 +73,9 @@ def perform(request: HttpRequest, action: str, handlers: dict[str, Callable[[], 
     return True
 
 
-def case_context(app: Application) -> dict[str, Any]:
-    """The case file as the applicant's, the window's and the approver's pages show it."""
+def case_context(app: Application, *, staff: bool = False) -> dict[str, Any]:
+    """The case file as the applicant's, the window's and the approver's pages show it. Staff pages (``staff``)
+    show personal data masked (ID numbers, phones, addresses: docs/privacy.md); the applicant sees it in full."""
     case = selectors.case_file(app)
     schema = application_schema(app)
     names = {ai.item.code: ai.item.name for ai in case.items}
@@ -83,7 +84,8 @@ def case_context(app: Application) -> dict[str, Any]:
     open_supplements = [s for s in case.supplements if s.fulfilled_at is None]
     owed_keys = {k for s in open_supplements for k in s.material_keys}
     return {
-        "app": app, "case": case, "form_rows": display_rows(schema, app.form_data or {}),
+        "app": app, "case": case, "form_rows": display_rows(schema, app.form_data or {}, masked=staff),
+        "mask_pii": staff,
         "item_names": names,
         "owed": [m for m in case.materials if m.key in owed_keys and m.status == ApplicationMaterial.Status.TOLERATED],
         "open_supplements": open_supplements,

@@ -13,6 +13,7 @@ from django.http import QueryDict
 from django.utils.html import format_html_join
 
 from tongban.catalog.forms import ITEMS_KEY
+from tongban.core.masking import mask_field
 
 
 def field_id(path: str) -> str:
@@ -176,8 +177,10 @@ def parse_form(schema: dict[str, Any], post: QueryDict, prefix: str = "") -> dic
     return out
 
 
-def display_rows(schema: dict[str, Any], data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """(title, value) rows of submitted form data, for case files."""
+def display_rows(schema: dict[str, Any], data: dict[str, Any], prefix: str = "", *,
+                 masked: bool = False) -> list[tuple[str, str]]:
+    """(title, value) rows of submitted form data, for case files; ``masked``: personal data masked by field name
+    (ID numbers, phones, addresses) and ID or mobile numbers in free text (staff pages)."""
     rows = []
     for name, prop in (schema.get("properties") or {}).items():
         if name not in data:
@@ -185,7 +188,7 @@ def display_rows(schema: dict[str, Any], data: dict[str, Any], prefix: str = "")
         title = f"{prefix}{prop.get('title') or name}"
         value = data[name]
         if isinstance(value, dict) and widget_for(prop) == "group":
-            rows += display_rows(prop, value, prefix=f"{title} · ")
+            rows += display_rows(prop, value, prefix=f"{title} · ", masked=masked)
             continue
         if isinstance(value, bool):
             text = "是" if value else "否"
@@ -193,7 +196,7 @@ def display_rows(schema: dict[str, Any], data: dict[str, Any], prefix: str = "")
             text = "、".join(str(v) for v in value)
         else:
             text = str(value)
-        rows.append((title, text))
+        rows.append((title, mask_field(name, text) if masked else text))
     return rows
 
 

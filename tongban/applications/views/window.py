@@ -49,7 +49,7 @@ def window_application(request: AuthedRequest, ref: str) -> HttpResponse:
     if (denied := _clerk_only(request)) is not None:
         return denied
     app = _case_or_404(request, ref)
-    context = case_context(app)
+    context = case_context(app, staff=True)
     context.update({
         "pending": app.status in Application.PENDING_STATUSES,
         "missing": missing_materials(app), "missing_tolerated": missing_materials(app, tolerate=True),

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tongban.core import evidence
+from tongban.core import evidence, pii
 from tongban.core.evidence import (
     ISSUED,
     SHARED,
@@ -149,7 +149,7 @@ def test_subject_not_in_register(exchange_demo):
 
 def test_malformed_provider_answer_is_rejected_and_not_returned(exchange_demo):
     consent("household_register", "yx-scjg")
-    record = ProviderRecord.objects.get(resource__code="household_register", subject_id=ZHANGSAN)
+    record = ProviderRecord.objects.get(pii.matching("subject_id", ZHANGSAN), resource__code="household_register")
     ProviderRecord.objects.filter(pk=record.pk).update(data={**record.data, "birth_date": "01/01/1990"})
     with pytest.raises(EvidenceError) as exc:
         evidence.fetch(req("household_register", "yx-scjg"))

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tongban.core import pii
 from tongban.core.evidence import ISSUED, SHARED, register_provider
 from tongban.core.models import AuditLog, Organisation, User
 from tongban.exchange import errors, services
@@ -50,8 +51,10 @@ def test_demo_is_idempotent_and_wires_the_five_codes(exchange_demo):
     assert owners == {"household_register": "yx-ga", "business_register": "yx-scjg", "social_insurance": "yx-rsj",
                       "real_estate_register": "yx-zrzy", "birth_medical_certificate": "yx-wsjk"}
     # demo records of the core demo people exist
-    assert ProviderRecord.objects.filter(resource__code="household_register", subject_id=ZHANGSAN).exists()
-    assert ProviderRecord.objects.filter(resource__code="business_register", subject_id="91910100MA1YX0001K").exists()
+    assert ProviderRecord.objects.filter(pii.matching("subject_id", ZHANGSAN),
+                                         resource__code="household_register").exists()
+    assert ProviderRecord.objects.filter(pii.matching("subject_id", "91910100MA1YX0001K"),
+                                         resource__code="business_register").exists()
     assert services.authenticate_client(DEMO_CLIENT_KEY).organisation.code == "yx-rsj"
 
 
