@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from tongban.core.models import Division, Organisation
+from tongban.core.pii import EncryptedTextField, LookupHashField
 
 
 class ServiceRecord(models.Model):
@@ -37,7 +38,8 @@ class ServiceRecord(models.Model):
     person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="feedback_services", verbose_name="服务对象")
     person_name = models.CharField("服务对象姓名/名称", max_length=200, blank=True)
-    person_id_number = models.CharField("服务对象证件号码", max_length=32, blank=True, db_index=True)
+    person_id_number = EncryptedTextField("服务对象证件号码", max_length=32, blank=True)
+    person_id_number_hash = LookupHashField("服务对象证件号码检索码", source="person_id_number")
     outcome = models.CharField("办理结果", max_length=20, blank=True)
     served_at = models.DateTimeField("服务时间", db_index=True)
     rate_until = models.DateTimeField("评价截止时间")

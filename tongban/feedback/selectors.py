@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from tongban.core import pii
 from tongban.core.models import Organisation, Role, RoleAssignment, User
 from tongban.core.selectors import has_role, organisation_descendant_ids
 
@@ -82,7 +83,7 @@ def services_for_person(user: User) -> QuerySet[ServiceRecord]:
     """The person's services, newest first, with their rating (if any)."""
     condition = Q(person=user)
     if user.id_number:
-        condition |= Q(person__isnull=True, person_id_number=user.id_number)
+        condition |= Q(person__isnull=True) & pii.matching("person_id_number", user.id_number)
     return (ServiceRecord.objects.filter(condition).select_related("department", "window", "rating")
             .order_by("-served_at", "-id"))
 

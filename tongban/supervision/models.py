@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from tongban.core.models import Division, Organisation
+from tongban.core.pii import EncryptedTextField
 
 GRADES = ("A", "B", "C", "D")
 
@@ -157,7 +158,7 @@ class SupervisionRecord(models.Model):
     entity = models.ForeignKey(MarketEntity, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="records")
     subject_name = models.CharField("主体名称", max_length=200)
-    subject_id_number = models.CharField("主体证件号码", max_length=32, db_index=True)
+    subject_id_number = EncryptedTextField("主体证件号码", max_length=32)  # a person's ID number for individuals
     department = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+",
                                    verbose_name="监管部门")
     approving_department = models.CharField("审批部门", max_length=64, blank=True)
@@ -195,7 +196,7 @@ class PostCheck(models.Model):
     entity = models.ForeignKey(MarketEntity, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="post_checks")
     subject_name = models.CharField("主体名称", max_length=200)
-    subject_id_number = models.CharField("主体证件号码", max_length=32)
+    subject_id_number = EncryptedTextField("主体证件号码", max_length=32)
     department = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     due_on = models.DateField("核查期限")

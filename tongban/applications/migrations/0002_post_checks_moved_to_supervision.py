@@ -9,19 +9,9 @@ class Migration(migrations.Migration):
         ('applications', '0001_initial'),
     ]
 
+    # The models are deleted whole (not field by field first) so that the migration reverses cleanly: reversing
+    # a RemoveField before a DeleteModel would recreate the model's index on a field not yet restored.
     operations = [
-        migrations.RemoveField(
-            model_name='postcheck',
-            name='application',
-        ),
-        migrations.RemoveField(
-            model_name='postcheck',
-            name='checked_by',
-        ),
-        migrations.RemoveField(
-            model_name='postcheck',
-            name='department',
-        ),
         migrations.DeleteModel(
             name='CreditEvent',
         ),
