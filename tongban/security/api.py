@@ -83,18 +83,18 @@ def _summary(i: SecurityIncident) -> dict[str, Any]:
     return {"id": i.pk, "rule": i.rule, "title": i.title, "severity": i.severity,
             "severity_label": i.get_severity_display(), "status": i.status, "status_label": i.get_status_display(),
             "dismissed": i.dismissed, "opened_at": i.opened_at, "closed_at": i.closed_at, "subject": i.subject_label,
-            "subject_user": i.subject_user.username if i.subject_user_id else None, "subject_org": i.subject_org,
-            "affected_count": i.affected_count, "notices": i.notice_count,
+            "subject_user": i.subject_user.username if i.subject_user else None, "subject_org": i.subject_org,
+            "affected_count": getattr(i, "affected_count", 0), "notices": getattr(i, "notice_count", 0),
             "process_instance_id": i.process_instance_id, "actions": list(selectors.actions(i))}
 
 
 def _detail(i: SecurityIncident) -> dict[str, Any]:
     notified = set(i.notices.values_list("person_id", flat=True))
-    affected = [{"subject_id": p.subject_id, "username": p.user.username if p.user_id else None, "detail": p.detail,
+    affected = [{"subject_id": p.subject_id, "username": p.user.username if p.user else None, "detail": p.detail,
                  "notified": p.user_id in notified} for p in selectors.affected_persons(i)]
     return {**_summary(i), "window_start": i.window_start, "window_end": i.window_end, "evidence": i.evidence,
             "triage_note": i.triage_note, "containment_note": i.containment_note, "notified_at": i.notified_at,
-            "report": i.report, "closed_by": i.closed_by.username if i.closed_by_id else None, "affected": affected}
+            "report": i.report, "closed_by": i.closed_by.username if i.closed_by else None, "affected": affected}
 
 
 def _incident(incident_id: int) -> SecurityIncident:
@@ -125,4 +125,4 @@ def get_incident(request: AuthedRequest, incident_id: int):
 def transition(request: AuthedRequest, incident_id: int, payload: TransitionIn):
     services.require_security_admin(request.user)
     incident = services.transition(_incident(incident_id), payload.action, request.user, payload.note)
-    return 200, _detail(selectors.incident(incident.pk))
+    return 200, _detail(_incident(incident.pk))
