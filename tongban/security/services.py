@@ -75,8 +75,12 @@ def scan(now: datetime | None = None, *, trigger: str = "manual", rules: list[st
             result.findings.append(finding)
             if is_duplicate(finding):
                 result.skipped.append(finding)
-            else:
+                continue
+            try:
                 result.opened.append(open_incident(finding))
+            except Exception as exc:  # noqa: BLE001 - recorded; the next scan tries again (nothing was kept)
+                logger.exception("could not open the incident of %s (%s)", key, finding.dedup_key)
+                result.errors.append(f"{key}: {finding.dedup_key}: {type(exc).__name__}: {exc}")
     result.run = ScanRun.objects.create(at=now, trigger=trigger, findings=len(result.findings),
                                         opened=len(result.opened), errors=result.errors)
     return result
