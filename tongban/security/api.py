@@ -1,7 +1,8 @@
 """JSON API of security operations, mounted under ``/api/security/`` (信息安全管理人员 only).
 
 Authentication: ``Authorization: Bearer <token>`` (``POST /api/auth/token``) or the browser session (with CSRF for
-the POST). Every operation needs the role ``security_admin`` (superusers hold every role).
+the POST). The incident operations need the role ``security_admin`` (superusers hold every role); ``GET my-notices`` answers
+any signed-in user with their own notices.
 
 Errors are ``{"code", "message", "detail"?}``: 401 ``auth.required`` (not signed in), 403 ``security.forbidden``
 (not the security team), 404 ``security.not_found``, 400 ``security.invalid`` (unknown action, missing note or
@@ -71,6 +72,16 @@ class IncidentDetailOut(IncidentOut):
     affected: list[AffectedOut]
 
 
+class NoticeOut(Schema):
+    id: int
+    incident_id: int
+    incident_status: str
+    incident_status_label: str
+    text: str
+    created_at: datetime
+    read_at: datetime | None
+
+
 class TransitionIn(Schema):
     action: str  # confirm | dismiss (at triage), contain, close
     note: str = ""  # the triage opinion, the containment measures, or the closing report
@@ -126,3 +137,13 @@ def transition(request: AuthedRequest, incident_id: int, payload: TransitionIn):
     services.require_security_admin(request.user)
     incident = services.transition(_incident(incident_id), payload.action, request.user, payload.note)
     return 200, _detail(_incident(incident.pk))
+
+
+@router.get("my-notices", response={200: list[NoticeOut], 401: ErrorOut},
+            summary="我的安全事件告知（仅本人）")
+def my_notices(request: AuthedRequest):
+    """The notices about security incidents that involved the caller's data (never anyone else's)."""
+    return 200, [{"id": n.pk, "incident_id": n.incident_id, "incident_status": n.incident.status,
+                  "incident_status_label": n.incident.get_status_display(), "text": n.text,
+                  "created_at": n.created_at, "read_at": n.read_at}
+                 for n in selectors.notices_for(request.user)[:200]]

@@ -134,6 +134,9 @@ def test_notices_are_shown_only_to_the_person_on_my_data(incident):
     notice.refresh_from_db()
     assert notice.read_at is not None
     assert Client().get("/security/my-notices/").status_code == 302
+    assert [n["id"] for n in Api("zhangsan").get("/api/security/my-notices").json()] == [notice.pk]
+    assert Api("lisi").get("/api/security/my-notices").json() == []
+    assert Client().get("/api/security/my-notices").status_code == 401
 
 
 def test_my_tasks_shows_a_task_without_an_organisation(incident):
