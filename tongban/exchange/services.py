@@ -23,6 +23,7 @@ from tongban.core.services import audit
 from tongban.workflow.services import WorkflowError
 
 from . import errors, grant_process, selectors
+from .accesslog import VerifyReport
 from .broker import acting_as
 from .errors import ExchangeError
 from .models import (
@@ -363,7 +364,7 @@ def authenticate_client(header: str | None) -> ExchangeClient | None:
 # --- The access log (查询留痕) ------------------------------------------------------------------------
 
 
-def verify_access_log() -> Any:
+def verify_access_log() -> VerifyReport:
     """Verify the tamper-evident access log: recompute every leaf and the Merkle tree, check every signed tree
     head. Returns the report (``ok``, ``problems``, ``first_bad_seq``, ``first_bad_head``, ``tree_size``)."""
     from .accesslog import verify_log

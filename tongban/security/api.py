@@ -1,7 +1,8 @@
 """JSON API of security operations, mounted under ``/api/security/`` (信息安全管理人员 only).
 
 Authentication: ``Authorization: Bearer <token>`` (``POST /api/auth/token``) or the browser session (with CSRF for
-the POST). Every operation needs the role ``security_admin`` (superusers hold every role).
+the POST). The incident operations need the role ``security_admin`` (superusers hold every role); ``GET my-notices`` answers
+any signed-in user with their own notices.
 
 Errors are ``{"code", "message", "detail"?}``: 401 ``auth.required`` (not signed in), 403 ``security.forbidden``
 (not the security team), 404 ``security.not_found``, 400 ``security.invalid`` (unknown action, missing note or
@@ -71,6 +72,16 @@ class IncidentDetailOut(IncidentOut):
     affected: list[AffectedOut]
 
 
+class NoticeOut(Schema):
+    id: int
+    incident_id: int
+    incident_status: str
+    incident_status_label: str
+    text: str
+    created_at: datetime
+    read_at: datetime | None
+
+
 class TransitionIn(Schema):
     action: str  # confirm | dismiss (at triage), contain, close
     note: str = ""  # the triage opinion, the containment measures, or the closing report
@@ -83,18 +94,18 @@ def _summary(i: SecurityIncident) -> dict[str, Any]:
     return {"id": i.pk, "rule": i.rule, "title": i.title, "severity": i.severity,
             "severity_label": i.get_severity_display(), "status": i.status, "status_label": i.get_status_display(),
             "dismissed": i.dismissed, "opened_at": i.opened_at, "closed_at": i.closed_at, "subject": i.subject_label,
-            "subject_user": i.subject_user.username if i.subject_user_id else None, "subject_org": i.subject_org,
-            "affected_count": i.affected_count, "notices": i.notice_count,
+            "subject_user": i.subject_user.username if i.subject_user else None, "subject_org": i.subject_org,
+            "affected_count": getattr(i, "affected_count", 0), "notices": getattr(i, "notice_count", 0),
             "process_instance_id": i.process_instance_id, "actions": list(selectors.actions(i))}
 
 
 def _detail(i: SecurityIncident) -> dict[str, Any]:
     notified = set(i.notices.values_list("person_id", flat=True))
-    affected = [{"subject_id": p.subject_id, "username": p.user.username if p.user_id else None, "detail": p.detail,
+    affected = [{"subject_id": p.subject_id, "username": p.user.username if p.user else None, "detail": p.detail,
                  "notified": p.user_id in notified} for p in selectors.affected_persons(i)]
     return {**_summary(i), "window_start": i.window_start, "window_end": i.window_end, "evidence": i.evidence,
             "triage_note": i.triage_note, "containment_note": i.containment_note, "notified_at": i.notified_at,
-            "report": i.report, "closed_by": i.closed_by.username if i.closed_by_id else None, "affected": affected}
+            "report": i.report, "closed_by": i.closed_by.username if i.closed_by else None, "affected": affected}
 
 
 def _incident(incident_id: int) -> SecurityIncident:
@@ -125,4 +136,14 @@ def get_incident(request: AuthedRequest, incident_id: int):
 def transition(request: AuthedRequest, incident_id: int, payload: TransitionIn):
     services.require_security_admin(request.user)
     incident = services.transition(_incident(incident_id), payload.action, request.user, payload.note)
-    return 200, _detail(selectors.incident(incident.pk))
+    return 200, _detail(_incident(incident.pk))
+
+
+@router.get("my-notices", response={200: list[NoticeOut], 401: ErrorOut},
+            summary="我的安全事件告知（仅本人）")
+def my_notices(request: AuthedRequest):
+    """The notices about security incidents that involved the caller's data (never anyone else's)."""
+    return 200, [{"id": n.pk, "incident_id": n.incident_id, "incident_status": n.incident.status,
+                  "incident_status_label": n.incident.get_status_display(), "text": n.text,
+                  "created_at": n.created_at, "read_at": n.read_at}
+                 for n in selectors.notices_for(request.user)[:200]]

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import Count
+from django.utils import timezone
 
 from tongban.core.models import User
 from tongban.core.registry import Registry
@@ -239,8 +240,6 @@ class AccessLogTampered:
 
 
 def _local(moment: datetime) -> str:
-    from django.utils import timezone
-
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 

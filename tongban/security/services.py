@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from tongban.core import crypto
 from tongban.core.models import User
 from tongban.core.services import audit
 from tongban.workflow import services as wf
@@ -75,8 +76,12 @@ def scan(now: datetime | None = None, *, trigger: str = "manual", rules: list[st
             result.findings.append(finding)
             if is_duplicate(finding):
                 result.skipped.append(finding)
-            else:
+                continue
+            try:
                 result.opened.append(open_incident(finding))
+            except Exception as exc:  # noqa: BLE001 - recorded; the next scan tries again (nothing was kept)
+                logger.exception("could not open the incident of %s (%s)", key, finding.dedup_key)
+                result.errors.append(f"{key}: {finding.dedup_key}: {type(exc).__name__}: {exc}")
     result.run = ScanRun.objects.create(at=now, trigger=trigger, findings=len(result.findings),
                                         opened=len(result.opened), errors=result.errors)
     return result
@@ -98,7 +103,9 @@ def users_for_subjects(subject_ids: list[str]) -> dict[str, int]:
     wanted = [s for s in subject_ids if s and not s.startswith("user:")]
     if not wanted:
         return {}
-    return dict(User.objects.filter(id_number__in=wanted).values_list("id_number", "pk"))
+    by_hash = {crypto.lookup_hash(s): s for s in wanted}  # ID numbers are encrypted: found by their keyed hash
+    return {by_hash[digest]: pk for digest, pk in
+            User.objects.filter(id_number_hash__in=by_hash).values_list("id_number_hash", "pk")}
 
 
 @transaction.atomic

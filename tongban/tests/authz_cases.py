@@ -542,6 +542,8 @@ api("GET", "/api/security/incidents/{incident_id}", SEC, SEC_RULE, SECURITY_TEAM
 api("POST", "/api/security/incidents/{incident_id}/transitions", SEC, SEC_RULE, SECURITY_TEAM,
     url=lambda w: f"/api/security/incidents/{w.incident}/transitions",
     body=lambda w, role: {"action": "close", "note": "结案报告：已处置，未发生泄露"})
+api("GET", "/api/security/my-notices", SEC, "any signed-in user: the notices about incidents involving their data",
+    {"citizen"}, hide=SIGNED_IN - {"citizen"}, visible=_json_has("id", lambda w: w.incident_notice))
 page("GET", "security/incidents/", SEC, SEC_RULE, SECURITY_TEAM, visible=_text_has(lambda w: f"#{w.incident}<"))
 page("GET", "security/incidents/<int:incident_id>/", SEC, SEC_RULE, SECURITY_TEAM,
      url=lambda w: f"/security/incidents/{w.incident}/")

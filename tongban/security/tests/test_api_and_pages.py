@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tongban.core.models import User
 from tongban.security import services
 from tongban.security.models import IncidentNotice, SecurityIncident
 from tongban.testing import Api
 
-from .factories import ZHANG, log
+from .factories import ZHANG, failed_logins, log
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +134,9 @@ def test_notices_are_shown_only_to_the_person_on_my_data(incident):
     notice.refresh_from_db()
     assert notice.read_at is not None
     assert Client().get("/security/my-notices/").status_code == 302
+    assert [n["id"] for n in Api("zhangsan").get("/api/security/my-notices").json()] == [notice.pk]
+    assert Api("lisi").get("/api/security/my-notices").json() == []
+    assert Client().get("/api/security/my-notices").status_code == 401
 
 
 def test_my_tasks_shows_a_task_without_an_organisation(incident):
@@ -140,3 +145,20 @@ def test_my_tasks_shows_a_task_without_an_organisation(incident):
     assert page.status_code == 200
     html = page.content.decode()
     assert f"security:{incident.pk}" in html and "研判" in html
+
+
+def test_the_incident_list_costs_the_same_queries_for_one_or_many(incident, settings):
+    api = Api("security")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.get("/api/security/incidents").status_code == 200
+        return len(ctx.captured_queries)
+
+    one = count()
+    settings.TONGBAN_SECURITY_LOGIN_FAILURES = 2
+    failed_logins(2, usernames=["zhangsan"])
+    log(3, actor="approver-rsj", outcome="granted", subjects=["910102199001010001", "910102199001010002", ZHANG])
+    settings.TONGBAN_SECURITY_PERSONAL_READS = 3
+    assert len(services.scan().opened) == 2
+    assert count() == one

@@ -126,7 +126,9 @@ def test_steps_completed_on_the_workflow_workbench_reach_the_incident(incident):
 
 
 def test_a_person_who_registered_later_is_notified_too(incident):
-    User.objects.filter(username="lisi").update(id_number="910102200001010000")
+    lisi = User.objects.get(username="lisi")
+    lisi.id_number = "910102200001010000"
+    lisi.save(update_fields=["id_number", "id_number_hash"])
     security = _user("security")
     services.transition(incident, "confirm", security)
     services.transition(incident, "contain", security, "处置")

@@ -193,3 +193,21 @@ def test_a_failing_rule_is_recorded_and_the_others_still_run(demo_core, settings
         result = services.scan(rules=["test.broken", "exchange.refused_burst"])
     assert result.errors == ["test.broken: RuntimeError: boom"] and len(result.opened) == 1
     assert result.run.errors == result.errors and result.run.opened == 1
+
+
+def test_an_incident_that_cannot_be_opened_leaves_nothing_and_is_tried_again(demo_core, settings, monkeypatch):
+    from tongban.security import process
+
+    settings.TONGBAN_SECURITY_REFUSED_QUERIES = 2
+    log(2, actor="client:x")
+
+    def broken_deploy():
+        raise RuntimeError("engine down")
+
+    monkeypatch.setattr(process, "deploy", broken_deploy)
+    result = _scan("exchange.refused_burst")
+    assert result.opened == [] and result.errors == ["exchange.refused_burst: exchange.refused_burst:client:x: "
+                                                     "RuntimeError: engine down"]
+    assert not SecurityIncident.objects.exists() and not AffectedPerson.objects.exists()
+    monkeypatch.undo()
+    assert len(_scan("exchange.refused_burst").opened) == 1
