@@ -24,22 +24,13 @@ PROCESS_DIR = Path(__file__).parent / "processes"
 BUNDLE_PROCESS = "tongban_bundle"
 
 
+# The processes this context ships and starts: deployed on first use, redeployed when a file changes.
+PROCESSES = wf.ProcessBinding(sorted(PROCESS_DIR.glob("*.bpmn")), [ITEM_PROCESS, BUNDLE_PROCESS])
+
+
 def deploy_processes() -> list[str]:
     """Deploy (or keep) the application processes; idempotent."""
-    keys = []
-    for path in sorted(PROCESS_DIR.glob("*.bpmn")):
-        for definition in wf.deploy_file(path):
-            keys.append(f"{definition.key} v{definition.version}")
-    return keys
-
-
-def _ensure_deployed() -> None:
-    from tongban.workflow.models import ProcessDefinition
-
-    deployed = set(ProcessDefinition.objects.filter(key__in=[ITEM_PROCESS, BUNDLE_PROCESS])
-                   .values_list("key", flat=True))
-    if deployed != {ITEM_PROCESS, BUNDLE_PROCESS}:
-        deploy_processes()
+    return [f"{definition.key} v{definition.version}" for definition in PROCESSES.deploy()]
 
 
 def item_variables(ai: ApplicationItem) -> dict[str, Any]:
@@ -51,18 +42,16 @@ def item_variables(ai: ApplicationItem) -> dict[str, Any]:
 
 def start_review(app: Application, *, suspended: bool = False) -> ProcessInstance:
     """Start the approval of an accepted application: one process (a bundle fans out per item)."""
-    _ensure_deployed()
     items = list(app.items.select_related("item", "department"))
     base = {"application_ref": app.ref, "application_id": app.pk, "applicant_name": app.applicant_name}
     if app.bundle_id:
-        instance = wf.start(BUNDLE_PROCESS, business_key=app.ref,
-                            variables={**base, "items": [item_variables(ai) for ai in items],
-                                       "promised_limit_days": app.promised_limit_days},
-                            actor=None)
+        instance = PROCESSES.start(BUNDLE_PROCESS, business_key=app.ref,
+                                   variables={**base, "items": [item_variables(ai) for ai in items],
+                                              "promised_limit_days": app.promised_limit_days})
     else:
         ai = items[0]
-        instance = wf.start(ITEM_PROCESS, business_key=f"{app.ref}/{ai.item.code}",
-                            variables={**base, "item": item_variables(ai)}, actor=None)
+        instance = PROCESSES.start(ITEM_PROCESS, business_key=f"{app.ref}/{ai.item.code}",
+                                   variables={**base, "item": item_variables(ai)})
     app.process_instance_id = instance.pk
     app.save(update_fields=["process_instance_id"])
     for child in ProcessInstance.objects.filter(root_id=instance.pk) | ProcessInstance.objects.filter(

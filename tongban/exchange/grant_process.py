@@ -15,11 +15,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from tongban.workflow import services as wf
 from tongban.workflow.registry import ServiceContext, register_handler
 
 PROCESS_KEY = "exchange_grant_request"
 BPMN_FILE = Path(__file__).parent / "processes" / "grant_request.bpmn"
 REVIEW_TASK = "owner_review"
+PROCESS = wf.ProcessBinding(BPMN_FILE, PROCESS_KEY)  # deployed on first use, redeployed when the file changes
 
 
 def enabled() -> bool:
@@ -27,44 +29,32 @@ def enabled() -> bool:
 
 
 def deploy() -> None:
-    from tongban.workflow import services as wf
-
-    wf.deploy_file(BPMN_FILE)
+    PROCESS.deploy()
 
 
 def start(grant: Any, *, actor: Any = None) -> None:
-    """Start the review process of a requested grant and remember its instance."""
+    """Start the review process of a requested grant (deployed first when needed) and remember its instance."""
     if not enabled():
         return
-    from tongban.workflow import services as wf
-
-    deploy()
-    instance = wf.start(PROCESS_KEY, business_key=f"grant:{grant.pk}",
-                        variables={"grant_id": grant.pk, "owner_org": grant.resource.owner.code,
-                                   "consumer_org": grant.consumer.code, "resource": grant.resource.code},
-                        actor=actor)
+    instance = PROCESS.start(PROCESS_KEY, business_key=f"grant:{grant.pk}",
+                             variables={"grant_id": grant.pk, "owner_org": grant.resource.owner.code,
+                                        "consumer_org": grant.consumer.code, "resource": grant.resource.code},
+                             actor=actor)
     grant.process_instance_id = str(instance.pk)
     grant.save(update_fields=["process_instance_id"])
 
 
 def open_review_task(grant: Any) -> Any:
-    from tongban.workflow.models import Task
-
-    if not grant.process_instance_id:
-        return None
-    return (Task.objects.filter(instance_id=int(grant.process_instance_id), element_id=REVIEW_TASK)
-            .exclude(state__in=[Task.State.COMPLETED, Task.State.CANCELLED]).first())
+    return PROCESS.open_task(grant.process_instance_id, REVIEW_TASK)
 
 
 def complete(grant: Any, *, actor: Any, approve: bool, note: str = "") -> None:
     """Complete the owner's review task with the decision already applied to the grant."""
-    from tongban.workflow import services as wf
-
     task = open_review_task(grant)
     if task is None:
         return
-    wf.complete(task, actor, outcome="approve" if approve else "reject", opinion=note,
-                variables={"decision_note": note}, check_permissions=False)
+    PROCESS.complete(task, actor, "approve" if approve else "reject", opinion=note,
+                     variables={"decision_note": note})
 
 
 @register_handler("exchange.apply_grant_decision")

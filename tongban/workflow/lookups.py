@@ -25,8 +25,14 @@ CACHE_SECONDS = 60.0
 LATEST_SECONDS = 5.0
 
 
+# Bumped whenever the definition caches are dropped (a deploy in this process, a test's fresh start): what was
+# checked against the deployed definitions before (``services.ProcessBinding``) is checked again.
+DEFINITION_GENERATION = [0]
+
+
 def clear_caches() -> None:
     """Empty every engine cache (settings, definitions, organisations, calendars, the day of the last step)."""
+    DEFINITION_GENERATION[0] += 1
     config.clear_setting_cache()
     times.clear_day_cache()
     _GRAPHS.clear()
@@ -38,6 +44,7 @@ def clear_caches() -> None:
 
 
 def clear_definition_caches(**_: Any) -> None:
+    DEFINITION_GENERATION[0] += 1
     _GRAPHS.clear()
     _DECISIONS.clear()
     _LATEST.clear()

@@ -11,7 +11,6 @@ from django.utils import timezone
 from tongban.core.calendar import default_calendar
 from tongban.core.models import User
 from tongban.core.services import audit
-from tongban.workflow import services as wf
 
 from .. import workflow_bridge
 from ..errors import ApplicationError
@@ -83,7 +82,7 @@ def complete_correction(app: Application, user: User, *, note: str = "",
         log(app, "material", f"补正材料“{row.name}”", user, sha256=stored.sha256)
     for task in tasks:
         ai = application_item_for_task(task)
-        wf.complete(task, user, "corrected", opinion=note, check_permissions=False)
+        workflow_bridge.PROCESSES.complete(task, user, "corrected", opinion=note)  # the applicant: checked above
         if ai is not None and ai.status == ApplicationItem.Status.RETURNED:
             ai.status = ApplicationItem.Status.IN_REVIEW
             ai.save(update_fields=["status"])

@@ -32,6 +32,7 @@ from .background import (
     retry_service_task,
     run_service_task,
 )
+from .binding import ProcessBinding
 from .clock import (
     check_clocks,
     escalation_recipients,
@@ -54,7 +55,7 @@ from .runtime import (
 )
 
 __all__ = [
-    "RUNNING", "DefinitionError", "WorkflowError", "add_opinion", "cancel_instance", "check_clocks", "claim",
+    "RUNNING", "DefinitionError", "ProcessBinding", "WorkflowError", "add_opinion", "cancel_instance", "check_clocks", "claim",
     "complete", "deploy", "deploy_decision_file", "deploy_decisions", "deploy_file", "escalation_recipients",
     "evaluate_decision", "fire_due_timers", "fire_timer", "is_candidate", "mark_notification_read",
     "overdue_filter", "resend_stale_service_tasks", "resume_clock", "retry_service_task", "run_service_task",

@@ -13,7 +13,7 @@ from tongban.core.models import User
 from tongban.core.services import audit
 
 from .. import dmn
-from ..bpmn import DefinitionError, Issue, parse_bpmn
+from ..bpmn import DefinitionError, Issue, ParsedProcess, parse_bpmn
 from ..errors import WorkflowError
 from ..lookups import actor_id
 from ..models import DecisionDefinition, ProcessDefinition
@@ -26,9 +26,11 @@ def _checksum(key: str, data: bytes) -> str:
 def deploy(source: bytes | str, filename: str = "<string>", actor: User | None = None) -> list[ProcessDefinition]:
     """Deploy every process of a BPMN file. A process whose content is unchanged keeps its latest version;
     otherwise a new version is added (running instances keep theirs). Each returned definition has
-    ``created`` set. Raises ``DefinitionError`` (every problem as ``FILE:LINE: element ID: message``)."""
+    ``created`` set. Raises ``DefinitionError`` (every problem as ``FILE:LINE: element ID: message``), also
+    when a business rule task names a decision that is not deployed (deploy the DMN file first)."""
     data = source.encode("utf-8") if isinstance(source, str) else source
     parsed = parse_bpmn(data, filename)
+    _check_decisions(parsed.processes, filename)
     text = data.decode("utf-8")
     display = text
     if not parsed.has_diagram:
@@ -55,6 +57,20 @@ def deploy(source: bytes | str, filename: str = "<string>", actor: User | None =
                   detail={"key": definition.key, "version": definition.version, "file": definition.source_name})
             result.append(definition)
     return result
+
+
+def _check_decisions(processes: list[ParsedProcess], filename: str) -> None:
+    """Refuse business rule tasks whose ``decisionRef`` names no deployed decision (one query)."""
+    refs = [(node.get("line", 0), eid, node["decision_ref"]) for proc in processes
+            for eid, node in proc.graph["elements"].items() if node["type"] == "businessRuleTask"]
+    if not refs:
+        return
+    known = set(DecisionDefinition.objects.filter(key__in={r for _, _, r in refs}).values_list("key", flat=True))
+    issues = [Issue(line, eid, f"unknown decision '{ref}': no deployed DMN decision has this id (deploy the DMN "
+                               "file first)")
+              for line, eid, ref in refs if ref not in known]
+    if issues:
+        raise DefinitionError(issues, filename)
 
 
 def _read_definition_file(path: str | Path) -> tuple[bytes, str]:

@@ -8,7 +8,15 @@ from django.utils import timezone
 from tongban.core.models import AuditLog
 from tongban.workflow import services
 from tongban.workflow.errors import WorkflowError
-from tongban.workflow.models import Event, ProcessDefinition, ProcessInstance, Task, Timer, Token
+from tongban.workflow.models import (
+    DecisionDefinition,
+    Event,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    Timer,
+    Token,
+)
 
 from .helpers import bpmn, chain, dmn, flow, simple, user_task
 
@@ -315,8 +323,23 @@ def test_decision_routes_to_auto_approval(users):
     assert [t.element_id for t in open_tasks(manual)] == ["manual"]
 
 
-def test_decision_not_deployed_is_a_clear_error():
+def test_a_process_naming_an_undeployed_decision_is_refused_at_deploy_time(users):
+    from tongban.workflow.bpmn import DefinitionError
+
+    with pytest.raises(DefinitionError) as info:
+        services.deploy(auto_process(), "cert.bpmn")
+    [line] = info.value.lines()
+    assert line.startswith("cert.bpmn:5: element rules: unknown decision 'cert_rules'"), line
+    assert not ProcessDefinition.objects.filter(key="cert").exists()
+    services.deploy_decisions(cert_rules(), "rules.dmn")
+    [definition] = services.deploy(auto_process(), "cert.bpmn")
+    assert definition.created and definition.version == 1
+
+
+def test_decision_not_deployed_when_the_step_runs_is_a_clear_error(users):
+    services.deploy_decisions(cert_rules(), "rules.dmn")
     services.deploy(auto_process(), "cert.bpmn")
+    DecisionDefinition.objects.all().delete()  # (removed behind the engine's back)
     with pytest.raises(WorkflowError) as info:
         services.start("cert", variables={"credit": "A"})
     assert info.value.code == "workflow.decision_not_found"
