@@ -146,6 +146,18 @@ def may_start(user: User, graph: dict[str, Any]) -> bool:
     return False
 
 
+def starter_names(graph: dict[str, Any]) -> dict[str, list[str]]:
+    """The definition's starters as the pages show them: role, organisation and account names (codes unknown
+    here are shown as written)."""
+    starters = graph.get("starters") or {}
+    roles = dict(Role.objects.filter(code__in=starters.get("roles") or []).values_list("code", "name"))
+    orgs = dict(Organisation.objects.filter(code__in=starters.get("orgs") or []).values_list("code", "name"))
+    users = {u.username: str(u) for u in User.objects.filter(username__in=starters.get("users") or [])}
+    return {"roles": [roles.get(c, c) for c in starters.get("roles") or []],
+            "orgs": [orgs.get(c, c) for c in starters.get("orgs") or []],
+            "users": [users.get(c, c) for c in starters.get("users") or []]}
+
+
 def overdue_tasks(organisation: Organisation | int, today: date | None = None) -> QuerySet[Task]:
     """All overdue open tasks of an organisation: ONE query on the index (candidate_org, state, due_on)."""
     today = today or timezone.localdate()

@@ -95,6 +95,12 @@ def test_only_the_starters_of_a_demo_process_start_it(loaded):
     assert start("admin", "permit_single", "S-W4", applicant_name="张三").status_code == 201
     # a process the platform starts for itself (the item process of a bundle) names no starter: the admin only
     assert start("clerk", "bundle_item", "S-B").json()["code"] == "workflow.not_starter"
+    # the definition says who starts it, in the API and on its page
+    detail = api("approver-ga").get("/api/workflow/definitions/certificate_auto").json()
+    assert detail["starters"] == {"roles": ["approver"], "orgs": ["yx-rsj"], "users": []}
+    assert "可手动发起：角色 审批人员（机构 云溪市人力资源和社会保障局）；管理员" in page("approver-ga").get(
+        "/workflow/definitions/certificate_auto/diagram/").content.decode()
+    assert "仅管理员（由平台自动发起）" in page("clerk").get("/workflow/definitions/bundle_item/diagram/").content.decode()
     # an unknown process is still "not found" (not a refusal that tells it exists)
     assert start("approver-ga", "nope", "S-X").json()["code"] == "workflow.process_not_found"
 
