@@ -118,11 +118,6 @@ def instances_visible_to(user: User, qs: QuerySet[ProcessInstance] | None = None
     return qs.filter(Q(pk__in=involved) | Q(root_id__in=involved))
 
 
-def can_read_instance(user: User, instance: ProcessInstance | int) -> bool:
-    pk = instance.pk if isinstance(instance, ProcessInstance) else instance
-    return instances_visible_to(user).filter(pk=pk).exists()
-
-
 def may_start(user: User, graph: dict[str, Any]) -> bool:
     """Whether ``user`` may start a process by hand (the API): the administrator, or a staff member the
     definition's starters name (``tongban:starterUsers``; ``tongban:starterRoles`` held in one of

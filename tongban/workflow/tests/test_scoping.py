@@ -68,7 +68,7 @@ def test_a_starter_list_that_is_not_names_is_refused():
     bad = simple().replace('isExecutable="true"', 'isExecutable="true" tongban:starterRoles="${role}, approver"')
     with pytest.raises(DefinitionError) as err:
         parse_bpmn(bad, "bad.bpmn")
-    assert "tongban:starterRoles: not a list of names" in str(err.value) and "'${role}'" in str(err.value)
+    assert "tongban:starterRoles / camunda:candidateStarterGroups: not a list of names" in str(err.value) and "'${role}'" in str(err.value)
 
 
 # --- starting by hand ---------------------------------------------------------------------------------------------
