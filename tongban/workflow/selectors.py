@@ -104,7 +104,8 @@ def may_see_overdue(user: User, organisation: Organisation) -> bool:
 def instances_visible_to(user: User, qs: QuerySet[ProcessInstance] | None = None) -> QuerySet[ProcessInstance]:
     """Process instances ``user`` may read (of ``qs``, default all): those of an instance tree (a bundle with its
     item processes) in which a task is for them (a candidate role they hold in the task's organisation) or held
-    by them, and those they started themselves; every instance for the administrator. The organisations not
+    by them or they were notified about (督办: an overdue task escalated to its organisation's supervisors), and
+    those they started themselves; every instance for the administrator. The organisations not
     involved in a case do not see it, nor the applicant's data in its variables."""
     qs = ProcessInstance.objects.all() if qs is None else qs
     if not user.is_authenticated or not user.is_staff:
@@ -113,6 +114,8 @@ def instances_visible_to(user: User, qs: QuerySet[ProcessInstance] | None = None
         return qs
     involved = (ProcessInstance.objects
                 .filter(Q(pk__in=Task.objects.filter(candidate_filter(user)).values("instance_id"))
+                        | Q(pk__in=Notification.objects.filter(recipient=user, task__isnull=False)
+                            .values("task__instance_id"))
                         | Q(started_by=user))
                 .annotate(tree=Coalesce(F("root_id"), F("id"))).values("tree"))
     return qs.filter(Q(pk__in=involved) | Q(root_id__in=involved))

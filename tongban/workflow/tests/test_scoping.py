@@ -161,7 +161,19 @@ def test_whoever_started_an_instance_reads_it(loaded):
     assert api("approver-ga").get(f"/api/workflow/instances/{started['id']}").status_code == 404
 
 
-def test_the_instance_scope_is_one_query(loaded, django_assert_num_queries):
+def test_a_supervisor_notified_of_an_overdue_task_reads_its_instance(loaded, users):
+    from tongban.workflow.models import Notification, Task
+
+    task = Task.objects.filter(candidate_org__code="yx-scjg", state__in=Task.OPEN_STATES).first()
+    assert api("supervisor").get(f"/api/workflow/instances/{task.instance_id}").status_code == 404
+    Notification.objects.create(recipient=users["supervisor"], kind="escalation", task=task, subject="超期督办")
+    assert api("supervisor").get(f"/api/workflow/instances/{task.instance_id}").status_code == 200
+    html = page("supervisor").get("/workflow/tasks/").content.decode()
+    assert f"/workflow/instances/{task.instance_id}/" in html  # the notice's link now opens
+    assert page("supervisor").get(f"/workflow/instances/{task.instance_id}/").status_code == 200
+
+
+def test_the_instance_scope_is_a_fixed_number_of_queries(loaded, django_assert_num_queries):
     user = page("approver-cg").get("/").wsgi_request.user
     with django_assert_num_queries(3):  # is the user the admin? their role assignments; then the instances
         list(selectors.instances_visible_to(user))
