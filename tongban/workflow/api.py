@@ -55,6 +55,7 @@ class ElementOut(Schema):
 
 class DefinitionDetailOut(DefinitionOut):
     versions_list: list[int]
+    starters: dict[str, list[str]] = {}  # who may start it by hand: roles, orgs, users (none: the admin only)
     elements: list[ElementOut]
     bpmn_xml: str
 
@@ -220,7 +221,8 @@ def get_definition(request: HttpRequest, key: str, version: int | None = None):
                 for eid, n in sorted(d.graph["elements"].items(), key=lambda kv: kv[1].get("line", 0))]
     return 200, {"key": d.key, "version": d.version, "name": d.name, "deployed_at": d.deployed_at,
                  "versions": len(versions), "versions_list": versions, "elements": elements,
-                 "bpmn_xml": d.display_xml or d.bpmn_xml, "running": 0}
+                 "bpmn_xml": d.display_xml or d.bpmn_xml, "running": 0,
+                 "starters": d.graph.get("starters") or {"roles": [], "orgs": [], "users": []}}
 
 
 @router.post("/instances", response={201: InstanceOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},

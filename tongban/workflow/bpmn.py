@@ -204,7 +204,8 @@ class _ProcessParser:
             names = [n.strip() for n in raw.split(",") if n.strip()]
             bad = [n for n in names if not _NAME.match(n)]
             if bad:
-                self.error(self.process_el, pid, f"tongban:{own}: not a list of names (comma-separated): "
+                what = f"tongban:{own}" + (f" / camunda:{camunda}" if camunda else "")
+                self.error(self.process_el, pid, f"{what}: not a list of names (comma-separated): "
                                                  + ", ".join(repr(b) for b in bad))
             starters[kind] = sorted(set(names) - set(bad))
         return starters

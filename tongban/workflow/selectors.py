@@ -106,7 +106,8 @@ def may_see_overdue(user: User, organisation: Organisation) -> bool:
 def instances_visible_to(user: User, qs: QuerySet[ProcessInstance] | None = None) -> QuerySet[ProcessInstance]:
     """Process instances ``user`` may read (of ``qs``, default all): those of an instance tree (a bundle with its
     item processes) in which a task is for them (a candidate role they hold in the task's organisation) or held
-    by them, and those they started themselves; every instance for the administrator. The organisations not
+    by them or they were notified about (督办: an overdue task escalated to its organisation's supervisors), and
+    those they started themselves; every instance for the administrator. The organisations not
     involved in a case do not see it, nor the applicant's data in its variables."""
     qs = ProcessInstance.objects.all() if qs is None else qs
     if not user.is_authenticated or not user.is_staff:
@@ -115,14 +116,11 @@ def instances_visible_to(user: User, qs: QuerySet[ProcessInstance] | None = None
         return qs
     involved = (ProcessInstance.objects
                 .filter(Q(pk__in=Task.objects.filter(candidate_filter(user)).values("instance_id"))
+                        | Q(pk__in=Notification.objects.filter(recipient=user, task__isnull=False)
+                            .values("task__instance_id"))
                         | Q(started_by=user))
                 .annotate(tree=Coalesce(F("root_id"), F("id"))).values("tree"))
     return qs.filter(Q(pk__in=involved) | Q(root_id__in=involved))
-
-
-def can_read_instance(user: User, instance: ProcessInstance | int) -> bool:
-    pk = instance.pk if isinstance(instance, ProcessInstance) else instance
-    return instances_visible_to(user).filter(pk=pk).exists()
 
 
 def may_start(user: User, graph: dict[str, Any]) -> bool:
@@ -146,6 +144,18 @@ def may_start(user: User, graph: dict[str, Any]) -> bool:
     if orgs:
         return Organisation.objects.filter(pk__in=member_org_ids(user), code__in=orgs).exists()
     return False
+
+
+def starter_names(graph: dict[str, Any]) -> dict[str, list[str]]:
+    """The definition's starters as the pages show them: role, organisation and account names (codes unknown
+    here are shown as written)."""
+    starters = graph.get("starters") or {}
+    roles = dict(Role.objects.filter(code__in=starters.get("roles") or []).values_list("code", "name"))
+    orgs = dict(Organisation.objects.filter(code__in=starters.get("orgs") or []).values_list("code", "name"))
+    users = {u.username: str(u) for u in User.objects.filter(username__in=starters.get("users") or [])}
+    return {"roles": [roles.get(c, c) for c in starters.get("roles") or []],
+            "orgs": [orgs.get(c, c) for c in starters.get("orgs") or []],
+            "users": [users.get(c, c) for c in starters.get("users") or []]}
 
 
 def overdue_tasks(organisation: Organisation | int, today: date | None = None) -> QuerySet[Task]:

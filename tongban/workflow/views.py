@@ -73,6 +73,7 @@ def definition_diagram(request: HttpRequest, key: str) -> HttpResponse:
         "elements": [(eid, node, TYPE_LABELS.get(node["type"], node["type"])) for eid, node in elements],
         "instances": selectors.instances_visible_to(request.user, selectors.instances(process_key=key))[:20],
         "diagram_xml": definition.display_xml or definition.bpmn_xml,
+        "starters": selectors.starter_names(definition.graph),
         "marks": {},
     })
 

@@ -68,7 +68,7 @@ def test_a_starter_list_that_is_not_names_is_refused():
     bad = simple().replace('isExecutable="true"', 'isExecutable="true" tongban:starterRoles="${role}, approver"')
     with pytest.raises(DefinitionError) as err:
         parse_bpmn(bad, "bad.bpmn")
-    assert "tongban:starterRoles: not a list of names" in str(err.value) and "'${role}'" in str(err.value)
+    assert "tongban:starterRoles / camunda:candidateStarterGroups: not a list of names" in str(err.value) and "'${role}'" in str(err.value)
 
 
 # --- starting by hand ---------------------------------------------------------------------------------------------
@@ -95,6 +95,12 @@ def test_only_the_starters_of_a_demo_process_start_it(loaded):
     assert start("admin", "permit_single", "S-W4", applicant_name="张三").status_code == 201
     # a process the platform starts for itself (the item process of a bundle) names no starter: the admin only
     assert start("clerk", "bundle_item", "S-B").json()["code"] == "workflow.not_starter"
+    # the definition says who starts it, in the API and on its page
+    detail = api("approver-ga").get("/api/workflow/definitions/certificate_auto").json()
+    assert detail["starters"] == {"roles": ["approver"], "orgs": ["yx-rsj"], "users": []}
+    assert "可手动发起：角色 审批人员（机构 云溪市人力资源和社会保障局）；管理员" in page("approver-ga").get(
+        "/workflow/definitions/certificate_auto/diagram/").content.decode()
+    assert "仅管理员（由平台自动发起）" in page("clerk").get("/workflow/definitions/bundle_item/diagram/").content.decode()
     # an unknown process is still "not found" (not a refusal that tells it exists)
     assert start("approver-ga", "nope", "S-X").json()["code"] == "workflow.process_not_found"
 
@@ -155,7 +161,19 @@ def test_whoever_started_an_instance_reads_it(loaded):
     assert api("approver-ga").get(f"/api/workflow/instances/{started['id']}").status_code == 404
 
 
-def test_the_instance_scope_is_one_query(loaded, django_assert_num_queries):
+def test_a_supervisor_notified_of_an_overdue_task_reads_its_instance(loaded, users):
+    from tongban.workflow.models import Notification, Task
+
+    task = Task.objects.filter(candidate_org__code="yx-scjg", state__in=Task.OPEN_STATES).first()
+    assert api("supervisor").get(f"/api/workflow/instances/{task.instance_id}").status_code == 404
+    Notification.objects.create(recipient=users["supervisor"], kind="escalation", task=task, subject="超期督办")
+    assert api("supervisor").get(f"/api/workflow/instances/{task.instance_id}").status_code == 200
+    html = page("supervisor").get("/workflow/tasks/").content.decode()
+    assert f"/workflow/instances/{task.instance_id}/" in html  # the notice's link now opens
+    assert page("supervisor").get(f"/workflow/instances/{task.instance_id}/").status_code == 200
+
+
+def test_the_instance_scope_is_a_fixed_number_of_queries(loaded, django_assert_num_queries):
     user = page("approver-cg").get("/").wsgi_request.user
     with django_assert_num_queries(3):  # is the user the admin? their role assignments; then the instances
         list(selectors.instances_visible_to(user))
