@@ -45,6 +45,8 @@ class _EmptyOnlyExact(Exact):
 class _EncryptedMixin:
     """Lookups allowed on encrypted columns."""
 
+    encrypted_at_rest = True  # what tongban.core.store checks before its plain-text fast path
+
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "exact":
             return _EmptyOnlyExact
@@ -279,13 +281,21 @@ def encrypt_existing_rows(app_label: str, *model_names: str) -> Any:
     reversed, writes them back in clear)."""
     from django.db import migrations
 
+    def settle(schema_editor: Any) -> None:
+        # PostgreSQL: run the deferred constraint checks of the rows just written now, so that the schema changes
+        # after this step in the same transaction do not meet "pending trigger events"
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
     def forward(apps: Any, schema_editor: Any) -> None:
         for name in model_names:
             reencrypt(apps.get_model(app_label, name))
+        settle(schema_editor)
 
     def backward(apps: Any, schema_editor: Any) -> None:
         for name in model_names:
             decrypt_in_place(apps.get_model(app_label, name))
+        settle(schema_editor)
 
     return migrations.RunPython(forward, backward, elidable=False)
 
