@@ -262,13 +262,19 @@ def rotate(*, retire: bool = False) -> dict[str, Any]:
     dropped afterwards, but only once no row needs them any more."""
     old = set(crypto.keyring().keys)
     kid = crypto.add_primary_key()
-    rows = {m._meta.db_table: reencrypt(m) for m in models_with_personal_data()}
+    targets = models_with_personal_data()
+    rows = {m._meta.db_table: reencrypt(m) for m in targets}
+
+    def old_keys_in_use() -> set[str]:
+        return {k for table in status().values() for column in table.values() for k in column} & old
+
     retired: list[str] = []
     if retire:
-        still = {k for table in status().values() for column in table.values() for k in column} & old
-        if still:  # rows written with an old key while we re-encrypted (a process that had not seen the new key)
-            rows = {t: rows[t] + reencrypt(m) for t, m in ((m._meta.db_table, m) for m in models_with_personal_data())}
-            still = {k for table in status().values() for column in table.values() for k in column} & old
+        still = old_keys_in_use()
+        if still:  # rows written with an old key meanwhile (by a process that had not yet seen the new key)
+            for m in targets:
+                rows[m._meta.db_table] += reencrypt(m)
+            still = old_keys_in_use()
         if still:
             raise crypto.PiiKeyError(f"仍有数据使用旧密钥 {sorted(still)}，未停用 rows still use old keys; "
                                      "run rotate-pii --retire again", code="pii.retire_refused")
