@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from .auth import API_AUTH, AuthedRequest, issue_token, login, max_age
+from .masking import mask_id
 from .models import RoleAssignment
 from .openapi import ErrorOut, public
 
@@ -49,12 +50,6 @@ def token(request: HttpRequest, payload: TokenIn):
     if user is None:
         return 401, {"code": "auth.invalid_credentials", "message": "用户名或密码不正确"}
     return 200, {"token": issue_token(user), "expires_in": max_age()}
-
-
-def mask_id(value: str) -> str:
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
 @router.get("/me", response=MeOut, auth=API_AUTH)

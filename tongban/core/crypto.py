@@ -50,6 +50,7 @@ class PiiKeyError(DomainError):
     """The PII keyring is missing, damaged, or lacks the key a value was encrypted with."""
 
     code = "pii.key"
+    status = 500  # a fault of the installation, not of the request
 
 
 def _b64(data: bytes) -> str:
@@ -103,10 +104,10 @@ def keyring_path() -> Path:
 
 
 def _new_kid(existing: dict[str, bytes]) -> str:
-    n = 1
-    while f"k{n}" in existing:
-        n += 1
-    return f"k{n}"
+    """The next key id, above every present one: the primary is always the highest, and retired keys were lower,
+    so an id is never given to two keys (a value names its key by id)."""
+    numbers = [int(kid[1:]) for kid in existing if kid[:1] == "k" and kid[1:].isdigit()]
+    return f"k{max(numbers, default=0) + 1}"
 
 
 def _write(keyring: Keyring) -> None:

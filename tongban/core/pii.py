@@ -45,6 +45,8 @@ class _EmptyOnlyExact(Exact):
 class _EncryptedMixin:
     """Lookups allowed on encrypted columns."""
 
+    encrypted_at_rest = True  # what tongban.core.store checks before its plain-text fast path
+
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "exact":
             return _EmptyOnlyExact
@@ -260,13 +262,19 @@ def rotate(*, retire: bool = False) -> dict[str, Any]:
     dropped afterwards, but only once no row needs them any more."""
     old = set(crypto.keyring().keys)
     kid = crypto.add_primary_key()
-    rows = {m._meta.db_table: reencrypt(m) for m in models_with_personal_data()}
+    targets = models_with_personal_data()
+    rows = {m._meta.db_table: reencrypt(m) for m in targets}
+
+    def old_keys_in_use() -> set[str]:
+        return {k for table in status().values() for column in table.values() for k in column} & old
+
     retired: list[str] = []
     if retire:
-        still = {k for table in status().values() for column in table.values() for k in column} & old
-        if still:  # rows written with an old key while we re-encrypted (a process that had not seen the new key)
-            rows = {t: rows[t] + reencrypt(m) for t, m in ((m._meta.db_table, m) for m in models_with_personal_data())}
-            still = {k for table in status().values() for column in table.values() for k in column} & old
+        still = old_keys_in_use()
+        if still:  # rows written with an old key meanwhile (by a process that had not yet seen the new key)
+            for m in targets:
+                rows[m._meta.db_table] += reencrypt(m)
+            still = old_keys_in_use()
         if still:
             raise crypto.PiiKeyError(f"仍有数据使用旧密钥 {sorted(still)}，未停用 rows still use old keys; "
                                      "run rotate-pii --retire again", code="pii.retire_refused")
@@ -279,13 +287,21 @@ def encrypt_existing_rows(app_label: str, *model_names: str) -> Any:
     reversed, writes them back in clear)."""
     from django.db import migrations
 
+    def settle(schema_editor: Any) -> None:
+        # PostgreSQL: run the deferred constraint checks of the rows just written now, so that the schema changes
+        # after this step in the same transaction do not meet "pending trigger events"
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
     def forward(apps: Any, schema_editor: Any) -> None:
         for name in model_names:
             reencrypt(apps.get_model(app_label, name))
+        settle(schema_editor)
 
     def backward(apps: Any, schema_editor: Any) -> None:
         for name in model_names:
             decrypt_in_place(apps.get_model(app_label, name))
+        settle(schema_editor)
 
     return migrations.RunPython(forward, backward, elidable=False)
 

@@ -307,6 +307,8 @@ def _preparer(field: models.Field) -> Any:
     """A fast function turning an attribute value into a database parameter, equivalent to
     ``field.get_db_prep_save`` for the field types the engine's tables use."""
     ops = connection.ops
+    if getattr(field, "encrypted_at_rest", False):  # tongban.core.pii fields: never the text fast path below
+        return lambda value, f=field: f.get_db_prep_save(value, connection)
     if isinstance(field, models.DateTimeField):
         return _datetime_param()  # one memo for every datetime column: "now" recurs within a step
     if isinstance(field, models.DateField):

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tongban.core import store
+from tongban.core import pii, store
 
 from . import keys, merkle
 from .errors import BadProofRequest
@@ -74,7 +74,8 @@ def append(*, actor: str, consumer_org: str, source: str, resource: str, subject
     outside long transactions (see docs/exchange.md)."""
     entry = store.new(
         AccessLogEntry, at=timezone.now(), actor=actor[:150], consumer_org=consumer_org, source=source,
-        resource=resource, subject_id=subject_id, case_ref=case_ref, purpose=purpose[:300], fields=list(fields),
+        resource=resource, subject_id=subject_id, subject_id_hash=pii.lookup_hash(subject_id), case_ref=case_ref,
+        purpose=purpose[:300], fields=list(fields),
         masked_fields=list(masked_fields), outcome=outcome, error_code=error_code, grant_id=grant_id, leaf_hash="",
     )
     entry.leaf_hash = compute_leaf_hash(entry)

@@ -33,19 +33,21 @@ class GrantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(PiiSearchMixin, admin.ModelAdmin):
     list_display = ("ref", "subject_id", "code", "consumer", "case_ref", "given_at", "withdrawn_at")
     list_filter = ("source", "consumer")
-    search_fields = ("subject_id", "case_ref")
+    search_fields = ("case_ref",)
+    pii_search_fields = ("subject_id",)  # encrypted: found by the exact identifier
     readonly_fields = ("ref",)
 
 
 @admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(ReadOnlyAdmin):
+class AccessLogEntryAdmin(PiiSearchMixin, ReadOnlyAdmin):
     list_display = ("seq", "at", "actor", "consumer_org", "resource", "subject_id", "case_ref", "outcome",
                     "error_code")
     list_filter = ("outcome", "source", "resource")
-    search_fields = ("subject_id", "case_ref", "consumer_org")
+    search_fields = ("case_ref", "consumer_org")
+    pii_search_fields = ("subject_id",)
 
 
 @admin.register(SignedTreeHead)

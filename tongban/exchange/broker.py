@@ -33,7 +33,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
-from tongban.core import schema_messages, store
+from tongban.core import pii, schema_messages, store
 from tongban.core.evidence import (
     SHARED,
     Evidence,
@@ -89,8 +89,8 @@ def _refuse(code: str, message: str, *, status: int | None = None) -> EvidenceRe
 def _consents(request: EvidenceRequest, source: str, code: str) -> QuerySet[Consent] | None:
     """Active consents of the subject for this resource/licence type and case (consumer left open);
     None when the named consent ref is not even a UUID."""
-    qs = Consent.objects.filter(subject_id=request.subject_id, source=source, code=code, case_ref=request.case_ref,
-                                withdrawn_at__isnull=True)
+    qs = Consent.objects.filter(pii.matching("subject_id", request.subject_id), source=source, code=code,
+                                case_ref=request.case_ref, withdrawn_at__isnull=True)
     if request.consent_ref:
         try:
             qs = qs.filter(ref=uuid.UUID(str(request.consent_ref)))
@@ -141,7 +141,7 @@ def _grants_sql(with_ref: bool) -> str:
     matching consent exists."""
     g, r, o, c = (store.table(m) for m in (Grant, DataResource, Organisation, Consent))
     ref = f" AND {_col(Consent, 'c', 'ref')} = %s" if with_ref else ""
-    consent = (f"SELECT 1 FROM {c} c WHERE {_col(Consent, 'c', 'subject_id')} = %s "
+    consent = (f"SELECT 1 FROM {c} c WHERE {_col(Consent, 'c', 'subject_id_hash')} = %s "
                f"AND {_col(Consent, 'c', 'source')} = %s AND {_col(Consent, 'c', 'code')} = %s "
                f"AND {_col(Consent, 'c', 'case_ref')} = %s AND {_col(Consent, 'c', 'withdrawn_at')} IS NULL "
                f"AND {_col(Consent, 'c', 'consumer')} = {_col(Grant, 'g', 'consumer')}{ref}")
@@ -163,7 +163,7 @@ def _ref_param() -> Any:
 
 
 def _grant_rows(request: EvidenceRequest) -> list[GrantRow]:
-    params: list[Any] = [request.subject_id, SHARED, request.code, request.case_ref]
+    params: list[Any] = [pii.lookup_hash(request.subject_id) or "-", SHARED, request.code, request.case_ref]
     if request.consent_ref:
         try:
             ref = uuid.UUID(str(request.consent_ref))

@@ -152,7 +152,8 @@ class Consent(models.Model):
     """A person's (or company's) consent that a department fetches their data for one case (授权同意)."""
 
     ref = models.UUIDField("授权编号", default=uuid.uuid4, unique=True, editable=False)
-    subject_id = models.CharField("主体标识", max_length=32, db_index=True)
+    subject_id = EncryptedTextField("主体标识", max_length=32)  # encrypted at rest (docs/privacy.md)
+    subject_id_hash = LookupHashField("主体标识检索码", source="subject_id", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="exchange_consents", verbose_name="授权人")
     source = models.CharField("来源", max_length=10, default="shared")
@@ -166,7 +167,7 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["-given_at", "-id"]
-        indexes = [models.Index(fields=["subject_id", "code", "consumer", "case_ref"])]
+        indexes = [models.Index(fields=["subject_id_hash", "code", "consumer", "case_ref"])]
         verbose_name = "个人授权"
         verbose_name_plural = "个人授权"
 
@@ -198,7 +199,8 @@ class AccessLogEntry(models.Model):
     consumer_org = models.CharField("使用部门", max_length=32)
     source = models.CharField("来源", max_length=10)
     resource = models.CharField("资源/证照类型", max_length=64)
-    subject_id = models.CharField("主体标识", max_length=32)
+    subject_id = EncryptedTextField("主体标识", max_length=32)  # encrypted; the leaf hash covers the plain value
+    subject_id_hash = LookupHashField("主体标识检索码", source="subject_id", db_index=False)
     case_ref = models.CharField("办件编号", max_length=64, blank=True)
     purpose = models.CharField("用途", max_length=300, blank=True)
     fields = models.JSONField("返回数据项", default=list)
@@ -210,7 +212,7 @@ class AccessLogEntry(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["subject_id", "at"]), models.Index(fields=["consumer_org", "at"]),
+        indexes = [models.Index(fields=["subject_id_hash", "at"]), models.Index(fields=["consumer_org", "at"]),
                    models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="exchange_log_unsequenced")]
         verbose_name = "查询留痕"
         verbose_name_plural = "查询留痕"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from tongban.core import pii
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role, organisations_for_role
 
@@ -80,7 +81,7 @@ def access_log_for_subject(subject_id: str, limit: int = 200) -> list[dict[str, 
     """Who read (or tried to read) the subject's data: newest first, with names for people."""
     if not subject_id:
         return []
-    entries = list(AccessLogEntry.objects.filter(subject_id=subject_id).order_by("-id")[:limit])
+    entries = list(AccessLogEntry.objects.filter(pii.matching("subject_id", subject_id)).order_by("-id")[:limit])
     orgs = dict(Organisation.objects.filter(code__in={e.consumer_org for e in entries}).values_list("code", "name"))
     names = dict(DataResource.objects.filter(code__in={e.resource for e in entries}).values_list("code", "name"))
     titles: dict[str, dict[str, str]] = {}
@@ -111,7 +112,8 @@ def consent(ref: str) -> Consent | None:
 
 
 def consents_for_subject(subject_id: str) -> QuerySet[Consent]:
-    return Consent.objects.filter(subject_id=subject_id).select_related("consumer").order_by("-given_at")
+    return (Consent.objects.filter(pii.matching("subject_id", subject_id)).select_related("consumer")
+            .order_by("-given_at"))
 
 
 def latest_signed_head() -> SignedTreeHead | None:

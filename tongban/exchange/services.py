@@ -17,6 +17,7 @@ from jsonschema.exceptions import SchemaError
 
 from tongban.core import evidence, pii, schema_messages
 from tongban.core.evidence import SHARED, Evidence, EvidenceRequest, NoProvider
+from tongban.core.masking import mask_id
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
@@ -304,15 +305,15 @@ def give_consent(*, subject_id: str, code: str, consumer_org: Organisation | str
     if not selectors.may_act_for_subject(user, subject_id):
         raise ExchangeError("只能对本人（本单位）的数据作出授权；代为登记书面授权的只能是综合窗口人员",
                             code=errors.FORBIDDEN, status=403)
-    existing = Consent.objects.filter(subject_id=subject_id, source=source, code=code, consumer=consumer,
-                                      case_ref=case_ref, withdrawn_at__isnull=True).first()
+    existing = Consent.objects.filter(pii.matching("subject_id", subject_id), source=source, code=code,
+                                      consumer=consumer, case_ref=case_ref, withdrawn_at__isnull=True).first()
     if existing is not None:
         return existing
     consent = Consent.objects.create(subject_id=subject_id, source=source, code=code, consumer=consumer,
                                      case_ref=case_ref, purpose=purpose.strip(),
                                      user=user if user and user.is_authenticated else None)
     audit("exchange.consent.give", actor=user, obj=consent,
-          detail={"subject": subject_id, "code": code, "consumer": consumer.code, "case_ref": case_ref})
+          detail={"subject": mask_id(subject_id), "code": code, "consumer": consumer.code, "case_ref": case_ref})
     return consent
 
 
@@ -418,8 +419,8 @@ def preview_evidence_plan(materials: list[dict[str, Any]], subject_id: str, cons
             row["available"] = True
         if row["consent_required"]:
             row["consent_given"] = Consent.objects.filter(
-                subject_id=subject_id, source=source, code=code, consumer__code=consumer_org, case_ref=case_ref,
-                withdrawn_at__isnull=True).exists()
+                pii.matching("subject_id", subject_id), source=source, code=code, consumer__code=consumer_org,
+                case_ref=case_ref, withdrawn_at__isnull=True).exists()
         plan.append(row)
     return plan
 

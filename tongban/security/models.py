@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from tongban.core.pii import EncryptedTextField, LookupHashField
+
 
 class Severity(models.TextChoices):
     LOW = "low", "低"
@@ -69,14 +71,15 @@ class AffectedPerson(models.Model):
 
     incident = models.ForeignKey(SecurityIncident, on_delete=models.CASCADE, related_name="affected",
                                  verbose_name="安全事件")
-    subject_id = models.CharField("主体标识", max_length=64)
+    subject_id = EncryptedTextField("主体标识", max_length=64)  # an ID number: encrypted at rest (docs/privacy.md)
+    subject_id_hash = LookupHashField("主体标识检索码", source="subject_id", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+", verbose_name="账号")
     detail = models.JSONField("涉及情况", default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["incident", "subject_id"], name="uniq_affected_person")]
+        constraints = [models.UniqueConstraint(fields=["incident", "subject_id_hash"], name="uniq_affected_person")]
         verbose_name = "涉及人员"
         verbose_name_plural = "涉及人员"
 

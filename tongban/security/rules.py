@@ -137,7 +137,7 @@ class StaffPersonalReads:
         since = now - timedelta(hours=hours)
         granted = AccessLogEntry.objects.filter(outcome=AccessLogEntry.Outcome.GRANTED, at__gt=since, at__lte=now)
         readers = (granted.exclude(actor__startswith="client:").exclude(actor__in=["", "system"])
-                   .values("actor").annotate(n=Count("subject_id", distinct=True)).filter(n__gte=threshold)
+                   .values("actor").annotate(n=Count("subject_id_hash", distinct=True)).filter(n__gte=threshold)
                    .order_by("-n"))
         staff = {u.username: u for u in User.objects.filter(username__in=[r["actor"] for r in readers])
                  if u.is_staff or u.kind == User.Kind.STAFF}

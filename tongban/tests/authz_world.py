@@ -21,6 +21,7 @@ from django.test import Client, override_settings
 from rich.console import Console
 
 from tongban.applications.models import Application
+from tongban.core import pii
 from tongban.core.demo import DEMO_PASSWORD, ID_NUMBERS
 from tongban.core.models import User
 from tongban.credentials.models import Credential
@@ -266,7 +267,7 @@ def _exchange(w: World, api: dict[str, Api]) -> None:
     ok(api["approver_owner"].post("/api/exchange/query", {
         "resource": "household_register", "subject_id": ID_NUMBERS["zhangsan"], "purpose": "工伤认定核验户籍",
         "consumer_org": OWNER_ORG, "consent_ref": w.consent}))
-    w.log_entry = AccessLogEntry.objects.filter(subject_id=ID_NUMBERS["zhangsan"]).order_by("-pk").first().pk
+    w.log_entry = AccessLogEntry.objects.filter(pii.matching("subject_id", ID_NUMBERS["zhangsan"])).order_by("-pk").first().pk
     accesslog.sync_tree()
     w.tree_size = accesslog.sign_tree_head().tree_size
 

@@ -48,6 +48,18 @@ ProxyAuthorisation.objects.create(principal=zhang, principal_name="张三", prin
                                   agent=User.objects.get(username="lisi"), scope="全部", valid_until="2099-12-31")
 PostCheck.objects.create(application_ref=app.ref, subject_id_number=zhang.id_number, subject_name="张三",
                          department=Organisation.objects.filter(kind="department").first(), due_on="2099-12-31")
+# a consent and data-exchange queries through the API (granted and refused: both in the access log)
+from django.test import Client
+from tongban.exchange import services
+from tongban.exchange.demo import DEMO_CLIENT_KEY
+services.give_consent(subject_id=zhang.id_number, code="household_register", consumer_org="yx-rsj",
+                      purpose="就业登记", case_ref="PII-1", user=zhang)
+client = Client()
+codes = [client.post("/api/exchange/query", body, content_type="application/json",
+                     headers={{"X-Tongban-Client": DEMO_CLIENT_KEY}}).status_code for body in (
+    {{"resource": "business_register", "subject_id": "91910100MA1YX0001K", "purpose": "单位社会保险登记"}},
+    {{"resource": "household_register", "subject_id": zhang.id_number, "purpose": "没有授权的查询"}})]
+print(codes)
 print("loaded")
 """
 
@@ -98,7 +110,10 @@ def test_no_demo_id_number_phone_or_address_in_clear_in_the_database(tmp_path, p
     with installations(tmp_path, postgres=postgres) as make:
         site = make("site")
         site.tongban("migrate")
-        assert site.python(LOAD).strip().endswith("loaded")
+        loaded = site.python(LOAD).strip().splitlines()
+        assert loaded[-2:] == ["[200, 403]", "loaded"], loaded
+        log = site.tongban("exchange", "verify-log").stdout  # the leaf hashes cover the decrypted subject ids
+        assert "awaiting sequencing (checked, not yet in the tree): 2" in log, log
         zhang = "910102199001011234"
         assert site.python(READ_BACK.format(id=zhang)).split() == ["zhangsan", PHONE, ADDRESS, "3"]
         status = site.tongban("keys", "pii-status").stdout
@@ -154,9 +169,11 @@ def test_application_columns_are_encrypted_and_found_by_hash_across_relations():
 @pytest.mark.django_db(transaction=True)
 def test_the_data_migrations_encrypt_rows_stored_in_clear_and_reverse():
     from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
 
     from tongban.applications.models import Application
-    from tongban.exchange.models import ProviderRecord
+    from tongban.exchange import accesslog
+    from tongban.exchange.models import AccessLogEntry, Consent, ProviderRecord
 
     before = [("core", "0001_initial"), ("applications", "0001_initial"), ("credentials", "0001_initial"),
               ("exchange", "0001_initial")]
@@ -173,19 +190,30 @@ def test_the_data_migrations_encrypt_rows_stored_in_clear_and_reverse():
                 code="910000", name="d", level="province")), subject_field="id_number", schema={})
     record = old.get_model("exchange", "ProviderRecord").objects.create(resource=resource, subject_id=ID,
                                                                           data={"id_number": ID})
+    consent = old.get_model("exchange", "Consent").objects.create(subject_id=ID, code="r", consumer=resource.owner,
+                                                                  purpose="p")
+    entry = old.get_model("exchange", "AccessLogEntry")(
+        at=timezone.now(), actor="a", consumer_org="o", source="shared", resource="r", subject_id=ID, purpose="p",
+        fields=["id_number"], masked_fields=[], outcome="granted")
+    entry.leaf_hash = accesslog.compute_leaf_hash(entry)
+    entry.save()
     assert _raw(User, user.pk, "id_number") == ID
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
     for model, pk, columns in ((User, user.pk, ("id_number", "phone")),
                                (Application, app.pk, ("applicant_id_number", "applicant_phone", "form_data")),
-                               (ProviderRecord, record.pk, ("subject_id", "data"))):
+                               (ProviderRecord, record.pk, ("subject_id", "data")),
+                               (Consent, consent.pk, ("subject_id",)), (AccessLogEntry, entry.pk, ("subject_id",))):
         for column in columns:
             assert crypto.is_encrypted(_raw(model, pk, column)), (model, column)
     assert User.objects.filter(pii.matching("id_number", ID)).get().phone == PHONE
     assert Application.objects.filter(pii.matching("applicant_id_number", ID)).get().form_data == {
         "address": ADDRESS, "id": ID}
     assert ProviderRecord.objects.filter(pii.matching("subject_id", ID)).get().data == {"id_number": ID}
+    assert Consent.objects.filter(pii.matching("subject_id", ID)).get().pk == consent.pk
+    stored = AccessLogEntry.objects.filter(pii.matching("subject_id", ID)).get()
+    assert stored.leaf_hash == entry.leaf_hash == accesslog.compute_leaf_hash(stored)  # the log still verifies
 
     executor = MigrationExecutor(connection)  # and back: the columns hold the values in clear again
     executor.migrate(before)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tongban.core import backup
+from tongban.core.demo import ID_NUMBERS
 from tongban.core.tests.isolated import installations, postgres_base_url
 
 LOAD_DEMO = """
@@ -60,6 +61,14 @@ verified = client.post("/api/credentials/verify", pdf, content_type="application
 print(json.dumps({{"status": status, "verified": verified}}, ensure_ascii=False))
 """
 
+READ_PERSON = """
+from tongban.core import pii
+from tongban.core.demo import ID_NUMBERS
+from tongban.core.models import User
+user = User.objects.get(pii.matching("id_number", ID_NUMBERS["zhangsan"]))
+print(user.username, user.id_number)
+"""
+
 COUNT_TABLES = "from django.db import connection; print(len(connection.introspection.table_names()))"
 
 
@@ -98,7 +107,8 @@ def test_backup_restores_into_a_fresh_installation(tmp_path, postgres):
         manifest = json.loads((saved / backup.MANIFEST).read_text())
         listed = {e["path"] for e in manifest["files"]}
         assert manifest["database"]["engine"] == target.engine
-        assert {"home/secret_key", "keys/exchange/log-signing.pem", "keys/credentials/root-ca.key.pem"} <= listed
+        assert {"home/secret_key", "keys/exchange/log-signing.pem", "keys/credentials/root-ca.key.pem",
+                "pii/keyring.json"} <= listed
         assert any(p.startswith("files/credentials/") and p.endswith(".pdf") for p in listed)
         assert not [p for p in listed if p.startswith(("home/static/", "home/tongban.sqlite3"))]
         assert (saved / backup.MANIFEST_SUM).read_text().split()[0] == hashlib.sha256(
@@ -140,6 +150,9 @@ def test_backup_restores_into_a_fresh_installation(tmp_path, postgres):
         assert (target.home / "keys/exchange/log-signing.pem").stat().st_mode & 0o077 == 0
 
         assert target.tongban("exchange", "verify-log").stdout == log
+        # the personal data encrypted at rest decrypts with the restored keyring, and is found by its keyed hash
+        assert target.python(READ_PERSON).split() == ["zhangsan", ID_NUMBERS["zhangsan"]]
+        assert (target.home / "keys/pii/keyring.json").stat().st_mode & 0o077 == 0
         pdf = target.home / "files" / next(p.split("/", 1)[1] for p in listed
                                            if p.startswith("files/") and licence["id"] in p and p.endswith(".pdf"))
         assert target.tongban("credentials", "verify", str(pdf)).stdout.startswith("valid:")

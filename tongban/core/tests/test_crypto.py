@@ -61,6 +61,7 @@ def test_rotation_keeps_old_values_readable_until_retired(ring_dir):
     with pytest.raises(crypto.PiiKeyError) as err:
         crypto.decrypt(old)
     assert err.value.code == "pii.key_missing" and "k1" in err.value.message
+    assert crypto.add_primary_key() == "k3"  # a retired id is never given to a new key
 
 
 def test_a_change_made_by_another_process_is_picked_up(ring_dir):

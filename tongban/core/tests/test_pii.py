@@ -98,6 +98,30 @@ def test_rotate_reencrypts_every_row_and_retire_drops_the_old_key(own_keyring, k
     assert User.objects.filter(pii.matching("id_number", ID)).get().phone == PHONE
 
 
+def test_retire_reencrypts_rows_written_meanwhile_and_refuses_while_an_old_key_is_in_use(own_keyring, keys_cli,
+                                                                                        monkeypatch):
+    user = User.objects.create(username="p1", id_number=ID)
+    real = pii.reencrypt
+    calls: list[str] = []
+
+    def skips_users_once(model, **kwargs):  # the first pass misses the users (as if written meanwhile)
+        calls.append(model._meta.db_table)
+        if model is User and calls.count("core_user") == 1:
+            return 0
+        return real(model, **kwargs)
+
+    monkeypatch.setattr(pii, "reencrypt", skips_users_once)
+    report = pii.rotate(retire=True)
+    assert report["retired"] == ["k1"] and calls.count("core_user") == 2
+    assert crypto.key_id(raw(User, user.pk, "id_number")) == "k2"
+
+    monkeypatch.setattr(pii, "reencrypt", lambda model, **kw: 0 if model is User else real(model, **kw))
+    refused = keys_cli("rotate-pii", "--retire")
+    assert refused.exit_code == 1 and "k2" in refused.output and "again" in refused.output
+    assert set(crypto.keyring().keys) == {"k2", "k3"}  # nothing dropped while a row needs k2
+    assert User.objects.get(pk=user.pk).id_number == ID
+
+
 def test_status_counts_values_still_in_clear(own_keyring, keys_cli):
     user = User.objects.create(username="p1", id_number=ID)
     with connection.cursor() as cursor:  # as a row written before the migration would look

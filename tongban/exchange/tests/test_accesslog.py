@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from typer.testing import CliRunner
 
+from tongban.core import pii
 from tongban.exchange import accesslog, keys, merkle
 from tongban.exchange.models import AccessLogEntry, MerkleNode, SignedTreeHead
 
@@ -37,7 +38,7 @@ def test_append_then_sequence_in_insertion_order_and_leaf_hash_is_rfc6962_of_the
     assert b'"subject_id":"S3"' in data and b'"seq"' not in data  # position-independent, as in RFC 6962
     assert accesslog.sync_tree().size == 5  # nothing new: idempotent
     add(2, start=5)
-    assert accesslog.sync_tree().size == 7 and AccessLogEntry.objects.get(subject_id="S6").seq == 6
+    assert accesslog.sync_tree().size == 7 and AccessLogEntry.objects.get(pii.matching("subject_id", "S6")).seq == 6
 
 
 def test_proofs_from_the_database_verify_and_match_the_in_memory_tree():
@@ -131,10 +132,10 @@ def test_entry_altered_before_sequencing_is_reported():
     add(3)
     accesslog.sync_tree()
     add(2, start=3)
-    AccessLogEntry.objects.filter(subject_id="S4").update(purpose="changed")
+    AccessLogEntry.objects.filter(pii.matching("subject_id", "S4")).update(purpose="changed")
     result = run_cli("verify-log")
     assert result.exit_code == 1 and "not yet sequenced" in result.output
-    AccessLogEntry.objects.filter(subject_id="S4").update(purpose="p")
+    AccessLogEntry.objects.filter(pii.matching("subject_id", "S4")).update(purpose="p")
     result = run_cli("verify-log")
     assert result.exit_code == 0 and "awaiting sequencing" in result.output and "tree_size=3" in result.output
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tongban.core import pii
 from tongban.core.models import AuditLog, User
 from tongban.exchange import errors, selectors, services
 from tongban.exchange.errors import ExchangeError
@@ -32,7 +33,7 @@ def test_other_staff_neither_record_nor_withdraw_a_consent(exchange_demo, client
     as_user(client, username)
     r = post(client, "/api/exchange/consents", BODY)
     assert r.status_code == 403 and r.json()["code"] == errors.FORBIDDEN
-    assert Consent.objects.filter(subject_id=ZHANGSAN).count() == 1
+    assert Consent.objects.filter(pii.matching("subject_id", ZHANGSAN)).count() == 1
     r = post(client, f"/api/exchange/consents/{consent.ref}/withdraw", {})
     assert r.status_code == 403 and r.json()["code"] == errors.FORBIDDEN
     page = client.post(f"/exchange/my-data/consents/{consent.ref}/withdraw/", follow=True)

@@ -226,7 +226,8 @@ def test_consent_is_idempotent_only_for_oneself_and_can_be_withdrawn(exchange_de
     # a clerk may record a consent given on paper at the window
     c3 = services.give_consent(subject_id=ZHANGSAN, code="household_register", consumer_org="yx-scjg",
                                purpose="窗口书面授权", case_ref="A-1", user=u["clerk"])
-    assert c3.pk != c1.pk and Consent.objects.filter(withdrawn_at__isnull=True, subject_id=ZHANGSAN).count() == 1
+    assert c3.pk != c1.pk and Consent.objects.filter(pii.matching("subject_id", ZHANGSAN),
+                                                         withdrawn_at__isnull=True).count() == 1
 
 
 def test_client_keys_are_hashed_and_checked(demo_core):

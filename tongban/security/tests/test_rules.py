@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tongban.core import pii
 from tongban.core.models import User
 from tongban.exchange import accesslog
 from tongban.exchange.models import AccessLogEntry
@@ -96,7 +97,8 @@ def test_staff_reading_many_persons_opens_an_incident_on_that_account(demo_core,
     assert incident.severity == Severity.HIGH
     assert incident.subject_user == User.objects.get(username="approver-rsj")
     assert incident.evidence["persons"] == 5
-    assert AffectedPerson.objects.filter(incident=incident, subject_id=ZHANG, user__username="zhangsan").exists()
+    assert AffectedPerson.objects.filter(pii.matching("subject_id", ZHANG), incident=incident,
+                                        user__username="zhangsan").exists()
 
 
 def test_refused_reads_systems_and_citizens_are_not_staff_reading_personal_data(demo_core, settings):
