@@ -12,6 +12,7 @@ from tongban.core.selectors import has_role
 from .. import statements
 from ..config import OPEN_TASK_STATES
 from ..errors import WorkflowError
+from ..lookups import ROLE_GENERATION
 from ..models import ProcessInstance, Task
 
 RUNNING = ProcessInstance.Status.RUNNING
@@ -65,8 +66,6 @@ def is_candidate(task: Task, user: User) -> bool:
     user object for its lifetime (one request), like Django's own permission cache."""
     if not task.candidate_role:
         return bool(user.is_superuser)
-    from ..lookups import ROLE_GENERATION
-
     cache = user.__dict__.get("_tongban_role_cache")
     if cache is None or cache.get("generation") != ROLE_GENERATION[0]:
         cache = user.__dict__["_tongban_role_cache"] = {"generation": ROLE_GENERATION[0]}
