@@ -86,12 +86,20 @@ SECURITY_SCHEMES.register("csrf", {
     "description": "Django's CSRF token (cookie `csrftoken`), required with `session` on writes."})
 
 
-def define_scheme(key: str, /, **spec: Any) -> str:
+#: Error statuses any operation accepting a scheme may answer (e.g. 429 when a password scheme meets the sign-in
+#: lockout), by scheme.
+SCHEME_ANSWERS: dict[str, frozenset[int]] = {}
+
+
+def define_scheme(key: str, /, *, answers: Iterable[int] = (), **spec: Any) -> str:
     """Register a security scheme (OpenAPI Security Scheme Object fields; ``in_`` for ``in``) under ``key`` and
-    return ``key``, for ``@signed_in(key, ...)``."""
+    return ``key``, for ``@signed_in(key, ...)``. ``answers``: error statuses every operation accepting it may
+    answer because of it (e.g. ``(429,)`` for a password checked against the sign-in lockout)."""
     if "in_" in spec:
         spec["in"] = spec.pop("in_")
     SECURITY_SCHEMES.register(key, spec)
+    if answers:
+        SCHEME_ANSWERS[key] = frozenset(answers)
     return key
 
 
@@ -123,7 +131,8 @@ def public(func: F) -> F:
 
 def signed_in(*schemes: str) -> Callable[[F], F]:
     """The operation checks the caller itself (no router ``auth``) and accepts these security schemes (default:
-    ``session`` and ``bearer``); it is documented with them and with 401."""
+    ``session`` and ``bearer``); it is documented with them and with 401. With ``@public`` as well, signing in is
+    optional (anonymous callers are served too)."""
     unknown = [s for s in schemes if s not in SECURITY_SCHEMES]
     if unknown:
         raise ValueError(f"unknown security scheme(s) {unknown}: define them with define_scheme()")
@@ -190,6 +199,9 @@ def error_statuses(operation: Operation) -> set[int]:
     security = security_of(operation)
     authenticated = bool(security) and {} not in security
     codes = set(doc.errors)
+    for requirement in security or ():
+        for name in requirement:
+            codes |= SCHEME_ANSWERS.get(name, frozenset())
     if sources:
         codes.add(422)
     if sources & {"body", "form", "file"} or write:

@@ -30,8 +30,9 @@ ROUTERS = [("/credentials", router)]
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
-BASIC = define_scheme("credentials_basic", type="http", scheme="basic",
-                      description="HTTP Basic with a platform account (holder or issuer staff).")
+BASIC = define_scheme("credentials_basic", type="http", scheme="basic", answers=(429,),  # sign-in lockout
+                      description="HTTP Basic with a platform account (holder or issuer staff); too many failed "
+                                  "sign-ins lock the account or address (429 `auth.locked`).")
 DOWNLOAD_TOKEN = define_scheme(
     "credentials_download_token", type="apiKey", in_="query", name="token",
     description="A signed download token from the wallet (`links.pdf` / `links.vc` carry it).")
@@ -202,6 +203,7 @@ def credential_status(request: HttpRequest, credential_id: UUID) -> HttpResponse
 
 @router.post("/verify", summary="Verify a VC (field/JSON 'vc') or a sealed PDF (file upload 'file' or raw PDF body)")
 @public
+@signed_in("session", BASIC)  # optional: a signed-in verifier is recorded
 @may_answer(413)
 def verify(request: HttpRequest) -> HttpResponse:
     token: str | None = None
