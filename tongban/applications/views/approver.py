@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from tongban.core.models import Role
 from tongban.workflow import services as wf
@@ -149,6 +149,7 @@ def task_action(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def post_checks(request: HttpRequest) -> HttpResponse:
     """事后核查 moved to supervision (审管分离): the old address leads to the supervisor's post-check queue."""
     return redirect("supervision:post_checks", permanent=True)
