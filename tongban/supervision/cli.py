@@ -68,7 +68,7 @@ def draw(plan_code: str, seed: str = typer.Option("", help="The seed (default: 1
     for row in d.outcome:
         typer.echo(f"{row['uscc']}\t{row['grade']}\t{','.join(row['inspectors'])}")
     typer.echo(f"plan={d.plan.code} algorithm={d.algorithm} entities={len(d.outcome)} "
-               f"eligible={len(d.inputs['entities'])} log_index={d.log_index}")
+               f"eligible={sum(len(v) for v in d.inputs['entities'].values())} log_index={d.log_index}")
     typer.echo(f"draw={d.pk} seed={d.seed}")
 
 

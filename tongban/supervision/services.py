@@ -370,28 +370,53 @@ def regrade(entity: MarketEntity, today: date | None = None) -> MarketEntity:
 
 def recompute_credit(entities: QuerySet[MarketEntity] | None = None, *, today: date | None = None,
                      batch: int = 5000) -> dict[str, int]:
-    """Recompute the grade of every entity (or of ``entities``) in batches; returns the count per grade."""
+    """Recompute the grade of every entity (or of ``entities``) in batches; only changed rows are written (one
+    ``executemany`` per batch). Returns the count per grade."""
     today = today or timezone.localdate()
     qs = (entities if entities is not None else MarketEntity.objects.all()).order_by("pk")
     counts = dict.fromkeys(drawing.GRADES, 0)
     now = timezone.now()
     last_pk = 0
+    no_events: dict[date | None, credit.Grading] = {}  # entities without records differ only by their age
     while True:
-        chunk = list(qs.filter(pk__gt=last_pk).only("pk", "established_on")[:batch])
+        chunk = list(qs.filter(pk__gt=last_pk).values_list("pk", "established_on", "grade", "credit_score",
+                                                           "grade_reasons")[:batch])
         if not chunk:
             break
-        last_pk = chunk[-1].pk
+        last_pk = chunk[-1][0]
         by_entity: dict[int, list[credit.Event]] = defaultdict(list)
-        for ev in CreditEvent.objects.filter(entity_id__in=[e.pk for e in chunk], repaired=False).values_list(
+        # a range, not IN (5,000 ids): the chunk is consecutive in pk order (others in the range are skipped below)
+        for ev in CreditEvent.objects.filter(entity_id__gte=chunk[0][0], entity_id__lte=last_pk,
+                                             repaired=False).values_list(
                 "entity_id", "kind", "points", "occurred_on", "description"):
             by_entity[ev[0]].append(credit.Event(ev[1], ev[2], ev[3], ev[4]))
-        for e in chunk:
-            g = credit.grade(by_entity.get(e.pk, ()), today, e.established_on)
-            e.grade, e.credit_score, e.grade_reasons, e.graded_at = g.grade, g.score, g.reasons, now
+        changed = []
+        for pk, established, old_grade, old_score, old_reasons in chunk:
+            evs = by_entity.get(pk)
+            if evs:
+                g = credit.grade(evs, today, established)
+            else:
+                g = no_events.get(established) or no_events.setdefault(established,
+                                                                       credit.grade((), today, established))
             counts[g.grade] += 1
-        MarketEntity.objects.bulk_update(chunk, ["grade", "credit_score", "grade_reasons", "graded_at"],
-                                         batch_size=1000)
+            if (g.grade, g.score, g.reasons) != (old_grade, old_score, old_reasons):
+                changed.append((g.grade, g.score, json.dumps(g.reasons, ensure_ascii=False), now, pk))
+        _write_grades(changed)
     return counts
+
+
+def _write_grades(rows: list[tuple[str, float, str, Any, int]]) -> None:
+    if not rows:
+        return
+    from django.db import connection
+
+    table = connection.ops.quote_name(MarketEntity._meta.db_table)
+    reasons = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    stamp = {at: connection.ops.adapt_datetimefield_value(at) for at in {row[3] for row in rows}}
+    rows = [(g, score, why, stamp[at], pk) for g, score, why, at, pk in rows]
+    with transaction.atomic(), connection.cursor() as cursor:  # one transaction per batch, not one per row
+        cursor.executemany(f"UPDATE {table} SET grade = %s, credit_score = %s, grade_reasons = {reasons}, "
+                           f"graded_at = %s WHERE id = %s", rows)
 
 
 def _entity_user(user: User, entity: MarketEntity) -> bool:
@@ -581,29 +606,40 @@ def _division_ids(codes: list[str]) -> set[int]:
 def scope(plan: DrawPlan) -> QuerySet[MarketEntity]:
     """The plan's eligible entities: active, supervised by the plan's department, within its item, industry and
     division scope."""
-    qs = MarketEntity.objects.filter(status=MarketEntity.Status.ACTIVE, supervising_departments=plan.department)
+    supervised = MarketEntity.supervising_departments.through.objects.filter(organisation=plan.department)
+    qs = MarketEntity.objects.filter(status=MarketEntity.Status.ACTIVE,
+                                     pk__in=supervised.values("marketentity_id"))
     if plan.industries:
         qs = qs.filter(industry__in=plan.industries)
     if plan.division_codes:
         qs = qs.filter(division_id__in=_division_ids(plan.division_codes))
     if plan.item_codes:
         qs = qs.filter(pk__in=SupervisionRecord.objects.filter(item_code__in=plan.item_codes).values("entity"))
-    return qs.distinct()
+    return qs  # subqueries only: no join, so no duplicates and no DISTINCT over the register
 
 
 def draw_inputs(plan: DrawPlan) -> dict[str, Any]:
-    """The complete, published inputs of a draw of ``plan`` now (see :mod:`.drawing`)."""
-    entities = [list(r) for r in scope(plan).order_by("uscc").values_list("uscc", "grade", "division__code")]
+    """The published inputs of a draw of ``plan`` now, before step 2 (see :mod:`.drawing`): every eligible entity by
+    grade, the department's inspectors, who inspected which entity in its previous draw."""
+    by_grade: dict[str, list[str]] = {g: [] for g in drawing.GRADES}
+    for code, grade in scope(plan).order_by("uscc").values_list("uscc", "grade").iterator(chunk_size=20000):
+        by_grade[grade].append(code)
     inspectors = [[i.code, i.division.code, sorted(i.conflicts or [])]
                   for i in selectors.inspectors_of(plan.department).order_by("code")]
     last: dict[str, list[str]] = {}
     previous = Draw.objects.filter(plan__department=plan.department).order_by("-drawn_at", "-id").first()
     if previous is not None:
-        wanted = {r[0] for r in entities}
-        last = {row["uscc"]: row["inspectors"] for row in previous.outcome if row["uscc"] in wanted}
+        last = {row["uscc"]: row["inspectors"] for row in previous.outcome}
     return {"plan": plan.code, "department": plan.department.code, "ratios": plan.ratios,
-            "inspectors_per_entity": plan.inspectors_per_entity, "entities": entities, "inspectors": inspectors,
-            "last_inspected": last}
+            "inspectors_per_entity": plan.inspectors_per_entity, "entities": by_grade, "divisions": {},
+            "inspectors": inspectors, "last_inspected": last}
+
+
+def _divisions_of(codes: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for i in range(0, len(codes), 5000):
+        found.update(MarketEntity.objects.filter(uscc__in=codes[i:i + 5000]).values_list("uscc", "division__code"))
+    return found
 
 
 def run_draw(plan: DrawPlan | str, *, seed: str | None = None, actor: User | None = None) -> Draw:
@@ -621,23 +657,29 @@ def run_draw(plan: DrawPlan | str, *, seed: str | None = None, actor: User | Non
         if not inputs["inspectors"]:
             raise InvalidInput(f"{plan.department.name} 没有在岗检查人员", field="inspectors",
                                code="supervision.no_eligible_inspectors")
+        picked = drawing.pick_entities(seed, inputs["entities"], inputs["ratios"])
+        drawn = {u for u, _ in picked}
+        inputs["divisions"] = _divisions_of(sorted(drawn))
+        inputs["last_inspected"] = {u: v for u, v in inputs["last_inspected"].items() if u in drawn}
         try:
-            outcome = drawing.run(seed, inputs)
+            outcome = drawing.run(seed, inputs, picked)
         except drawing.DrawError as exc:
             raise InvalidInput(str(exc), field=exc.field, code="supervision.draw_refused") from None
         draw = Draw.objects.create(plan=plan, seed=seed, algorithm=drawing.ALGORITHM, inputs=inputs, outcome=outcome,
                                    inputs_sha256=drawing.digest(inputs), outcome_sha256=drawing.digest(outcome),
                                    drawn_by=actor if actor is not None and actor.is_authenticated else None)
-        ids = dict(MarketEntity.objects.filter(uscc__in=[r["uscc"] for r in outcome]).values_list("uscc", "pk"))
+        ids = dict(MarketEntity.objects.filter(uscc__in=list(drawn)).values_list("uscc", "pk")) if len(drawn) < 5000 \
+            else {u: pk for u, pk in MarketEntity.objects.values_list("uscc", "pk").iterator(chunk_size=20000)
+                  if u in drawn}
         insp_ids = dict(Inspector.objects.filter(department=plan.department).values_list("code", "pk"))
         due = selectors.due_after(selectors.INSPECTION_WORKING_DAYS)
         inspections = Inspection.objects.bulk_create(
             [Inspection(draw=draw, entity_id=ids[r["uscc"]], department=plan.department, due_on=due)
-             for r in outcome], batch_size=1000)
+             for r in outcome], batch_size=2000)
         through = Inspection.inspectors.through
         through.objects.bulk_create([through(inspection_id=i.pk, inspector_id=insp_ids[c])
                                      for i, r in zip(inspections, outcome, strict=True) for c in r["inspectors"]],
-                                    batch_size=1000)
+                                    batch_size=2000)
         entry = append_log("draw", {"draw": draw.pk, "plan": plan.code, "seed": seed, "algorithm": drawing.ALGORITHM,
                                     "inputs_sha256": draw.inputs_sha256, "outcome_sha256": draw.outcome_sha256})
         draw.log_index = entry.index

@@ -196,7 +196,8 @@ def test_bad_plan_names_the_field_and_writes_nothing(world, change, field):
 def test_draw_recomputes_identically_and_a_tampered_draw_shows_the_difference(world):
     draw = services.run_draw("P-1", seed="abc")
     assert draw.algorithm == drawing.ALGORITHM and draw.outcome
-    assert len(draw.inputs["entities"]) == 40 and len(draw.outcome) == 10  # 25% of 40 grade-B entities
+    assert len(draw.inputs["entities"]["B"]) == 40 and len(draw.outcome) == 10  # 25% of 40 grade-B entities
+    assert set(draw.inputs["divisions"]) == {r["uscc"] for r in draw.outcome}  # step 2 needs only the drawn ones
     assert Inspection.objects.filter(draw=draw).count() == 10
     for row in draw.outcome:
         assert len(row["inspectors"]) == 2
