@@ -203,6 +203,20 @@ legacy.add_api_operation("/post-checks/{check_id}", ["POST"], complete_post_chec
                          response={200: dict[str, Any], **WRITE_ERRORS}, operation_id="legacy_complete_post_check")
 
 
+@router.get("/leads", summary="执法线索与风险预警（本部门）", response={200: list[dict[str, Any]], **AUTH_ERRORS})
+def leads(request: HttpRequest, source: str = "") -> list[dict[str, Any]]:
+    """The enforcement leads of the caller's departments as supervisor (``source``: post_check, inspection,
+    warning), with their deadline light."""
+    qs = selectors.leads_for(request.user)
+    if source:
+        qs = qs.filter(source=source)
+    return [{"id": x.pk, "source": x.source, "uscc": x.entity.uscc if x.entity else None, "name": x.subject_name,
+             "department": x.department.code, "description": x.description, "status": x.status,
+             "due_on": x.due_on.isoformat() if x.due_on else None,
+             "light": selectors.light(x.created_at.date(), x.due_on or x.created_at.date(), done=x.status != "open")}
+            for x in qs.select_related("entity")[:300]]
+
+
 @router.post("/plans", summary="制定或修改抽查计划", response={200: dict[str, Any], **WRITE_ERRORS})
 def save_plan(request: HttpRequest, payload: PlanIn) -> dict[str, Any]:
     """422 ``supervision.invalid`` / ``supervision.ratio_out_of_range`` / ``supervision.unknown_department`` /

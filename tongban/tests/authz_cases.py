@@ -449,6 +449,9 @@ for _prefix in ("/api/supervision", "/api"):
     api("POST", f"{_prefix}/post-checks/{{check_id}}", SUP, SUP_RULE, SUPERVISORS,
         url=lambda w, p=_prefix: f"{p}/post-checks/{w.post_check}",
         body=lambda w, role: {"passed": True, "result": "现场核查属实"})
+api("GET", "/api/supervision/leads", SUP,
+    "any signed-in user: the enforcement leads and risk warnings of their departments as supervisor", SUPERVISORS,
+    hide=SIGNED_IN - SUPERVISORS, visible=_json_has("id", lambda w: w.lead))
 api("POST", "/api/supervision/plans", SUP, SUP_RULE + " (plans of their departments)", SUPERVISORS,
     body=lambda w, role: {"code": "AUTHZ-1", "name": "测试计划", "department": "yx-scjg", "ratios": {"B": 0.1},
                           "period_start": "2026-01-01", "period_end": "2026-12-31", "checklist": ["检查"]})

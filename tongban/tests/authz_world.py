@@ -108,6 +108,7 @@ class World:
     draw: int = 0  # the demo draw of 市场监管局's plan
     plan: str = ""  # that plan's code
     inspection: int = 0  # an inspection of that draw still to be done
+    lead: int = 0  # an open enforcement lead (risk warning) of 市场监管局
     proxy: int = 0  # 张三 is agent for 王五 (no account), with a letter
     project: str = ""  # the company's investment project
     credential: str = ""  # 社会保障卡 of 张三, issued by 人社局
@@ -235,7 +236,7 @@ def _supervision(w: World, api: dict[str, Api]) -> None:
     from django_tasks_db.models import DBTaskResult
 
     from tongban.supervision import services as supervision
-    from tongban.supervision.models import Draw, Inspection, MarketEntity, SupervisionRecord
+    from tongban.supervision.models import Draw, EnforcementLead, Inspection, MarketEntity, SupervisionRecord
     from tongban.supervision.tasks import record_result_task
 
     for row in DBTaskResult.objects.filter(task_path=record_result_task.module_path, status="READY"):
@@ -253,6 +254,7 @@ def _supervision(w: World, api: dict[str, Api]) -> None:
     draw = Draw.objects.select_related("plan").filter(plan__department=scjg).order_by("id").first()
     w.draw, w.plan = draw.pk, draw.plan.code
     w.inspection = Inspection.objects.filter(draw=draw, status="assigned").order_by("id").first().pk
+    w.lead = EnforcementLead.objects.filter(department=scjg, status="open").order_by("id").first().pk
 
 
 def _proxy_and_project(w: World, api: dict[str, Api]) -> None:
