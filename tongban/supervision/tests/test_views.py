@@ -52,7 +52,7 @@ def test_entity_page_and_repair_by_the_entity(client, world):
     entity = services.upsert_entity(uscc=code(99), name="自助餐饮有限公司", division="910102001000", industry="H",
                                     departments=["yx-scjg"])
     event = services.add_credit_event(entity, "penalty", "超范围经营", department=entity.supervising_departments.get())
-    owner = User.objects.create_user("entity-owner", password="x", id_number=code(99), kind="legal_person")
+    owner = User.objects.create_user("entity-owner", password="x", id_number=code(99), kind=User.Kind.LEGAL_PERSON)
     client.force_login(owner)
     page = client.get(f"/supervision/entities/{code(99)}/").content.decode()
     assert "自助餐饮有限公司" in page and "超范围经营" in page and "信用分" in page
@@ -60,3 +60,21 @@ def test_entity_page_and_repair_by_the_entity(client, world):
     assert CreditRepair.objects.get(event=event).status == "pending"
     assert _login(client, world, "lisi").get(f"/supervision/entities/{code(99)}/").status_code == 404
     assert client.get("/supervision/draws/").status_code == 200
+
+
+def test_hot_pages_use_a_bounded_number_of_queries(client, world, django_assert_max_num_queries):
+    from django.test import Client
+
+    for i in range(1, 8):
+        services.record_result({"application_ref": f"Q-{i}", "item_code": "S-FOOD-01", "outcome": "approved",
+                                "holder": {"name": f"测试企业{i}有限公司", "id_number": code(i)}, "result": {}})
+    draw = services.run_draw("P-1", seed="q")
+    _login(client, world, "supervisor")
+    client.get("/supervision/")  # warm the calendar cache
+    with django_assert_max_num_queries(25):
+        page = client.get("/supervision/")
+    assert page.content.decode().count("Q-") >= 7
+    with django_assert_max_num_queries(8):
+        Client().get(f"/api/supervision/draws/{draw.pk}")
+    with django_assert_max_num_queries(8):
+        Client().get(f"/supervision/draws/{draw.pk}/")
