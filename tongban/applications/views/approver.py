@@ -1,5 +1,5 @@
 """The approver's pages (审批工作台): my departments' tasks with their clock lights, one task with the whole case
-file (claim, decide, add an opinion), and the post-checks (事后核查) of approvals by commitment."""
+file (claim, decide, add an opinion); the post-checks (事后核查) moved to supervision (the old page redirects)."""
 
 from __future__ import annotations
 
