@@ -78,3 +78,10 @@ def test_hot_pages_use_a_bounded_number_of_queries(client, world, django_assert_
         Client().get(f"/api/supervision/draws/{draw.pk}")
     with django_assert_max_num_queries(8):
         Client().get(f"/supervision/draws/{draw.pk}/")
+
+
+def test_back_office_lists(client, world):
+    services.run_draw("P-1", seed="admin")
+    _login(client, world, "admin")
+    for model in ("marketentity", "inspector", "drawplan", "draw", "creditevent", "logentry"):
+        assert client.get(f"/admin/supervision/{model}/").status_code == 200, model
