@@ -636,10 +636,13 @@ def draw_inputs(plan: DrawPlan) -> dict[str, Any]:
             "inspectors": inspectors, "last_inspected": last}
 
 
-def _divisions_of(codes: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _drawn_entities(codes: list[str]) -> dict[str, tuple[int, str]]:
+    """``uscc → (pk, division code)`` of the drawn entities, 5,000 codes per query."""
+    found: dict[str, tuple[int, str]] = {}
     for i in range(0, len(codes), 5000):
-        found.update(MarketEntity.objects.filter(uscc__in=codes[i:i + 5000]).values_list("uscc", "division__code"))
+        for code, pk, division in MarketEntity.objects.filter(uscc__in=codes[i:i + 5000]).values_list(
+                "uscc", "pk", "division__code"):
+            found[code] = (pk, division)
     return found
 
 
@@ -660,7 +663,8 @@ def run_draw(plan: DrawPlan | str, *, seed: str | None = None, actor: User | Non
                                code="supervision.no_eligible_inspectors")
         picked = drawing.pick_entities(seed, inputs["entities"], inputs["ratios"])
         drawn = {u for u, _ in picked}
-        inputs["divisions"] = _divisions_of(sorted(drawn))
+        rows = _drawn_entities(sorted(drawn))
+        inputs["divisions"] = {code: division for code, (_pk, division) in rows.items()}
         inputs["last_inspected"] = {u: v for u, v in inputs["last_inspected"].items() if u in drawn}
         try:
             outcome = drawing.run(seed, inputs, picked)
@@ -669,9 +673,7 @@ def run_draw(plan: DrawPlan | str, *, seed: str | None = None, actor: User | Non
         draw = Draw.objects.create(plan=plan, seed=seed, algorithm=drawing.ALGORITHM, inputs=inputs, outcome=outcome,
                                    inputs_sha256=drawing.digest(inputs), outcome_sha256=drawing.digest(outcome),
                                    drawn_by=actor if actor is not None and actor.is_authenticated else None)
-        ids = dict(MarketEntity.objects.filter(uscc__in=list(drawn)).values_list("uscc", "pk")) if len(drawn) < 5000 \
-            else {u: pk for u, pk in MarketEntity.objects.values_list("uscc", "pk").iterator(chunk_size=20000)
-                  if u in drawn}
+        ids = {code: pk for code, (pk, _division) in rows.items()}
         insp_ids = dict(Inspector.objects.filter(department=plan.department).values_list("code", "pk"))
         due = selectors.due_after(selectors.INSPECTION_WORKING_DAYS)
         inspections = Inspection.objects.bulk_create(
