@@ -20,9 +20,8 @@ from .errors import Forbidden, NotFound
 from .models import CreditEvent, CreditRepair, Inspection, PostCheck, SupervisionRecord
 
 router = Router(tags=["supervision 事中事后监管"], auth=API_AUTH)
-public = Router(tags=["supervision 事中事后监管"])
 legacy = Router(tags=["supervision 事中事后监管"], auth=API_AUTH)
-ROUTERS = [("/supervision", public), ("/supervision", router), ("", legacy)]
+ROUTERS = [("/supervision", router), ("", legacy)]
 
 
 class ErrorOut(Schema):
@@ -96,13 +95,13 @@ def _check(p: PostCheck) -> dict[str, Any]:
 
 # --- public ------------------------------------------------------------------------------------------------------
 
-@public.get("/entities/{uscc}/credit", summary="信用等级与理由（公开）", response={200: dict[str, Any], **PUBLIC_ERRORS})
+@router.get("/entities/{uscc}/credit", summary="信用等级与理由（公开）", auth=None, response={200: dict[str, Any], **PUBLIC_ERRORS})
 def entity_credit(request: HttpRequest, uscc: str) -> dict[str, Any]:
     """Public credit disclosure: the grade (A–D) and the reasons. 404 ``supervision.not_found``."""
     return selectors.credit_of(uscc)
 
 
-@public.get("/plans", summary="双随机抽查计划（公开）", response={200: list[dict[str, Any]]})
+@router.get("/plans", summary="双随机抽查计划（公开）", auth=None, response={200: list[dict[str, Any]]})
 def plans(request: HttpRequest) -> list[dict[str, Any]]:
     return [{"code": p.code, "name": p.name, "department": p.department.code, "department_name": p.department.name,
              "ratios": p.ratios, "item_codes": p.item_codes, "industries": p.industries,
@@ -111,27 +110,27 @@ def plans(request: HttpRequest) -> list[dict[str, Any]]:
             for p in selectors.plans()]
 
 
-@public.get("/draws/{draw_id}", summary="抽取结果（公开，检查人员姓名脱敏）", response={200: dict[str, Any], **PUBLIC_ERRORS})
+@router.get("/draws/{draw_id}", summary="抽取结果（公开，检查人员姓名脱敏）", auth=None, response={200: dict[str, Any], **PUBLIC_ERRORS})
 def draw_detail(request: HttpRequest, draw_id: int) -> dict[str, Any]:
     """Plan, seed, algorithm, entities drawn, inspectors per entity (masked), results when published; the inputs
     are at ``/draws/{id}/inputs``. 404 ``supervision.not_found``."""
     return selectors.public_draw(selectors.get_draw(draw_id))
 
 
-@public.get("/draws/{draw_id}/inputs", summary="抽取输入快照（公开，供复算）", response={200: dict[str, Any], **PUBLIC_ERRORS})
+@router.get("/draws/{draw_id}/inputs", summary="抽取输入快照（公开，供复算）", auth=None, response={200: dict[str, Any], **PUBLIC_ERRORS})
 def draw_inputs(request: HttpRequest, draw_id: int) -> dict[str, Any]:
     draw = selectors.get_draw(draw_id)
     return {"id": draw.pk, "seed": draw.seed, "algorithm": draw.algorithm, "inputs": draw.inputs,
             "inputs_sha256": draw.inputs_sha256}
 
 
-@public.get("/draws/{draw_id}/verify", summary="按公开种子与输入复算抽取结果", response={200: dict[str, Any], **PUBLIC_ERRORS})
+@router.get("/draws/{draw_id}/verify", summary="按公开种子与输入复算抽取结果", auth=None, response={200: dict[str, Any], **PUBLIC_ERRORS})
 def draw_verify(request: HttpRequest, draw_id: int) -> dict[str, Any]:
     difference = services.redraw(selectors.get_draw(draw_id))
     return {"identical": difference is None, "difference": difference}
 
 
-@public.get("/log", summary="监管日志树头（Merkle）", response={200: dict[str, Any]})
+@router.get("/log", summary="监管日志树头（Merkle）", auth=None, response={200: dict[str, Any]})
 def log_head(request: HttpRequest) -> dict[str, Any]:
     last = selectors.log_entries().order_by("-index").first()
     return {"size": last.index + 1 if last else 0, "root": last.root if last else None}
@@ -202,6 +201,20 @@ legacy.add_api_operation("/post-checks", ["GET"], post_checks, summary="事后�
 legacy.add_api_operation("/post-checks/{check_id}", ["POST"], complete_post_check,
                          summary="完成事后核查（旧地址，同 /supervision/post-checks/{check_id}）",
                          response={200: dict[str, Any], **WRITE_ERRORS}, operation_id="legacy_complete_post_check")
+
+
+@router.get("/leads", summary="执法线索与风险预警（本部门）", response={200: list[dict[str, Any]], **AUTH_ERRORS})
+def leads(request: HttpRequest, source: str = "") -> list[dict[str, Any]]:
+    """The enforcement leads of the caller's departments as supervisor (``source``: post_check, inspection,
+    warning), with their deadline light."""
+    qs = selectors.leads_for(request.user)
+    if source:
+        qs = qs.filter(source=source)
+    return [{"id": x.pk, "source": x.source, "uscc": x.entity.uscc if x.entity else None, "name": x.subject_name,
+             "department": x.department.code, "description": x.description, "status": x.status,
+             "due_on": x.due_on.isoformat() if x.due_on else None,
+             "light": selectors.light(x.created_at.date(), x.due_on or x.created_at.date(), done=x.status != "open")}
+            for x in qs.select_related("entity")[:300]]
 
 
 @router.post("/plans", summary="制定或修改抽查计划", response={200: dict[str, Any], **WRITE_ERRORS})

@@ -1,5 +1,5 @@
 """Command line: ``tongban supervision load-entities FILE | recompute-credit | plans | draw PLAN_CODE |
-redraw DRAW_ID | verify-log``."""
+redraw DRAW_ID | verify-log | train-risk | scan-risks``."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def draw(plan_code: str, seed: str = typer.Option("", help="The seed (default: 1
     for row in d.outcome:
         typer.echo(f"{row['uscc']}\t{row['grade']}\t{','.join(row['inspectors'])}")
     typer.echo(f"plan={d.plan.code} algorithm={d.algorithm} entities={len(d.outcome)} "
-               f"eligible={len(d.inputs['entities'])} log_index={d.log_index}")
+               f"eligible={sum(len(v) for v in d.inputs['entities'].values())} log_index={d.log_index}")
     typer.echo(f"draw={d.pk} seed={d.seed}")
 
 
@@ -87,6 +87,30 @@ def redraw(draw_id: str) -> None:
         return
     typer.echo(difference)
     raise typer.Exit(1)
+
+
+@supervision_app.command("train-risk")
+def train_risk(samples: int = typer.Option(20000, help="Synthetic entities (a quarter is held out)."),
+               seed: int = typer.Option(20261205, help="Seed of the synthetic data and the split.")) -> None:
+    """Train the risk-warning model on synthetic data with a known signal; prints the held-out ROC AUC."""
+    from . import services
+
+    m = services.train_risk_model(samples=samples, seed=seed)
+    weights = " ".join(f"{name}={w:+.2f}" for name, w in zip(m.features, m.weights, strict=True))
+    typer.echo(f"auc={m.auc:.4f} train={m.train_size} test={m.test_size} intercept={m.intercept:+.2f} {weights}")
+
+
+@supervision_app.command("scan-risks")
+def scan_risks(threshold: float = typer.Option(0.5, help="Model score (0–1) from which an entity is warned.")) -> None:
+    """Score every active entity (model + DMN rules); warnings become enforcement leads with a deadline."""
+    from . import services
+
+    try:
+        result = services.scan_risks(threshold=threshold)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    typer.echo(" ".join(f"{k}={v}" for k, v in result.items()))
 
 
 @supervision_app.command("verify-log")

@@ -18,7 +18,7 @@ from tongban.catalog.errors import CatalogError
 from tongban.core.models import Division, Organisation, User
 
 from . import services, uscc
-from .models import CreditEvent, Draw, DrawPlan, Inspection, MarketEntity
+from .models import CreditEvent, Draw, DrawPlan, Inspection, MarketEntity, RiskModel
 
 # item code → (supervising department, what follows the approval)
 SUPERVISION: dict[str, tuple[str, str]] = {
@@ -189,7 +189,11 @@ def load(console: Console) -> None:
             if supervisor is not None:
                 services.record_inspection(inspection, supervisor, passed=True,
                                            findings="经现场检查，未发现问题。")
+    if not RiskModel.objects.exists():
+        services.train_risk_model()
+    warnings = services.scan_risks()
     grades = {g: MarketEntity.objects.filter(grade=g).count() for g in "ABCD"}
     console.print(f"[green]supervision[/green]: {MarketEntity.objects.count()} 个市场主体 "
                   f"（A {grades['A']} / B {grades['B']} / C {grades['C']} / D {grades['D']}）, "
-                  f"{len(INSPECTORS)} 名检查人员, {DrawPlan.objects.count()} 个抽查计划")
+                  f"{len(INSPECTORS)} 名检查人员, {DrawPlan.objects.count()} 个抽查计划, "
+                  f"风险预警 {warnings['flagged']} 户（模型 AUC {warnings['auc']:.3f}）")

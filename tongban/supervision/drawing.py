@@ -3,9 +3,12 @@
 Inputs (the draw's published snapshot, ``Draw.inputs``)::
 
     {"ratios": {"A": 0.02, "B": 0.05, "C": 0.1, "D": 0.3}, "inspectors_per_entity": 2,
-     "entities": [[uscc, grade, division_code], ...],
+     "entities": {"A": [uscc, ...], "B": [...], "C": [...], "D": [...]},   # every eligible entity, by grade
+     "divisions": {uscc: division_code},          # of the drawn entities (step 2 needs no other)
      "inspectors": [[code, division_code, [uscc of a declared conflict, ...]], ...],
      "last_inspected": {uscc: [inspector code, ...]}}
+
+(``entities`` may also be a list of ``[uscc, grade, division_code]`` rows, then ``divisions`` is not needed.)
 
 Steps, with ``H(s) = SHA-256(UTF-8 s)`` as lowercase hex:
 
@@ -25,6 +28,7 @@ language can too).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 from collections.abc import Sequence
@@ -48,20 +52,26 @@ def sample_size(n: int, ratio: float) -> int:
     return min(n, math.ceil(round(n * ratio, 9)))
 
 
-def pick_entities(seed: str, entities: Sequence[Sequence[Any]], ratios: dict[str, float]) -> list[tuple[str, str]]:
-    """``(uscc, grade)`` of the drawn entities, in uscc order."""
-    by_grade: dict[str, list[str]] = {g: [] for g in GRADES}
-    for row in entities:
-        by_grade.setdefault(str(row[1]), []).append(str(row[0]))
-    prefix = f"{seed}:E:"
+def pick_entities(seed: str, entities: Any, ratios: dict[str, float]) -> list[tuple[str, str]]:
+    """``(uscc, grade)`` of the drawn entities, in uscc order. ``entities`` is ``{grade: [uscc, ...]}`` (or a list of
+    ``[uscc, grade, ...]`` rows)."""
+    if isinstance(entities, dict):
+        by_grade = {g: [str(u) for u in entities.get(g) or []] for g in GRADES}
+    else:
+        by_grade = {g: [] for g in GRADES}
+        for row in entities:
+            by_grade.setdefault(str(row[1]), []).append(str(row[0]))
+    prefix = f"{seed}:E:".encode()
+    sha = hashlib.sha256
     drawn: list[tuple[str, str]] = []
     for g in GRADES:
         candidates = by_grade.get(g) or []
         k = sample_size(len(candidates), float(ratios.get(g, 0) or 0))
         if not k:
             continue
-        ranked = sorted(candidates, key=lambda u: (hashlib.sha256((prefix + u).encode()).hexdigest(), u))
-        drawn.extend((u, g) for u in ranked[:k])
+        # the hex digests compare as the raw digests do: rank by bytes (faster), same order
+        keyed = [(sha(prefix + u.encode()).digest(), u) for u in candidates]
+        drawn.extend((u, g) for _, u in heapq.nsmallest(k, keyed))
     drawn.sort()
     return drawn
 
@@ -73,20 +83,26 @@ def pick_inspectors(seed: str, uscc: str, division: str, inspectors: Sequence[Se
                 if home != division and uscc not in (conflicts or ()) and code not in avoid]
     if len(eligible) < count:
         raise DrawError(f"主体 {uscc} 回避后可选检查人员仅 {len(eligible)} 名，少于每户 {count} 名", field="inspectors")
-    prefix = f"{seed}:I:{uscc}:"
-    return sorted(eligible, key=lambda c: (h(prefix + c), c))[:count]
+    prefix = f"{seed}:I:{uscc}:".encode()
+    sha = hashlib.sha256
+    return [c for _, c in sorted((sha(prefix + c.encode()).digest(), c) for c in eligible)[:count]]
 
 
-def run(seed: str, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-    """The outcome of the draw (see the module docstring)."""
+def run(seed: str, inputs: dict[str, Any], picked: list[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
+    """The outcome of the draw (see the module docstring); ``picked``: step 1's result when already computed."""
     if not seed:
         raise DrawError("随机种子不能为空", field="seed")
     count = int(inputs.get("inspectors_per_entity") or 2)
-    divisions = {str(row[0]): str(row[2]) for row in inputs["entities"]}
+    entities = inputs["entities"]
+    if isinstance(entities, dict):
+        divisions = inputs.get("divisions") or {}
+    else:
+        divisions = {str(row[0]): str(row[2]) for row in entities}
     last = inputs.get("last_inspected") or {}
     outcome = []
-    for uscc, grade in pick_entities(seed, inputs["entities"], inputs["ratios"]):
-        chosen = pick_inspectors(seed, uscc, divisions[uscc], inputs["inspectors"], last.get(uscc, ()), count)
+    for uscc, grade in picked if picked is not None else pick_entities(seed, entities, inputs["ratios"]):
+        chosen = pick_inspectors(seed, uscc, divisions.get(uscc, ""), inputs["inspectors"], last.get(uscc, ()),
+                                 count)
         outcome.append({"uscc": uscc, "grade": grade, "inspectors": chosen})
     return outcome
 

@@ -350,6 +350,27 @@ class Inspection(models.Model):
         return f"{self.draw} {self.entity.name}"
 
 
+class RiskModel(models.Model):
+    """A trained risk-warning model (风险预警模型): logistic-regression weights as JSON, and its held-out ROC AUC."""
+
+    weights = models.JSONField("特征权重")
+    intercept = models.FloatField("截距")
+    features = models.JSONField("特征")
+    auc = models.FloatField("留出集 ROC AUC")
+    train_size = models.PositiveIntegerField()
+    test_size = models.PositiveIntegerField()
+    seed = models.BigIntegerField()
+    trained_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+        verbose_name = "风险预警模型"
+        verbose_name_plural = "风险预警模型"
+
+    def __str__(self) -> str:
+        return f"风险预警模型 {self.trained_at:%Y-%m-%d}（AUC {self.auc:.3f}）"
+
+
 class LogEntry(models.Model):
     """The supervision log (draws and published results): an append-only RFC 6962 Merkle log; ``root`` is the
     tree head after this entry, so changing any earlier entry changes every later root."""

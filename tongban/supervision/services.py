@@ -23,7 +23,7 @@ from tongban.core.merkle import Frontier, leaf_hash
 from tongban.core.models import Division, Organisation, User
 from tongban.core.services import audit
 
-from . import credit, drawing, selectors, uscc
+from . import credit, drawing, risk, selectors, uscc
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .models import (
     CreditEvent,
@@ -36,6 +36,7 @@ from .models import (
     LogEntry,
     MarketEntity,
     PostCheck,
+    RiskModel,
     SupervisionRecord,
 )
 
@@ -370,28 +371,53 @@ def regrade(entity: MarketEntity, today: date | None = None) -> MarketEntity:
 
 def recompute_credit(entities: QuerySet[MarketEntity] | None = None, *, today: date | None = None,
                      batch: int = 5000) -> dict[str, int]:
-    """Recompute the grade of every entity (or of ``entities``) in batches; returns the count per grade."""
+    """Recompute the grade of every entity (or of ``entities``) in batches; only changed rows are written (one
+    ``executemany`` per batch). Returns the count per grade."""
     today = today or timezone.localdate()
     qs = (entities if entities is not None else MarketEntity.objects.all()).order_by("pk")
     counts = dict.fromkeys(drawing.GRADES, 0)
     now = timezone.now()
     last_pk = 0
+    no_events: dict[date | None, credit.Grading] = {}  # entities without records differ only by their age
     while True:
-        chunk = list(qs.filter(pk__gt=last_pk).only("pk", "established_on")[:batch])
+        chunk = list(qs.filter(pk__gt=last_pk).values_list("pk", "established_on", "grade", "credit_score",
+                                                           "grade_reasons")[:batch])
         if not chunk:
             break
-        last_pk = chunk[-1].pk
+        last_pk = chunk[-1][0]
         by_entity: dict[int, list[credit.Event]] = defaultdict(list)
-        for ev in CreditEvent.objects.filter(entity_id__in=[e.pk for e in chunk], repaired=False).values_list(
+        # a range, not IN (5,000 ids): the chunk is consecutive in pk order (others in the range are skipped below)
+        for ev in CreditEvent.objects.filter(entity_id__gte=chunk[0][0], entity_id__lte=last_pk,
+                                             repaired=False).values_list(
                 "entity_id", "kind", "points", "occurred_on", "description"):
             by_entity[ev[0]].append(credit.Event(ev[1], ev[2], ev[3], ev[4]))
-        for e in chunk:
-            g = credit.grade(by_entity.get(e.pk, ()), today, e.established_on)
-            e.grade, e.credit_score, e.grade_reasons, e.graded_at = g.grade, g.score, g.reasons, now
+        changed = []
+        for pk, established, old_grade, old_score, old_reasons in chunk:
+            evs = by_entity.get(pk)
+            if evs:
+                g = credit.grade(evs, today, established)
+            else:
+                g = no_events.get(established) or no_events.setdefault(established,
+                                                                       credit.grade((), today, established))
             counts[g.grade] += 1
-        MarketEntity.objects.bulk_update(chunk, ["grade", "credit_score", "grade_reasons", "graded_at"],
-                                         batch_size=1000)
+            if (g.grade, g.score, g.reasons) != (old_grade, old_score, old_reasons):
+                changed.append((g.grade, g.score, json.dumps(g.reasons, ensure_ascii=False), now, pk))
+        _write_grades(changed)
     return counts
+
+
+def _write_grades(rows: list[tuple[str, float, str, Any, int]]) -> None:
+    if not rows:
+        return
+    from django.db import connection
+
+    table = connection.ops.quote_name(MarketEntity._meta.db_table)
+    reasons = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    stamp = {at: connection.ops.adapt_datetimefield_value(at) for at in {row[3] for row in rows}}
+    rows = [(g, score, why, stamp[at], pk) for g, score, why, at, pk in rows]
+    with transaction.atomic(), connection.cursor() as cursor:  # one transaction per batch, not one per row
+        cursor.executemany(f"UPDATE {table} SET grade = %s, credit_score = %s, grade_reasons = {reasons}, "
+                           f"graded_at = %s WHERE id = %s", rows)
 
 
 def _entity_user(user: User, entity: MarketEntity) -> bool:
@@ -581,29 +607,43 @@ def _division_ids(codes: list[str]) -> set[int]:
 def scope(plan: DrawPlan) -> QuerySet[MarketEntity]:
     """The plan's eligible entities: active, supervised by the plan's department, within its item, industry and
     division scope."""
-    qs = MarketEntity.objects.filter(status=MarketEntity.Status.ACTIVE, supervising_departments=plan.department)
+    supervised = MarketEntity.supervising_departments.through.objects.filter(organisation=plan.department)
+    qs = MarketEntity.objects.filter(status=MarketEntity.Status.ACTIVE,
+                                     pk__in=supervised.values("marketentity_id"))
     if plan.industries:
         qs = qs.filter(industry__in=plan.industries)
     if plan.division_codes:
         qs = qs.filter(division_id__in=_division_ids(plan.division_codes))
     if plan.item_codes:
         qs = qs.filter(pk__in=SupervisionRecord.objects.filter(item_code__in=plan.item_codes).values("entity"))
-    return qs.distinct()
+    return qs  # subqueries only: no join, so no duplicates and no DISTINCT over the register
 
 
 def draw_inputs(plan: DrawPlan) -> dict[str, Any]:
-    """The complete, published inputs of a draw of ``plan`` now (see :mod:`.drawing`)."""
-    entities = [list(r) for r in scope(plan).order_by("uscc").values_list("uscc", "grade", "division__code")]
+    """The published inputs of a draw of ``plan`` now, before step 2 (see :mod:`.drawing`): every eligible entity by
+    grade, the department's inspectors, who inspected which entity in its previous draw."""
+    by_grade: dict[str, list[str]] = {g: [] for g in drawing.GRADES}
+    for code, grade in scope(plan).order_by("uscc").values_list("uscc", "grade").iterator(chunk_size=20000):
+        by_grade[grade].append(code)
     inspectors = [[i.code, i.division.code, sorted(i.conflicts or [])]
                   for i in selectors.inspectors_of(plan.department).order_by("code")]
     last: dict[str, list[str]] = {}
     previous = Draw.objects.filter(plan__department=plan.department).order_by("-drawn_at", "-id").first()
     if previous is not None:
-        wanted = {r[0] for r in entities}
-        last = {row["uscc"]: row["inspectors"] for row in previous.outcome if row["uscc"] in wanted}
+        last = {row["uscc"]: row["inspectors"] for row in previous.outcome}
     return {"plan": plan.code, "department": plan.department.code, "ratios": plan.ratios,
-            "inspectors_per_entity": plan.inspectors_per_entity, "entities": entities, "inspectors": inspectors,
-            "last_inspected": last}
+            "inspectors_per_entity": plan.inspectors_per_entity, "entities": by_grade, "divisions": {},
+            "inspectors": inspectors, "last_inspected": last}
+
+
+def _drawn_entities(codes: list[str]) -> dict[str, tuple[int, str]]:
+    """``uscc → (pk, division code)`` of the drawn entities, 5,000 codes per query."""
+    found: dict[str, tuple[int, str]] = {}
+    for i in range(0, len(codes), 5000):
+        for code, pk, division in MarketEntity.objects.filter(uscc__in=codes[i:i + 5000]).values_list(
+                "uscc", "pk", "division__code"):
+            found[code] = (pk, division)
+    return found
 
 
 def run_draw(plan: DrawPlan | str, *, seed: str | None = None, actor: User | None = None) -> Draw:
@@ -621,23 +661,28 @@ def run_draw(plan: DrawPlan | str, *, seed: str | None = None, actor: User | Non
         if not inputs["inspectors"]:
             raise InvalidInput(f"{plan.department.name} 没有在岗检查人员", field="inspectors",
                                code="supervision.no_eligible_inspectors")
+        picked = drawing.pick_entities(seed, inputs["entities"], inputs["ratios"])
+        drawn = {u for u, _ in picked}
+        rows = _drawn_entities(sorted(drawn))
+        inputs["divisions"] = {code: division for code, (_pk, division) in rows.items()}
+        inputs["last_inspected"] = {u: v for u, v in inputs["last_inspected"].items() if u in drawn}
         try:
-            outcome = drawing.run(seed, inputs)
+            outcome = drawing.run(seed, inputs, picked)
         except drawing.DrawError as exc:
             raise InvalidInput(str(exc), field=exc.field, code="supervision.draw_refused") from None
         draw = Draw.objects.create(plan=plan, seed=seed, algorithm=drawing.ALGORITHM, inputs=inputs, outcome=outcome,
                                    inputs_sha256=drawing.digest(inputs), outcome_sha256=drawing.digest(outcome),
                                    drawn_by=actor if actor is not None and actor.is_authenticated else None)
-        ids = dict(MarketEntity.objects.filter(uscc__in=[r["uscc"] for r in outcome]).values_list("uscc", "pk"))
+        ids = {code: pk for code, (pk, _division) in rows.items()}
         insp_ids = dict(Inspector.objects.filter(department=plan.department).values_list("code", "pk"))
         due = selectors.due_after(selectors.INSPECTION_WORKING_DAYS)
         inspections = Inspection.objects.bulk_create(
             [Inspection(draw=draw, entity_id=ids[r["uscc"]], department=plan.department, due_on=due)
-             for r in outcome], batch_size=1000)
+             for r in outcome], batch_size=2000)
         through = Inspection.inspectors.through
         through.objects.bulk_create([through(inspection_id=i.pk, inspector_id=insp_ids[c])
                                      for i, r in zip(inspections, outcome, strict=True) for c in r["inspectors"]],
-                                    batch_size=1000)
+                                    batch_size=2000)
         entry = append_log("draw", {"draw": draw.pk, "plan": plan.code, "seed": seed, "algorithm": drawing.ALGORITHM,
                                     "inputs_sha256": draw.inputs_sha256, "outcome_sha256": draw.outcome_sha256})
         draw.log_index = entry.index
@@ -703,6 +748,95 @@ def record_inspection(inspection: Inspection, user: User, *, passed: bool, findi
         append_log("result", {"draw": inspection.draw_id, "uscc": inspection.entity.uscc,
                               "status": inspection.status, "findings": inspection.findings})
     return inspection
+
+
+# --- risk warnings (风险预警) ----------------------------------------------------------------------------------------
+
+RISK_RULES = Path(__file__).with_name("risk_rules.dmn")
+RISK_DECISION = "supervision_risk_rules"
+RULE_POINTS_THRESHOLD = 5
+
+
+def train_risk_model(*, samples: int = 20000, seed: int = 20261205) -> RiskModel:
+    """Train the model on synthetic data with a known signal (``risk.synthetic``) and store it with its AUC."""
+    m = risk.train(samples, seed)
+    stored = RiskModel.objects.create(weights=m.weights, intercept=m.intercept, features=m.features, auc=m.auc,
+                                      train_size=m.train_size, test_size=m.test_size, seed=m.seed)
+    audit("supervision.risk_model", obj=stored, detail={"auc": m.auc, "samples": samples, "seed": seed})
+    return stored
+
+
+def _risk_model() -> risk.Model:
+    stored = RiskModel.objects.first() or train_risk_model()
+    return risk.Model(weights=list(stored.weights), intercept=stored.intercept, auc=stored.auc,
+                      train_size=stored.train_size, test_size=stored.test_size, seed=stored.seed,
+                      features=list(stored.features))
+
+
+def risk_features(entities: QuerySet[MarketEntity], today: date | None = None) -> dict[int, dict[str, Any]]:
+    """Per entity id: the model's features and the credit grade (the DMN rules use it too)."""
+    from django.db.models import Count
+
+    today = today or timezone.localdate()
+    kinds = {"commitment_breach": "post_check_failures", "complaint_upheld": "complaints",
+             "inspection_failed": "inspection_findings", "penalty": "penalties", "serious_penalty": "penalties"}
+    rows: dict[int, dict[str, Any]] = {}
+    for pk, established, industry, grade in entities.values_list("pk", "established_on", "industry", "grade"):
+        rows[pk] = {"post_check_failures": 0, "complaints": 0, "inspection_findings": 0, "penalties": 0,
+                    "age_years": round((today - established).days / 365, 1) if established else 0.0,
+                    "risky_industry": 1.0 if industry in risk.RISKY_INDUSTRIES else 0.0, "grade": grade}
+    counted = (CreditEvent.objects.filter(entity__in=entities, kind__in=list(kinds), repaired=False)
+               .values("entity_id", "kind").annotate(n=Count("id")))
+    for row in counted:
+        if row["entity_id"] in rows:
+            rows[row["entity_id"]][kinds[row["kind"]]] += row["n"]
+    return rows
+
+
+def scan_risks(*, threshold: float = risk.DEFAULT_THRESHOLD, rule_points: int = RULE_POINTS_THRESHOLD,
+               today: date | None = None) -> dict[str, Any]:
+    """Score every active entity with the model and the DMN rules (``risk_rules.dmn`` on the workflow engine); a
+    score at or above ``threshold`` or rule points at or above ``rule_points`` becomes a warning: an enforcement lead
+    for the entity's supervising department, due in 10 working days (one open warning per entity and department)."""
+    if not 0 < threshold < 1:
+        raise InvalidInput(f"阈值 {threshold} 应在 0 与 1 之间", field="threshold")
+    from tongban.workflow import services as workflow_services
+
+    workflow_services.deploy_decision_file(RISK_RULES)
+    model = _risk_model()
+    entities = MarketEntity.objects.filter(status=MarketEntity.Status.ACTIVE)
+    features = risk_features(entities, today)
+    first_dept: dict[int, int] = {}
+    for entity_id, org_id in MarketEntity.supervising_departments.through.objects.filter(
+            marketentity__in=entities).order_by("organisation_id").values_list("marketentity_id", "organisation_id"):
+        first_dept.setdefault(entity_id, org_id)
+    open_warnings = set(EnforcementLead.objects.filter(source=EnforcementLead.Source.WARNING,
+                                                       status=EnforcementLead.Status.OPEN)
+                        .values_list("entity_id", "department_id"))
+    names = dict(entities.values_list("pk", "name"))
+    due = selectors.due_after(selectors.LEAD_WORKING_DAYS)
+    created = flagged = 0
+    for entity_id, f in features.items():
+        x = risk.vector(f)
+        p = model.probability(x)
+        points = 0
+        if any(f[k] for k in ("post_check_failures", "complaints", "inspection_findings", "penalties")) \
+                or f["grade"] == "D":
+            points = int(workflow_services.evaluate_decision(RISK_DECISION, f) or 0)
+        if p < threshold and points < rule_points:
+            continue
+        flagged += 1
+        dept = first_dept.get(entity_id)
+        if dept is None or (entity_id, dept) in open_warnings:
+            continue
+        why = "、".join(model.explain(x)) or "综合评分"
+        EnforcementLead.objects.create(
+            entity_id=entity_id, subject_name=names[entity_id], department_id=dept,
+            source=EnforcementLead.Source.WARNING, source_ref=f"risk-{timezone.localdate():%Y%m%d}",
+            description=f"风险预警：模型评分 {p:.2f}（阈值 {threshold:g}；{why}），规则分 {points}", due_on=due)
+        created += 1
+    audit("supervision.scan_risks", detail={"scanned": len(features), "flagged": flagged, "created": created})
+    return {"scanned": len(features), "flagged": flagged, "warnings": created, "auc": model.auc}
 
 
 def commitment_refusal(subject_id_number: str) -> str | None:

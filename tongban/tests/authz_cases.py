@@ -347,13 +347,6 @@ api("POST", "/api/workbench/tasks/{task_id}/claim", APPS, TASK_RULE, APPROVER,
     url=lambda w: f"/api/workbench/tasks/{w.case_task}/claim")
 api("POST", "/api/workbench/tasks/{task_id}/decide", APPS, TASK_RULE, APPROVER,
     url=lambda w: f"/api/workbench/tasks/{w.case_task}/decide", body=lambda w, role: {"outcome": "approve"})
-CHECKERS = {"supervisor"}
-api("GET", "/api/post-checks", APPS,
-    "any signed-in user: the post-checks of departments where they are approver or supervisor (市场监管局)",
-    CHECKERS, hide=SIGNED_IN - CHECKERS, visible=_json_has("id", lambda w: w.post_check))
-api("POST", "/api/post-checks/{check_id}", APPS,
-    "approvers and supervisors of the post-check's department (市场监管局); the admin", CHECKERS | {"admin"},
-    url=lambda w: f"/api/post-checks/{w.post_check}", body=lambda w, role: {"passed": True, "result": "现场核查属实"})
 api("GET", "/api/notices/{code}/verify", APPS, "public (masked applicant name only)", ALL,
     url=lambda w: f"/api/notices/{w.case_notice}/verify")
 
@@ -404,15 +397,88 @@ page("GET", "workbench/tasks/<int:task_id>/", APPS, TASK_RULE, APPROVER,
 page("POST", "workbench/tasks/<int:task_id>/action/", APPS, TASK_RULE, APPROVER,
      url=lambda w: f"/workbench/tasks/{w.case_task}/action/", body=lambda w, role: {"action": "claim"})
 page("GET", "workbench/post-checks/", APPS,
-     "approvers and supervisors: their departments' post-checks (市场监管局); the admin",
-     CHECKERS, hide={"approver_owner", "approver_other", "admin"}, visible=_text_has(lambda w: w.post_check_ref))
-page("POST", "workbench/post-checks/", APPS,
-     "approvers and supervisors of the post-check's department (市场监管局)", CHECKERS, variant="complete",
-     body=lambda w, role: {"check": str(w.post_check), "passed": "yes", "result": "现场核查属实"})
+     "any signed-in user: the old address of the post-checks, redirects to supervision's (issue 10)", SIGNED_IN)
 page("GET", "projects/", APPS, "any signed-in user: their own projects; staff see every project",
      {"company"} | STAFF, hide=APPLICANTS - {"company"}, visible=_text_has(lambda w: w.project))
 page("GET", "projects/<str:code>/", APPS, "the project's owner (the company); staff", {"company"} | STAFF,
      url=lambda w: f"/projects/{w.project}/")
+
+# ============================================================================================================
+# supervision: 审管联动, post-checks, credit, 双随机一公开
+# ============================================================================================================
+
+SUP = "supervision"
+SUPERVISORS = {"supervisor", "admin"}
+SUP_RULE = "supervisors of the department concerned (市场监管局); the admin"
+ENTITY_READERS = {"company"} | SUPERVISORS
+api("GET", "/api/supervision/entities/{uscc}/credit", SUP, "public (信用公示): grade and reasons", ALL,
+    url=lambda w: f"/api/supervision/entities/{w.entity}/credit")
+api("GET", "/api/supervision/plans", SUP, "public (双随机一公开)", ALL)
+api("GET", "/api/supervision/draws/{draw_id}", SUP, "public (inspectors' names masked)", ALL,
+    url=lambda w: f"/api/supervision/draws/{w.draw}")
+api("GET", "/api/supervision/draws/{draw_id}/inputs", SUP, "public (to recompute the draw)", ALL,
+    url=lambda w: f"/api/supervision/draws/{w.draw}/inputs")
+api("GET", "/api/supervision/draws/{draw_id}/verify", SUP, "public", ALL,
+    url=lambda w: f"/api/supervision/draws/{w.draw}/verify")
+api("GET", "/api/supervision/log", SUP, "public (the log's tree head)", ALL)
+api("GET", "/api/supervision/entities", SUP, "supervisors; the admin", SUPERVISORS)
+api("GET", "/api/supervision/entities/{uscc}", SUP, "the entity itself (the company); supervisors; the admin",
+    ENTITY_READERS, url=lambda w: f"/api/supervision/entities/{w.entity}")
+api("GET", "/api/supervision/records", SUP, "any signed-in user: the records of their departments as supervisor",
+    SUPERVISORS, hide=SIGNED_IN - SUPERVISORS, visible=_json_has("id", lambda w: w.sup_record))
+api("POST", "/api/supervision/records/{record_id}/receive", SUP, SUP_RULE, SUPERVISORS,
+    url=lambda w: f"/api/supervision/records/{w.sup_record}/receive")
+for _prefix in ("/api/supervision", "/api"):
+    api("GET", f"{_prefix}/post-checks", SUP,
+        "any signed-in user: the post-checks of departments where they are supervisor (市场监管局)",
+        SUPERVISORS, hide=SIGNED_IN - SUPERVISORS, visible=_json_has("id", lambda w: w.post_check))
+    api("POST", f"{_prefix}/post-checks/{{check_id}}", SUP, SUP_RULE, SUPERVISORS,
+        url=lambda w, p=_prefix: f"{p}/post-checks/{w.post_check}",
+        body=lambda w, role: {"passed": True, "result": "现场核查属实"})
+api("GET", "/api/supervision/leads", SUP,
+    "any signed-in user: the enforcement leads and risk warnings of their departments as supervisor", SUPERVISORS,
+    hide=SIGNED_IN - SUPERVISORS, visible=_json_has("id", lambda w: w.lead))
+api("POST", "/api/supervision/plans", SUP, SUP_RULE + " (plans of their departments)", SUPERVISORS,
+    body=lambda w, role: {"code": "AUTHZ-1", "name": "测试计划", "department": "yx-scjg", "ratios": {"B": 0.1},
+                          "period_start": "2026-01-01", "period_end": "2026-12-31", "checklist": ["检查"]})
+api("POST", "/api/supervision/plans/{code}/draw", SUP, SUP_RULE, SUPERVISORS,
+    url=lambda w: f"/api/supervision/plans/{w.plan}/draw", body=lambda w, role: {"seed": "authz"})
+api("GET", "/api/supervision/inspections", SUP,
+    "any signed-in user: the inspections of their departments or assigned to them", SUPERVISORS,
+    hide=SIGNED_IN - SUPERVISORS, visible=_json_has("id", lambda w: w.inspection))
+api("POST", "/api/supervision/inspections/{inspection_id}", SUP, SUP_RULE + "; the inspectors drawn", SUPERVISORS,
+    url=lambda w: f"/api/supervision/inspections/{w.inspection}",
+    body=lambda w, role: {"passed": True, "findings": "未发现问题"})
+api("POST", "/api/supervision/credit-events/{event_id}/repair", SUP,
+    "the entity itself (the company); supervisors of the recording department; the admin", ENTITY_READERS,
+    url=lambda w: f"/api/supervision/credit-events/{w.credit_event_free}/repair",
+    body=lambda w, role: {"reason": "已整改"})
+api("POST", "/api/supervision/repairs/{repair_id}/review", SUP, SUP_RULE + " (the recording department)",
+    SUPERVISORS, url=lambda w: f"/api/supervision/repairs/{w.repair}/review",
+    body=lambda w, role: {"approve": True, "note": "整改属实"})
+
+page("GET", "supervision/", SUP, "supervisors; the admin", SUPERVISORS)
+page("GET", "supervision/post-checks/", SUP, "supervisors; the admin: their departments' post-checks",
+     SUPERVISORS, visible=_text_has(lambda w: w.post_check_ref))
+page("POST", "supervision/post-checks/", SUP, SUP_RULE, SUPERVISORS, variant="complete",
+     body=lambda w, role: {"check": str(w.post_check), "passed": "yes", "result": "现场核查属实"})
+page("POST", "supervision/records/<int:record_id>/receive/", SUP, SUP_RULE, SUPERVISORS,
+     url=lambda w: f"/supervision/records/{w.sup_record}/receive/")
+page("POST", "supervision/inspections/<int:inspection_id>/", SUP, SUP_RULE + "; the inspectors drawn", SUPERVISORS,
+     url=lambda w: f"/supervision/inspections/{w.inspection}/",
+     body=lambda w, role: {"passed": "yes", "findings": "未发现问题"})
+page("POST", "supervision/repairs/<int:repair_id>/review/", SUP, SUP_RULE + " (the recording department)",
+     SUPERVISORS, url=lambda w: f"/supervision/repairs/{w.repair}/review/",
+     body=lambda w, role: {"approve": "yes", "note": "整改属实"})
+page("GET", "supervision/entities/<str:uscc>/", SUP, "the entity itself (the company); supervisors; the admin",
+     ENTITY_READERS, url=lambda w: f"/supervision/entities/{w.entity}/")
+page("POST", "supervision/entities/<str:uscc>/repair/", SUP,
+     "the entity itself (the company); supervisors of the recording department; the admin", ENTITY_READERS,
+     url=lambda w: f"/supervision/entities/{w.entity}/repair/",
+     body=lambda w, role: {"event": str(w.credit_event_free), "reason": "已整改"})
+page("GET", "supervision/draws/", SUP, "public (双随机一公开)", ALL)
+page("GET", "supervision/draws/<int:draw_id>/", SUP, "public (inspectors' names masked)", ALL,
+     url=lambda w: f"/supervision/draws/{w.draw}/")
 
 # ============================================================================================================
 # exchange: data sharing

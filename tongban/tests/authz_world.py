@@ -102,6 +102,16 @@ class World:
     # elsewhere
     post_check: int = 0  # 市场监管局's pending post-check of the company's commitment approval
     post_check_ref: str = ""  # the application it checks
+    # supervision (市场监管局 supervises; the company is the entity)
+    entity: str = ""  # the company's unified social credit code
+    sup_record: int = 0  # 审管联动 record of the company's commitment approval, to be received by 市场监管局
+    credit_event: int = 0  # a negative credit record of the company with a pending repair
+    credit_event_free: int = 0  # another negative record, no repair applied for
+    repair: int = 0  # the pending repair of ``credit_event``
+    draw: int = 0  # the demo draw of 市场监管局's plan
+    plan: str = ""  # that plan's code
+    inspection: int = 0  # an inspection of that draw still to be done
+    lead: int = 0  # an open enforcement lead (risk warning) of 市场监管局
     proxy: int = 0  # 张三 is agent for 王五 (no account), with a letter
     project: str = ""  # the company's investment project
     credential: str = ""  # 社会保障卡 of 张三, issued by 人社局
@@ -146,6 +156,7 @@ def build_world() -> World:
     api = _sign_in(w)
     _applications(w, api)
     _commitment(w, api["company"])
+    _supervision(w, api)
     _proxy_and_project(w, api)
     _credential(w, api["approver_owner"])
     _exchange(w, api)
@@ -217,10 +228,39 @@ def _commitment(w: World, company: Api) -> None:
         "enterprise_name": "云溪星火科技有限公司", "food_licence_number": "JY13101020000001",
         "change_items": ["经营场所"], "applicant_phone": "13900000002"}}))
     assert done["status"] == "approved", done["status"]
-    w.post_check, w.post_check_ref = done["post_checks"][0]["id"], done["ref"]
+    w.post_check_ref = done["ref"]
+    w.post_check = next(c["id"] for c in ok(Api("supervisor").get("/api/supervision/post-checks"))
+                        if c["application_ref"] == done["ref"])
     company_draft = ok(company.post("/api/applications", {"item_code": FOOD_CHANGE_ITEM}), 201)
     w.company_draft_ref = company_draft["ref"]
     w.company_commitment_key = _key(company_draft, "与变更事项有关的材料")
+
+
+def _supervision(w: World, api: dict[str, Api]) -> None:
+    """The 审管联动 record of the company's approval (the queued task run as the worker would), two negative
+    credit records of the company (one with a pending repair), the demo draw and one of its open inspections."""
+    from django_tasks_db.models import DBTaskResult
+
+    from tongban.supervision import services as supervision
+    from tongban.supervision.models import Draw, EnforcementLead, Inspection, MarketEntity, SupervisionRecord
+    from tongban.supervision.tasks import record_result_task
+
+    for row in DBTaskResult.objects.filter(task_path=record_result_task.module_path, status="READY"):
+        record_result_task.call(*row.args_kwargs["args"])
+    w.sup_record = SupervisionRecord.objects.get(application_ref=w.post_check_ref).pk
+    w.entity = ID_NUMBERS["yunxi-tech"]
+    entity = MarketEntity.objects.get(uscc=w.entity)
+    scjg = entity.supervising_departments.get(code="yx-scjg")
+    w.credit_event = supervision.add_credit_event(entity, "complaint_upheld", "12345 投诉：价格标示不清，经核查属实",
+                                                  department=scjg).pk
+    w.credit_event_free = supervision.add_credit_event(entity, "supplement_overdue", "容缺材料逾期未补",
+                                                       department=scjg).pk
+    w.repair = ok(api["company"].post(f"/api/supervision/credit-events/{w.credit_event}/repair",
+                                      {"reason": "已整改并公开明码标价"}))["id"]
+    draw = Draw.objects.select_related("plan").filter(plan__department=scjg).order_by("id").first()
+    w.draw, w.plan = draw.pk, draw.plan.code
+    w.inspection = Inspection.objects.filter(draw=draw, status="assigned").order_by("id").first().pk
+    w.lead = EnforcementLead.objects.filter(department=scjg, status="open").order_by("id").first().pk
 
 
 def _proxy_and_project(w: World, api: dict[str, Api]) -> None:

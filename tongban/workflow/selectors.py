@@ -243,10 +243,13 @@ def working_day_due(start: date, limit_days: int) -> date:
 
 
 def working_day_light(start: date, due: date, today: date | None = None) -> str:
-    """The clock light (green / yellow / red) of a deadline ``due`` counted from ``start`` in working days."""
+    """The clock light of a deadline ``due`` counted from ``start`` in working days: red after the due date, yellow
+    from the workflow's yellow share of the working days, green before."""
     from .clock import elapsed_working_days, light_for
 
     cal = calendar_for(None)
     today = today or timezone.localdate()
+    if today > due:
+        return "red"  # past the due date (also on a weekend after it, when no working day has passed yet)
     limit = elapsed_working_days(cal, start, due)
     return light_for(elapsed_working_days(cal, start, today), limit, yellow_share())

@@ -3,7 +3,7 @@
 - ``applicant``: my applications, the case page, supplements and corrections, proxies, investment projects;
 - ``apply``: applying (situation guide → material list → form, uploads, commitment → submit);
 - ``window``: the one-window intake (综合窗口) and 帮办;
-- ``approver``: the approver workbench (审批工作台) and post-checks (事后核查);
+- ``approver``: the approver workbench (审批工作台); the old post-check address redirects to supervision;
 - ``documents``: downloads behind access checks and the public verification of notices;
 - ``schemaform``: forms generated from the application's JSON Schema (server side of the progressive enhancement);
 - ``common``: the page frame, refusals, the case page's context, posted actions.

@@ -1,5 +1,5 @@
 """The approver's pages (审批工作台): my departments' tasks with their clock lights, one task with the whole case
-file (claim, decide, add an opinion), and the post-checks (事后核查) of approvals by commitment."""
+file (claim, decide, add an opinion); the post-checks (事后核查) moved to supervision (the old page redirects)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from tongban.core.auth import AuthedRequest
 from tongban.core.models import Role
@@ -151,6 +151,7 @@ def task_action(request: AuthedRequest, task_id: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def post_checks(request: AuthedRequest) -> HttpResponse:
     """事后核查 moved to supervision (审管分离): the old address leads to the supervisor's post-check queue."""
     return redirect("supervision:post_checks", permanent=True)
