@@ -470,7 +470,7 @@ class ImportOut(Schema):
     numbers: list[str]
 
 
-@hotline.post("/orders/import", response={200: ImportOut, **AUTHED}, auth=API_AUTH,
+@hotline.post("/import", response={200: ImportOut, **AUTHED}, auth=API_AUTH,
               summary="批量导入通话记录（CSV/XLSX；有错误行则整批不导入）")
 def import_orders(request: HttpRequest, file: UploadedFile = File(...)):
     """A bad row is 422 ``feedback.import_bad_row`` with ``detail.row`` (the file's line) and ``detail.field``;
@@ -510,14 +510,14 @@ def _require_evaluator(request: HttpRequest) -> None:
         raise Forbidden("只有第三方评估人员可以访问")
 
 
-@evaluation_router.get("/{dataset}", response={200: list[dict[str, Any]], 401: ErrorOut, 403: ErrorOut,
+@evaluation_router.get("/data/{dataset}", response={200: list[dict[str, Any]], 401: ErrorOut, 403: ErrorOut,
                                                404: ErrorOut}, summary="评估数据（脱敏，只读）：ratings / orders / cases")
 def dataset(request: HttpRequest, dataset: str, limit: int = 100):
     _require_evaluator(request)
     return evaluation.rows(dataset, max(1, min(limit, 1000)))
 
 
-@evaluation_router.get("/{dataset}/export", response={200: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+@evaluation_router.get("/data/{dataset}/export", response={200: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                                                       422: ErrorOut},
                        summary="导出评估数据：format=csv 或 parquet")
 def export(request: HttpRequest, dataset: str, format: str = "csv"):
