@@ -104,6 +104,9 @@ def rate_page(request: AuthedRequest, ref: str) -> HttpResponse:
 def my_orders(request: AuthedRequest) -> HttpResponse:
     """The person's 12345 requests, and a form to file one."""
     if request.method == "POST":
+        if request.user.kind == "staff":
+            messages.error(request, "工作人员请通过12345热线话务员受理诉求")
+            return redirect("feedback:my_orders")
         data = {k: request.POST.get(k, "") for k in ("text", "type", "division", "address", "contact_phone")}
         data["anonymous"] = request.POST.get("anonymous") == "1"
         try:
