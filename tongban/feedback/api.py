@@ -155,6 +155,31 @@ def my_services(request: HttpRequest):
     return [_service_out(s) for s in selectors.services_for_person(request.user)[:MAX_LIST]]
 
 
+class WindowServiceIn(Schema):
+    window: str
+    department: str
+    kind: str = ServiceRecord.Kind.WINDOW_VISIT
+    person_name: str = ""
+    person_id_number: str = ""
+    item_code: str = ""
+
+
+class WindowServiceOut(Schema):
+    ref: str
+    pad_url: str
+
+
+@ratings.post("/window-services", response={201: WindowServiceOut, **AUTHED}, auth=API_AUTH,
+              summary="窗口登记一次服务，返回评价器链接（窗口人员）")
+def window_service(request: HttpRequest, payload: WindowServiceIn):
+    """A window clerk records a visit, one-time notice or refusal at their window; the window's rating pad opens
+    ``pad_url`` (valid 30 minutes) so the person rates at once. 403 for another window."""
+    record = services.record_window_service(request.user, window=payload.window, department=payload.department,
+                                            kind=payload.kind, person_name=payload.person_name,
+                                            person_id_number=payload.person_id_number, item_code=payload.item_code)
+    return 201, {"ref": record.ref, "pad_url": f"/feedback/pad/{services.pad_token(record)}/"}
+
+
 class RectificationOut(Schema):
     id: int
     service: str

@@ -21,7 +21,7 @@ class ServiceRecord(models.Model):
         CASE = "case", "办件办结"
         WINDOW_VISIT = "window_visit", "窗口服务"
         NOTICE = "notice", "一次性告知"
-        REFUSAL = "refusal", "不予受理"
+        REFUSAL = "refusal", "不予办理"
 
     ref = models.CharField("服务编号", max_length=100, unique=True)
     kind = models.CharField("服务类型", max_length=20, choices=Kind.choices, default=Kind.CASE)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("feedback/stats/", views.stats_page, name="stats"),
     path("feedback/rate/", views.rate_list, name="rate_list"),
     path("feedback/rate/<str:ref>/", views.rate_page, name="rate"),
+    path("feedback/pad/<str:token>/", views.pad_page, name="pad"),
     path("feedback/orders/", views.my_orders, name="my_orders"),
     path("feedback/orders/<str:number>/", views.my_order, name="my_order"),
     path("feedback/department/", views.department_page, name="department"),

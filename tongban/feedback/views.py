@@ -63,6 +63,26 @@ def stats_page(request: HttpRequest) -> HttpResponse:
         .order_by("code")})
 
 
+@require_http_methods(["GET", "POST"])
+def pad_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The window's rating pad (评价器): no sign-in, the signed link the clerk's system opened is the credential."""
+    try:
+        record = services.service_for_pad(token)
+    except NotFound:
+        raise Http404("服务记录不存在") from None
+    except FeedbackError as exc:
+        return render(request, "feedback/forbidden.html", {"message": exc.message}, status=exc.status)
+    if request.method == "POST":
+        indicators = {name: _int(request.POST.get(f"ind-{name}", "")) for name in services.ratings.INDICATORS
+                      if request.POST.get(f"ind-{name}")}
+        _act(request, lambda: services.rate_by_pad(token, _int(request.POST.get("level", "")), indicators=indicators,
+                                                   comment=request.POST.get("comment", "")), "感谢您的评价")
+        return redirect("feedback:pad", token=token)
+    return render(request, "feedback/rate.html", {
+        "record": record, "rating": getattr(record, "rating", None), "levels": Rating.Level.choices,
+        "indicators": ("服务效率", "服务水平", "服务态度"), "pad": True})
+
+
 # --- the person -------------------------------------------------------------------------------------------------
 
 

@@ -583,6 +583,8 @@ def _calls_csv(w: World, role: str) -> dict[str, Any]:
 
 api("POST", "/api/ratings", FB, "the person served, for their own service (once)", RATER,
     body=lambda w, role: {"service": w.rate_service, "level": 5})
+api("POST", "/api/ratings/window-services", FB, "window clerks of the window (综合窗口 of the city centre); the admin",
+    {"clerk", "admin"}, body=lambda w, role: {"window": "yx-zwzx-w01", "department": OWNER_ORG, "person_name": "王五"})
 api("GET", "/api/ratings/stats", FB, PUBLIC, ALL, url=_const(f"/api/ratings/stats?org={OWNER_ORG}"))
 api("GET", "/api/ratings/ranking", FB, PUBLIC, ALL)
 api("GET", "/api/ratings/services", FB, "any signed-in user: the services they may rate", RATER,
@@ -636,6 +638,10 @@ page("GET", "feedback/rate/", FB, "any signed-in user: the services they may rat
 page("GET", "feedback/rate/<str:ref>/", FB, "the person served", RATER, url=lambda w: f"/feedback/rate/{w.rate_service}/")
 page("POST", "feedback/rate/<str:ref>/", FB, "the person served, for their own service (once)", RATER,
      url=lambda w: f"/feedback/rate/{w.rate_service}/", body=lambda w, role: {"level": "5"})
+page("GET", "feedback/pad/<str:token>/", FB, "public: the window's rating pad (the signed 30-minute link is the secret)",
+     ALL, url=lambda w: w.pad_url)
+page("POST", "feedback/pad/<str:token>/", FB, "public: the window's rating pad (the signed 30-minute link is the secret)",
+     ALL, url=lambda w: w.pad_url, body=lambda w, role: {"level": "5"})
 page("GET", "feedback/orders/", FB, "any signed-in user: their own 12345 requests", RATER,
      hide=SIGNED_IN - RATER, visible=_text_has(lambda w: w.order))
 page("POST", "feedback/orders/", FB, "citizens and businesses (staff go through the 12345 operators)", APPLICANTS,
@@ -644,7 +650,7 @@ page("GET", "feedback/orders/<str:number>/", FB, "the person who filed it", RATE
      url=lambda w: f"/feedback/orders/{w.order_answered}/")
 page("POST", "feedback/orders/<str:number>/", FB, "the person who filed it (confirms the answer)", RATER,
      url=lambda w: f"/feedback/orders/{w.order_answered}/", body=lambda w, role: {"satisfied": "1"})
-page("GET", "feedback/department/", FB, "staff: their departments' orders and rectifications", STAFF,
+page("GET", "feedback/department/", FB, "staff: their departments' orders and rectifications", DEPT,
      hide=STAFF - DEPT, visible=_text_has(lambda w: w.order_dispatched))
 page("GET", "feedback/department/orders/<str:number>/", FB, DEPT_RULE, DEPT,
      url=lambda w: f"/feedback/department/orders/{w.order_dispatched}/")

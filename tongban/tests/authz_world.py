@@ -125,6 +125,7 @@ class World:
     order_dup: str = ""  # nearly the same text: a duplicate of ``order``
     order_dispatched: str = ""  # dispatched to 人社局
     order_answered: str = ""  # answered by 人社局, waiting for 张三's confirmation
+    pad_url: str = ""  # the window rating pad's signed link for a visit the clerk recorded
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -305,3 +306,5 @@ def _feedback(w: World, api: dict[str, Api]) -> None:
         numbers.append(number)
     w.order_dispatched, w.order_answered = numbers
     ok(rsj.post(f"/api/hotline/orders/{w.order_answered}/answer", {"text": "已督促加快办理"}))
+    w.pad_url = ok(api["clerk"].post("/api/ratings/window-services", {
+        "window": "yx-zwzx-w01", "department": OWNER_ORG, "person_name": "王五"}), 201)["pad_url"]

@@ -127,3 +127,12 @@ def test_evaluator_exports_masked_csv_and_parquet_and_draws_a_reproducible_sampl
     assert first == ok(evaluator.post("/api/evaluation/sample", {"size": 5, "seed": 7}))
     assert first["cases"] == ["YX-T-0001"] and first["population"] == 1
     assert Api("approver-rsj").get("/api/evaluation/data/ratings").status_code == 403
+
+
+def test_window_service_gives_the_pad_link(feedback_demo):
+    created = ok(Api("clerk").post("/api/ratings/window-services", {
+        "window": "yx-zwzx-w01", "department": "yx-rsj", "kind": "window_visit", "person_name": "王五"}), 201)
+    assert created["pad_url"].startswith("/feedback/pad/")
+    assert Client().get(created["pad_url"]).status_code == 200
+    refused = Api("clerk-ch").post("/api/ratings/window-services", {"window": "yx-zwzx-w01", "department": "yx-rsj"})
+    assert refused.status_code == 403

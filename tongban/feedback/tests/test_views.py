@@ -113,3 +113,16 @@ def test_navigation_links_by_role(feedback_demo):
     citizen = _client("zhangsan").get("/").content.decode()
     assert "/feedback/rate/" in citizen and "/hotline/" not in citizen
     assert "/feedback/stats/" in Client().get("/").content.decode()
+
+
+def test_rating_pad_page_needs_no_sign_in(feedback_demo):
+    record = services.record_window_service(User.objects.get(username="clerk"), window="yx-zwzx-w01",
+                                            department="yx-rsj", person_name="王五")
+    url = f"/feedback/pad/{services.pad_token(record)}/"
+    pad = Client()
+    assert "服务态度" in pad.get(url).content.decode()
+    pad.post(url, {"level": "5", "ind-服务态度": "5"})
+    rating = Rating.objects.get()
+    assert rating.channel == "pad" and rating.rater is None and rating.indicators == {"服务态度": 5}
+    assert "已评价" in pad.get(url).content.decode()
+    assert pad.get("/feedback/pad/forged/").status_code == 403
