@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from rich.console import Console
 
-from tongban.demo import load_demo
+from tongban.apps_registry import context_modules
 from tongban.testing import PDF, Api, ok
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,8 @@ FOOD_CHANGE_ITEM = "YX-SCJG-XK-0002-02"  # 食品经营许可证变更: 市场�
 @pytest.fixture
 def demo(settings, model):
     settings.TONGBAN_WORKFLOW_INLINE = True
-    load_demo(Console(quiet=True))
+    for _name, module in context_modules("demo"):  # what ``tongban demo`` loads, in dependency order
+        module.load(Console(quiet=True))
 
 
 def _closed_case(company: Api) -> str:
