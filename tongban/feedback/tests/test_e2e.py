@@ -12,6 +12,7 @@ from django.test import Client
 from rich.console import Console
 
 from tongban.apps_registry import context_modules
+from tongban.core.models import User
 from tongban.testing import PDF, Api, ok
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +40,18 @@ def _closed_case(company: Api) -> str:
     return food["ref"]
 
 
+def service_link(client: Client, ref: str) -> bool:
+    """The closed case's rating link lists its service with a link to rate it."""
+    return f"/feedback/rate/{ref}:{FOOD_CHANGE_ITEM}/" in client.get(f"/feedback/rate/?case={ref}").content.decode()
+
+
 def test_rating_a_closed_case_through_rectification_and_revisit(demo):
     company = Api("yunxi-tech")
     ref = _closed_case(company)
+    case_page = Client()
+    case_page.force_login(User.objects.get(username="yunxi-tech"))
+    assert f'href="/feedback/rate/?case={ref}"' in case_page.get(f"/my/applications/{ref}/").content.decode()
+    assert service_link(case_page, ref)
     service = next(s for s in ok(company.get("/api/ratings/services")) if s["ref"].startswith(ref))
     assert service["department"] == "yx-scjg" and service["rating"] is None
     before = ok(Client().get("/api/ratings/stats?org=yx-scjg"))
