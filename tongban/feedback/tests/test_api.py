@@ -136,3 +136,33 @@ def test_window_service_gives_the_pad_link(feedback_demo):
     assert Client().get(created["pad_url"]).status_code == 200
     refused = Api("clerk-ch").post("/api/ratings/window-services", {"window": "yx-zwzx-w01", "department": "yx-rsj"})
     assert refused.status_code == 403
+
+
+def test_lists_take_a_constant_number_of_queries(feedback_demo, model):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tongban.core.models import User
+    from tongban.feedback import services
+
+    hotline_user = User.objects.get(username="hotline")
+    operator, rsj = Api("hotline"), Api("approver-rsj")
+
+    def counts() -> tuple[int, int]:
+        out = []
+        for api in (operator, rsj):
+            with CaptureQueriesContext(connection) as queries:
+                ok(api.get("/api/hotline/orders"))
+            out.append(len(queries))
+        return out[0], out[1]
+
+    def add(n: int) -> None:
+        for i in range(n):
+            order = services.create_order({"text": f"单位拖欠工资第{i}个月", "type": "help"}, actor=hotline_user,
+                                          propose=False)
+            services.dispatch_order(order, hotline_user, department="yx-rsj")
+
+    add(1)
+    few = counts()
+    add(5)
+    assert counts() == few
