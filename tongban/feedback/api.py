@@ -195,6 +195,7 @@ class RectificationOut(Schema):
     appeal_reason: str
     appeal_upheld: bool | None
     revisit_result: str
+    overdue: bool
 
 
 def _rect_out(r: Rectification) -> dict[str, Any]:
@@ -203,7 +204,7 @@ def _rect_out(r: Rectification) -> dict[str, Any]:
             "status": r.status, "status_label": r.get_status_display(),
             "due_on": r.due_on.isoformat() if r.due_on else None, "verification": r.verification,
             "rectification": r.rectification, "appeal_reason": r.appeal_reason, "appeal_upheld": r.appeal_upheld,
-            "revisit_result": r.revisit_result}
+            "revisit_result": r.revisit_result, "overdue": r.is_overdue()}
 
 
 @ratings.get("/rectifications", response={200: list[RectificationOut], 401: ErrorOut}, auth=API_AUTH,
@@ -352,6 +353,7 @@ class OrderOut(Schema):
     satisfaction: str
     reopen_count: int
     duplicate_of: str | None
+    overdue: bool
     created_at: str
     events: list[EventOut] = []
 
@@ -371,7 +373,8 @@ def _order_out(o: WorkOrder, *, events: bool = False, mask: bool = False) -> dic
         "confidence": o.confidence, "receipt_due": o.receipt_due.isoformat() if o.receipt_due else None,
         "handling_due": o.handling_due.isoformat() if o.handling_due else None, "answer": o.answer,
         "satisfaction": o.satisfaction, "reopen_count": o.reopen_count,
-        "duplicate_of": o.duplicate_of.number if o.duplicate_of_id else None, "created_at": o.created_at.isoformat(),
+        "duplicate_of": o.duplicate_of.number if o.duplicate_of_id else None, "overdue": o.is_overdue(),
+        "created_at": o.created_at.isoformat(),
         "events": [{"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_label, "message": e.message}
                    for e in o.events.all()] if events else [],
     }
