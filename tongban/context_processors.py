@@ -13,7 +13,8 @@ from tongban.core.models import Role, RoleAssignment
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    links: list[tuple[str, str]] = [("/catalog/", _("办事指南")), ("/apply/", _("我要办事")), ("/lists/", _("权责清单"))]
+    links: list[tuple[str, str]] = [("/catalog/", _("办事指南")), ("/apply/", _("我要办事")), ("/lists/", _("权责清单")),
+                                    ("/feedback/stats/", _("好差评公示"))]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         roles = set(RoleAssignment.objects.filter(user=user).values_list("role__code", flat=True))
@@ -28,6 +29,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             links.append(("/supervision/", _("监管工作台")))
         if Role.DATA_OWNER in roles or Role.APPROVER in roles:
             links.append(("/exchange/grants/", _("数据共享")))
+        if user.kind != "staff":
+            links += [("/feedback/rate/", _("评价服务")), ("/feedback/orders/", _("我的诉求"))]
+        if Role.HOTLINE_OPERATOR in roles or user.is_superuser:
+            links.append(("/hotline/", _("12345热线")))
+        if user.kind == "staff" and (user.organisation_id or roles):
+            links.append(("/feedback/department/", _("诉求与差评办理")))
+        if Role.EVALUATOR in roles or user.is_superuser:
+            links.append(("/feedback/evaluation/", _("第三方评估")))
         if user.is_staff:
             links.append(("/workflow/definitions/", _("流程")))
         if Role.SECURITY_ADMIN in roles or user.is_superuser:

@@ -155,6 +155,31 @@ def my_services(request: HttpRequest):
     return [_service_out(s) for s in selectors.services_for_person(request.user)[:MAX_LIST]]
 
 
+class WindowServiceIn(Schema):
+    window: str
+    department: str
+    kind: str = ServiceRecord.Kind.WINDOW_VISIT
+    person_name: str = ""
+    person_id_number: str = ""
+    item_code: str = ""
+
+
+class WindowServiceOut(Schema):
+    ref: str
+    pad_url: str
+
+
+@ratings.post("/window-services", response={201: WindowServiceOut, **AUTHED}, auth=API_AUTH,
+              summary="窗口登记一次服务，返回评价器链接（窗口人员）")
+def window_service(request: HttpRequest, payload: WindowServiceIn):
+    """A window clerk records a visit, one-time notice or refusal at their window; the window's rating pad opens
+    ``pad_url`` (valid 30 minutes) so the person rates at once. 403 for another window."""
+    record = services.record_window_service(request.user, window=payload.window, department=payload.department,
+                                            kind=payload.kind, person_name=payload.person_name,
+                                            person_id_number=payload.person_id_number, item_code=payload.item_code)
+    return 201, {"ref": record.ref, "pad_url": f"/feedback/pad/{services.pad_token(record)}/"}
+
+
 class RectificationOut(Schema):
     id: int
     service: str
@@ -170,6 +195,7 @@ class RectificationOut(Schema):
     appeal_reason: str
     appeal_upheld: bool | None
     revisit_result: str
+    overdue: bool
 
 
 def _rect_out(r: Rectification) -> dict[str, Any]:
@@ -178,7 +204,7 @@ def _rect_out(r: Rectification) -> dict[str, Any]:
             "status": r.status, "status_label": r.get_status_display(),
             "due_on": r.due_on.isoformat() if r.due_on else None, "verification": r.verification,
             "rectification": r.rectification, "appeal_reason": r.appeal_reason, "appeal_upheld": r.appeal_upheld,
-            "revisit_result": r.revisit_result}
+            "revisit_result": r.revisit_result, "overdue": r.is_overdue()}
 
 
 @ratings.get("/rectifications", response={200: list[RectificationOut], 401: ErrorOut}, auth=API_AUTH,
@@ -327,6 +353,7 @@ class OrderOut(Schema):
     satisfaction: str
     reopen_count: int
     duplicate_of: str | None
+    overdue: bool
     created_at: str
     events: list[EventOut] = []
 
@@ -346,7 +373,8 @@ def _order_out(o: WorkOrder, *, events: bool = False, mask: bool = False) -> dic
         "confidence": o.confidence, "receipt_due": o.receipt_due.isoformat() if o.receipt_due else None,
         "handling_due": o.handling_due.isoformat() if o.handling_due else None, "answer": o.answer,
         "satisfaction": o.satisfaction, "reopen_count": o.reopen_count,
-        "duplicate_of": o.duplicate_of.number if o.duplicate_of_id else None, "created_at": o.created_at.isoformat(),
+        "duplicate_of": o.duplicate_of.number if o.duplicate_of_id else None, "overdue": o.is_overdue(),
+        "created_at": o.created_at.isoformat(),
         "events": [{"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_label, "message": e.message}
                    for e in o.events.all()] if events else [],
     }
@@ -470,7 +498,7 @@ class ImportOut(Schema):
     numbers: list[str]
 
 
-@hotline.post("/orders/import", response={200: ImportOut, **AUTHED}, auth=API_AUTH,
+@hotline.post("/import", response={200: ImportOut, **AUTHED}, auth=API_AUTH,
               summary="批量导入通话记录（CSV/XLSX；有错误行则整批不导入）")
 def import_orders(request: HttpRequest, file: UploadedFile = File(...)):
     """A bad row is 422 ``feedback.import_bad_row`` with ``detail.row`` (the file's line) and ``detail.field``;
@@ -510,14 +538,14 @@ def _require_evaluator(request: HttpRequest) -> None:
         raise Forbidden("只有第三方评估人员可以访问")
 
 
-@evaluation_router.get("/{dataset}", response={200: list[dict[str, Any]], 401: ErrorOut, 403: ErrorOut,
+@evaluation_router.get("/data/{dataset}", response={200: list[dict[str, Any]], 401: ErrorOut, 403: ErrorOut,
                                                404: ErrorOut}, summary="评估数据（脱敏，只读）：ratings / orders / cases")
 def dataset(request: HttpRequest, dataset: str, limit: int = 100):
     _require_evaluator(request)
     return evaluation.rows(dataset, max(1, min(limit, 1000)))
 
 
-@evaluation_router.get("/{dataset}/export", response={200: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+@evaluation_router.get("/data/{dataset}/export", response={200: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                                                       422: ErrorOut},
                        summary="导出评估数据：format=csv 或 parquet")
 def export(request: HttpRequest, dataset: str, format: str = "csv"):

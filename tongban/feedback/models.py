@@ -8,8 +8,11 @@ A real-name bad rating opens a :class:`Rectification` for the department (verify
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from tongban.core.models import Division, Organisation
 from tongban.core.pii import EncryptedTextField, LookupHashField
@@ -22,7 +25,7 @@ class ServiceRecord(models.Model):
         CASE = "case", "办件办结"
         WINDOW_VISIT = "window_visit", "窗口服务"
         NOTICE = "notice", "一次性告知"
-        REFUSAL = "refusal", "不予受理"
+        REFUSAL = "refusal", "不予办理"
 
     ref = models.CharField("服务编号", max_length=100, unique=True)
     kind = models.CharField("服务类型", max_length=20, choices=Kind.choices, default=Kind.CASE)
@@ -144,6 +147,11 @@ class Rectification(models.Model):
     def __str__(self) -> str:
         return f"整改 {self.rating.service.ref} · {self.get_status_display()}"
 
+    def is_overdue(self, today: dt.date | None = None) -> bool:
+        """Past its rectification deadline and not rectified yet."""
+        today = today or timezone.localdate()
+        return self.status == self.Status.RECTIFYING and self.due_on is not None and self.due_on < today
+
 
 class WorkOrder(models.Model):
     """A 12345 hotline work order (工单)."""
@@ -234,6 +242,15 @@ class WorkOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_type_display()}"
+
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        """Open past its handling deadline, or dispatched and not received past its receipt deadline."""
+        now = now or timezone.now()
+        if self.status not in self.OPEN_STATUSES:
+            return False
+        if self.status == self.Status.DISPATCHED and self.receipt_due is not None and self.receipt_due < now:
+            return True
+        return self.handling_due is not None and self.handling_due < timezone.localdate(now)
 
 
 class WorkOrderEvent(models.Model):

@@ -35,11 +35,16 @@ def is_service_office(user: Any) -> bool:
     return bool(user.is_authenticated) and has_role(user, Role.ADMINISTRATOR)
 
 
+#: Roles held in an organisation without working for it (an evaluator is granted at the city government).
+NOT_DEPARTMENT_ROLES = (Role.EVALUATOR, Role.HOTLINE_OPERATOR)
+
+
 def department_ids(user: Any) -> set[int]:
     """The departments a staff member works for: their own organisation and those they hold a role in."""
     if not user.is_authenticated or user.kind != User.Kind.STAFF:
         return set()
-    ids = set(RoleAssignment.objects.filter(user=user).values_list("organisation_id", flat=True))
+    ids = set(RoleAssignment.objects.filter(user=user).exclude(role__code__in=NOT_DEPARTMENT_ROLES)
+              .values_list("organisation_id", flat=True))
     if user.organisation_id:
         ids.add(user.organisation_id)
     return ids

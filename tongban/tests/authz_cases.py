@@ -38,9 +38,11 @@ APPLICANTS = frozenset({"citizen", "other_citizen", "company"})
 STAFF = SIGNED_IN - APPLICANTS
 CLERKS = frozenset({"clerk", "township_clerk"})
 SECURITY_TEAM = frozenset({"security", "admin"})  # the role security_admin; superusers hold every role
+# Staff of a department (the 12345 operator works at the hotline centre, the evaluator at the evaluation centre).
+DEPARTMENT_STAFF = STAFF - {"hotline", "evaluator"}
 # A data-sharing request needs a department role (approver, clerk, supervisor, data owner, administrator).
-GRANT_REQUESTERS = STAFF - {"security"}
-GRANT_REQUEST_RULE = "staff with a department role (not the security team), for their own department"
+GRANT_REQUESTERS = DEPARTMENT_STAFF - {"security"}
+GRANT_REQUEST_RULE = "staff with a department role (not the security team, 12345 or evaluators), for their own department"
 ZHANG = ID_NUMBERS["zhangsan"]
 
 # Holes: none is open. The ones issue 17 found (instance reads across departments, any staff member starting any
@@ -623,6 +625,132 @@ page("POST", "security/my-notices/<int:notice_id>/read/", SEC, "the person the n
 
 
 # ============================================================================================================
+# feedback: 好差评 ratings, rectification, 12345 work orders, third-party evaluation
+# ============================================================================================================
+
+FB = "feedback"
+RATER = {"citizen"}  # the person served (张三)
+DEPT = {"approver_owner", "data_owner", "admin"}  # staff of 人社局 (the rated / handling department); the admin
+OPERATORS = {"hotline", "admin"}
+EVALUATORS = {"evaluator", "admin"}
+OFFICE = {"admin"}  # the service-management office (administrator role)
+ORDER_VIEWERS = {"citizen", "hotline", "evaluator", "admin"}
+DEPT_RULE = "staff of the department concerned (人社局); the admin"
+OPERATOR_RULE = "12345 operators; the admin"
+EVALUATOR_RULE = "third-party evaluators (read-only, personal data masked); the admin"
+APPLICANT_OR_OPERATOR = APPLICANTS | OPERATORS
+
+
+def _appeal(w: World) -> None:
+    _post_as(w, "approver_owner", f"/api/ratings/rectifications/{w.rectification}/appeal", {"reason": "排队属高峰期"})
+
+
+def _verify(w: World) -> None:
+    _post_as(w, "approver_owner", f"/api/ratings/rectifications/{w.rectification}/verify", {"note": "属实", "days": 5})
+
+
+def _verify_and_rectify(w: World) -> None:
+    _verify(w)
+    _post_as(w, "approver_owner", f"/api/ratings/rectifications/{w.rectification}/rectify", {"note": "增开窗口"})
+
+
+def _calls_csv(w: World, role: str) -> dict[str, Any]:
+    return {"file": SimpleUploadedFile("calls.csv", "诉求内容,类型\n路灯坏了,求助\n".encode(), "text/csv")}
+
+
+api("POST", "/api/ratings", FB, "the person served, for their own service (once)", RATER,
+    body=lambda w, role: {"service": w.rate_service, "level": 5})
+api("POST", "/api/ratings/window-services", FB, "window clerks of the window (综合窗口 of the city centre); the admin",
+    {"clerk", "admin"}, body=lambda w, role: {"window": "yx-zwzx-w01", "department": OWNER_ORG, "person_name": "王五"})
+api("GET", "/api/ratings/stats", FB, PUBLIC, ALL, url=_const(f"/api/ratings/stats?org={OWNER_ORG}"))
+api("GET", "/api/ratings/ranking", FB, PUBLIC, ALL)
+api("GET", "/api/ratings/services", FB, "any signed-in user: the services they may rate", RATER,
+    hide=SIGNED_IN - RATER, visible=_json_has("ref", lambda w: w.rate_service))
+api("GET", "/api/ratings/rectifications", FB, "staff: their departments' rectifications; the service office all",
+    DEPT, hide=SIGNED_IN - DEPT, visible=_json_has("id", lambda w: w.rectification))
+api("POST", "/api/ratings/rectifications/{pk}/verify", FB, DEPT_RULE, DEPT,
+    url=lambda w: f"/api/ratings/rectifications/{w.rectification}/verify", body=lambda w, role: {"note": "属实", "days": 5})
+api("POST", "/api/ratings/rectifications/{pk}/rectify", FB, DEPT_RULE, DEPT, prepare=_verify,
+    url=lambda w: f"/api/ratings/rectifications/{w.rectification}/rectify", body=lambda w, role: {"note": "增开窗口"})
+api("POST", "/api/ratings/rectifications/{pk}/appeal", FB, DEPT_RULE, DEPT,
+    url=lambda w: f"/api/ratings/rectifications/{w.rectification}/appeal", body=lambda w, role: {"reason": "不实"})
+api("POST", "/api/ratings/rectifications/{pk}/decide", FB, "the service-management office (administrators)", OFFICE,
+    prepare=_appeal, url=lambda w: f"/api/ratings/rectifications/{w.rectification}/decide",
+    body=lambda w, role: {"upheld": True, "decision": "申诉成立"})
+api("POST", "/api/ratings/rectifications/{pk}/revisit", FB, DEPT_RULE, DEPT, prepare=_verify_and_rectify,
+    url=lambda w: f"/api/ratings/rectifications/{w.rectification}/revisit", body=lambda w, role: {"result": "satisfied"})
+api("POST", "/api/hotline/classify", FB, OPERATOR_RULE, OPERATORS, body=lambda w, role: {"text": "路灯坏了"})
+api("POST", "/api/hotline/orders", FB, "citizens and businesses (their own request); 12345 operators; the admin",
+    APPLICANT_OR_OPERATOR, body=lambda w, role: {"text": "小区门口路灯坏了"})
+api("GET", "/api/hotline/orders", FB, "any signed-in user: operators all, departments theirs, people their own",
+    {"citizen", "hotline", "admin"}, hide=SIGNED_IN - {"citizen", "hotline", "admin"},
+    visible=_json_has("number", lambda w: w.order))
+api("GET", "/api/hotline/orders/{number}", FB, "the person, 12345 operators, evaluators (masked), the admin",
+    ORDER_VIEWERS, url=lambda w: f"/api/hotline/orders/{w.order}")
+api("POST", "/api/hotline/orders/{number}/dispatch", FB, OPERATOR_RULE, OPERATORS,
+    url=lambda w: f"/api/hotline/orders/{w.order}/dispatch", body=lambda w, role: {"department": OWNER_ORG})
+api("POST", "/api/hotline/orders/{number}/receive", FB, DEPT_RULE, DEPT,
+    url=lambda w: f"/api/hotline/orders/{w.order_dispatched}/receive")
+api("POST", "/api/hotline/orders/{number}/return", FB, DEPT_RULE, DEPT,
+    url=lambda w: f"/api/hotline/orders/{w.order_dispatched}/return", body=lambda w, role: {"reason": "不属本部门职责"})
+api("POST", "/api/hotline/orders/{number}/answer", FB, DEPT_RULE, DEPT,
+    url=lambda w: f"/api/hotline/orders/{w.order_dispatched}/answer", body=lambda w, role: {"text": "已处理"})
+api("POST", "/api/hotline/orders/{number}/confirm", FB, "the person; 12345 operators after a call-back; the admin",
+    {"citizen", "hotline", "admin"}, url=lambda w: f"/api/hotline/orders/{w.order_answered}/confirm",
+    body=lambda w, role: {"satisfied": True})
+api("POST", "/api/hotline/orders/{number}/merge", FB, OPERATOR_RULE, OPERATORS,
+    url=lambda w: f"/api/hotline/orders/{w.order_dup}/merge", body=lambda w, role: {"into": w.order})
+api("GET", "/api/hotline/orders/{number}/duplicates", FB, OPERATOR_RULE, OPERATORS,
+    url=lambda w: f"/api/hotline/orders/{w.order}/duplicates")
+api("POST", "/api/hotline/import", FB, OPERATOR_RULE, OPERATORS, body=_calls_csv, multipart=True)
+api("GET", "/api/hotline/knowledge", FB, "public (service-catalogue guides)", ALL, url=_const("/api/hotline/knowledge?q=工伤认定"))
+api("GET", "/api/evaluation/data/{dataset}", FB, EVALUATOR_RULE, EVALUATORS, url=_const("/api/evaluation/data/ratings"))
+api("GET", "/api/evaluation/data/{dataset}/export", FB, EVALUATOR_RULE, EVALUATORS,
+    url=_const("/api/evaluation/data/orders/export?format=parquet"))
+api("POST", "/api/evaluation/sample", FB, EVALUATOR_RULE, EVALUATORS, body=lambda w, role: {"size": 3, "seed": 42})
+
+page("GET", "feedback/stats/", FB, PUBLIC, ALL)
+page("GET", "feedback/rate/", FB, "any signed-in user: the services they may rate", RATER,
+     hide=SIGNED_IN - RATER, visible=_text_has(lambda w: w.rate_service))
+page("GET", "feedback/rate/<str:ref>/", FB, "the person served", RATER, url=lambda w: f"/feedback/rate/{w.rate_service}/")
+page("POST", "feedback/rate/<str:ref>/", FB, "the person served, for their own service (once)", RATER,
+     url=lambda w: f"/feedback/rate/{w.rate_service}/", body=lambda w, role: {"level": "5"})
+page("GET", "feedback/pad/<str:token>/", FB, "public: the window's rating pad (the signed 30-minute link is the secret)",
+     ALL, url=lambda w: w.pad_url)
+page("POST", "feedback/pad/<str:token>/", FB, "public: the window's rating pad (the signed 30-minute link is the secret)",
+     ALL, url=lambda w: w.pad_url, body=lambda w, role: {"level": "5"})
+page("GET", "feedback/orders/", FB, "any signed-in user: their own 12345 requests", RATER,
+     hide=SIGNED_IN - RATER, visible=_text_has(lambda w: w.order))
+page("POST", "feedback/orders/", FB, "citizens and businesses (staff go through the 12345 operators)", APPLICANTS,
+     body=lambda w, role: {"text": "小区门口路灯坏了"})
+page("GET", "feedback/orders/<str:number>/", FB, "the person who filed it", RATER,
+     url=lambda w: f"/feedback/orders/{w.order_answered}/")
+page("POST", "feedback/orders/<str:number>/", FB, "the person who filed it (confirms the answer)", RATER,
+     url=lambda w: f"/feedback/orders/{w.order_answered}/", body=lambda w, role: {"satisfied": "1"})
+page("GET", "feedback/department/", FB, "staff: their departments' orders and rectifications", DEPT,
+     hide=STAFF - DEPT, visible=_text_has(lambda w: w.order_dispatched))
+page("GET", "feedback/department/orders/<str:number>/", FB, DEPT_RULE, DEPT,
+     url=lambda w: f"/feedback/department/orders/{w.order_dispatched}/")
+page("POST", "feedback/department/orders/<str:number>/", FB, DEPT_RULE, DEPT,
+     url=lambda w: f"/feedback/department/orders/{w.order_dispatched}/", body=lambda w, role: {"action": "receive"})
+page("GET", "feedback/department/rectifications/<int:pk>/", FB, DEPT_RULE + " (the office decides appeals)", DEPT,
+     url=lambda w: f"/feedback/department/rectifications/{w.rectification}/")
+page("POST", "feedback/department/rectifications/<int:pk>/", FB, DEPT_RULE, DEPT,
+     url=lambda w: f"/feedback/department/rectifications/{w.rectification}/",
+     body=lambda w, role: {"action": "verify", "note": "属实", "days": "5"})
+page("GET", "feedback/evaluation/", FB, EVALUATOR_RULE, EVALUATORS)
+page("POST", "feedback/evaluation/", FB, EVALUATOR_RULE + " (a seeded sample draw)", EVALUATORS,
+     body=lambda w, role: {"size": "3", "seed": "42"})
+page("GET", "hotline/", FB, OPERATOR_RULE, OPERATORS)
+page("POST", "hotline/", FB, OPERATOR_RULE, OPERATORS, body=lambda w, role: {"text": "小区门口路灯坏了"})
+page("GET", "hotline/import/", FB, OPERATOR_RULE, OPERATORS)
+page("POST", "hotline/import/", FB, OPERATOR_RULE, OPERATORS, body=_calls_csv)
+page("GET", "hotline/orders/<str:number>/", FB, OPERATOR_RULE, OPERATORS, url=lambda w: f"/hotline/orders/{w.order}/")
+page("POST", "hotline/orders/<str:number>/", FB, OPERATOR_RULE, OPERATORS, url=lambda w: f"/hotline/orders/{w.order}/",
+     body=lambda w, role: {"action": "dispatch", "department": OWNER_ORG})
+
+
+# ============================================================================================================
 # the table in docs/authorisation.md
 # ============================================================================================================
 
@@ -663,4 +791,4 @@ def _short(role: str) -> str:
     return {"anonymous": "anon", "citizen": "zhangsan", "other_citizen": "lisi", "company": "yunxi-tech",
             "clerk": "clerk", "township_clerk": "clerk-ch", "approver_owner": "approver-rsj (owner)",
             "approver_other": "approver-ga (other)", "supervisor": "supervisor", "data_owner": "data-rsj",
-            "security": "security", "admin": "admin"}[role]
+            "security": "security", "admin": "admin", "hotline": "hotline", "evaluator": "evaluator"}[role]

@@ -21,7 +21,7 @@ from django.test import Client, override_settings
 from rich.console import Console
 
 from tongban.applications.models import Application
-from tongban.core import pii
+from tongban.core import events, pii
 from tongban.core.demo import DEMO_PASSWORD, ID_NUMBERS
 from tongban.core.models import User
 from tongban.credentials.models import Credential
@@ -45,6 +45,8 @@ ROLES: dict[str, str | None] = {
     "data_owner": "data-rsj",
     "security": "security",
     "admin": "admin",
+    "hotline": "hotline",
+    "evaluator": "evaluator",
 }
 
 ROLE_LABELS: dict[str, str] = {
@@ -60,6 +62,8 @@ ROLE_LABELS: dict[str, str] = {
     "data_owner": "data owner `data-rsj`",
     "security": "security team `security`",
     "admin": "admin `admin`",
+    "hotline": "12345 operator `hotline`",
+    "evaluator": "third-party evaluator `evaluator`",
 }
 
 OWNER_ORG = "yx-rsj"
@@ -128,6 +132,14 @@ class World:
     org_of: dict[str, str] = field(default_factory=dict)  # role → the code of the account's organisation
     incident: int = 0  # a security incident involving 张三, contained (his notice written), waiting for its report
     incident_notice: int = 0  # 张三's notice of it
+    # feedback: 张三's services at 人社局 (closed cases), and his 12345 work orders
+    rate_service: str = ""  # not rated yet
+    rectification: int = 0  # his real-name bad rating of another service: 人社局 to verify
+    order: str = ""  # filed by 张三, waiting for dispatch
+    order_dup: str = ""  # nearly the same text: a duplicate of ``order``
+    order_dispatched: str = ""  # dispatched to 人社局
+    order_answered: str = ""  # answered by 人社局, waiting for 张三's confirmation
+    pad_url: str = ""  # the window rating pad's signed link for a visit the clerk recorded
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -161,6 +173,7 @@ def build_world() -> World:
     _credential(w, api["approver_owner"])
     _exchange(w, api)
     _security(w, api["security"])
+    _feedback(w, api)
     return w
 
 
@@ -333,3 +346,29 @@ def _security(w: World, security: Api) -> None:
 
 def _pdf_upload(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PDF + name.encode(), "application/pdf")
+
+
+def _feedback(w: World, api: dict[str, Api]) -> None:
+    """Two closed 工伤认定 cases of 张三 at 人社局 (the ``decision_made`` event invites him to rate them): one
+    unrated, one rated 非常不满意 with his real name (a rectification for 人社局); his 12345 work orders."""
+    zhang, operator, rsj = api["citizen"], api["hotline"], api["approver_owner"]
+    holder = {"kind": "natural", "name": "张三", "id_number": ID_NUMBERS["zhangsan"], "user_id": w.users["citizen"]}
+    for ref in ("AUTHZ-FB-1", "AUTHZ-FB-2"):
+        events.decision_made.send(sender=None, application_ref=ref, item_code=INJURY_ITEM, outcome="approved",
+                                  holder=holder, result={"licence_type": ""}, organisation_code=OWNER_ORG,
+                                  window_code="yx-zwzx-w01")
+    w.rate_service = f"AUTHZ-FB-1:{INJURY_ITEM}"
+    ok(zhang.post("/api/ratings", {"service": f"AUTHZ-FB-2:{INJURY_ITEM}", "level": 1, "comment": "排队三小时"}), 201)
+    w.rectification = ok(rsj.get("/api/ratings/rectifications"))[0]["id"]
+    text = "单位拖欠工资三个月不发，老板也联系不上"
+    w.order = ok(zhang.post("/api/hotline/orders", {"text": text}), 201)["number"]
+    w.order_dup = ok(zhang.post("/api/hotline/orders", {"text": text + "，请帮忙"}), 201)["number"]
+    numbers = []
+    for _ in range(2):
+        number = ok(zhang.post("/api/hotline/orders", {"text": "工伤认定超过时限还没结果"}), 201)["number"]
+        ok(operator.post(f"/api/hotline/orders/{number}/dispatch", {"department": OWNER_ORG}))
+        numbers.append(number)
+    w.order_dispatched, w.order_answered = numbers
+    ok(rsj.post(f"/api/hotline/orders/{w.order_answered}/answer", {"text": "已督促加快办理"}))
+    w.pad_url = ok(api["clerk"].post("/api/ratings/window-services", {
+        "window": "yx-zwzx-w01", "department": OWNER_ORG, "person_name": "王五"}), 201)["pad_url"]

@@ -22,15 +22,19 @@ from .orders import (
 from .ratings import (
     appeal,
     decide_appeal,
+    pad_token,
     rate,
+    rate_by_pad,
     record_service,
+    record_window_service,
     rectify,
     revisit,
+    service_for_pad,
     verify,
 )
 
 __all__ = [
     "answer_order", "appeal", "classify", "confirm_order", "create_order", "decide_appeal", "dispatch_order",
-    "import_orders", "knowledge_answers", "merge_orders", "parse_import_file", "rate", "receive_order",
-    "record_service", "rectify", "return_order", "revisit", "train", "verify",
+    "import_orders", "knowledge_answers", "merge_orders", "pad_token", "parse_import_file", "rate", "rate_by_pad",
+    "receive_order", "record_service", "record_window_service", "service_for_pad", "rectify", "return_order", "revisit", "train", "verify",
 ]

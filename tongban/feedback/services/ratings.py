@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tongban.catalog import selectors as catalog
 from tongban.core.calendar import WorkingCalendar
-from tongban.core.models import Organisation, User
+from tongban.core.models import Organisation, Role, User
+from tongban.core.selectors import has_role
 from tongban.core.services import audit
 
 from .. import conf, selectors
@@ -58,10 +61,71 @@ def _clean_indicators(indicators: dict[str, Any] | None) -> dict[str, int]:
 def rate(user: User, service_ref: str, level: int, *, indicators: dict[str, Any] | None = None, comment: str = "",
          channel: str = Rating.Channel.WEB, real_name: bool = True, now: dt.datetime | None = None) -> Rating:
     """Rate one of the person's services, once. A real-name bad rating opens a rectification."""
-    now = now or timezone.now()
     service = selectors.get_service(service_ref)
     if not selectors.owns_service(user, service):
         raise Forbidden("只能评价本人办理的服务", code=NOT_YOURS)
+    return _rate(service, user, level, indicators=indicators, comment=comment, channel=channel, real_name=real_name,
+                 now=now)
+
+
+# --- the window rating pad (评价器): the clerk records the visit, the person rates on the pad at once ----------
+
+PAD_SALT = "tongban.feedback.pad"
+PAD_MAX_AGE = 30 * 60  # seconds: the person rates while still at the window
+
+
+@transaction.atomic
+def record_window_service(clerk: User, *, window: str, department: str, kind: str = ServiceRecord.Kind.WINDOW_VISIT,
+                          person_name: str = "", person_id_number: str = "", item_code: str = "") -> ServiceRecord:
+    """A window clerk records a service at their window (a visit, a one-time notice, a refusal) for rating."""
+    window_org = Organisation.objects.filter(code=window).first()
+    if window_org is None or window_org.kind != Organisation.Kind.WINDOW:
+        raise FeedbackError(f"窗口 {window} 不存在", detail={"field": "window"})
+    if not has_role(clerk, Role.WINDOW_CLERK, window_org):
+        raise Forbidden("只能为本人所在的窗口登记服务")
+    department_org = Organisation.objects.filter(code=department).first()
+    if department_org is None:
+        raise FeedbackError(f"部门 {department} 不存在", detail={"field": "department"})
+    if kind not in (ServiceRecord.Kind.WINDOW_VISIT, ServiceRecord.Kind.NOTICE, ServiceRecord.Kind.REFUSAL):
+        raise FeedbackError("服务类型须为 window_visit、notice 或 refusal", detail={"field": "kind"})
+    item = catalog.get_item(item_code) if item_code else None
+    if item_code and item is None:
+        raise FeedbackError(f"事项 {item_code} 不存在", detail={"field": "item_code"})
+    person = User.objects.filter(id_number=person_id_number).first() if person_id_number else None
+    now = timezone.now()
+    record = record_service(
+        ref=f"W-{window_org.code}-{now:%Y%m%d%H%M%S%f}", kind=kind, item_code=item_code,
+        item_name=item.name if item else "", department=department_org, window=window_org, staff=clerk,
+        person=person, person_name=person_name, person_id_number=person_id_number, served_at=now)
+    audit("feedback.window_service", actor=clerk, obj=record)
+    return record
+
+
+def pad_token(record: ServiceRecord) -> str:
+    """The signed link the window's rating pad opens for this service (valid for 30 minutes)."""
+    return signing.dumps({"ref": record.ref}, salt=PAD_SALT, compress=True)
+
+
+def service_for_pad(token: str) -> ServiceRecord:
+    try:
+        data = signing.loads(token, salt=PAD_SALT, max_age=PAD_MAX_AGE)
+    except signing.SignatureExpired:
+        raise FeedbackError("评价链接已过期，请在窗口重新获取", code=RATING_CLOSED) from None
+    except signing.BadSignature:
+        raise Forbidden("评价链接无效") from None
+    return selectors.get_service(str(data.get("ref", "")))
+
+
+def rate_by_pad(token: str, level: int, *, indicators: dict[str, Any] | None = None, comment: str = "") -> Rating:
+    """Rate on the window's pad: the signed link stands for the person the clerk just served."""
+    service = service_for_pad(token)
+    return _rate(service, service.person, level, indicators=indicators, comment=comment, channel=Rating.Channel.PAD,
+                 real_name=bool(service.person_id or service.person_id_number))
+
+
+def _rate(service: ServiceRecord, user: User | None, level: int, *, indicators: dict[str, Any] | None,
+          comment: str, channel: str, real_name: bool, now: dt.datetime | None = None) -> Rating:
+    now = now or timezone.now()
     if level not in Rating.Level.values:
         raise FeedbackError("评价等级须为 1（非常不满意）到 5（非常满意）", detail={"field": "level"})
     if channel not in Rating.Channel.values:
@@ -79,11 +143,13 @@ def rate(user: User, service_ref: str, level: int, *, indicators: dict[str, Any]
         with transaction.atomic():
             rating = Rating.objects.create(
                 service=service, level=level, indicators=clean, comment=comment, channel=channel,
-                real_name=real_name, rater=user, department=service.department, window=service.window,
+                real_name=real_name, rater=user if user is not None and user.is_authenticated else None,
+                department=service.department, window=service.window,
                 item_code=service.item_code, created_at=now)
             if rating.is_bad and real_name:
                 Rectification.objects.create(rating=rating, department=service.department, created_at=now)
-            audit("feedback.rate", actor=user, obj=rating, detail={"service": service.ref, "level": level})
+            audit("feedback.rate", actor=user, obj=rating, detail={"service": service.ref, "level": level,
+                                                                   "channel": channel})
     except IntegrityError:
         raise BadState("该服务已评价，每项服务只能评价一次", code=ALREADY_RATED) from None
     return rating

@@ -225,3 +225,13 @@ def test_bad_deadline_setting_is_refused(settings):
         conf.handling_days()
     settings.TONGBAN_HOTLINE_DAYS = ""
     assert conf.handling_days() == conf.DEFAULT_DAYS
+
+
+def test_overdue_receipt_and_handling(hotline):
+    order = services.dispatch_order(_order(hotline), hotline, department="yx-cg")
+    assert not order.is_overdue()
+    assert order.is_overdue(order.receipt_due + dt.timedelta(minutes=1))  # not received in time
+    order = services.receive_order(order, User.objects.get(username="approver-cg"))
+    assert not order.is_overdue(order.receipt_due + dt.timedelta(minutes=1))
+    late = timezone.make_aware(dt.datetime.combine(order.handling_due + dt.timedelta(days=1), dt.time(9)))
+    assert order.is_overdue(late) and order in selectors.overdue_orders(late)

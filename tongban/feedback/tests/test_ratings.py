@@ -143,3 +143,24 @@ def test_stats_take_a_constant_number_of_queries(service, zhang, demo_core):
         stats = selectors.rating_stats("yx-rsj")
     assert len(many) == len(few) <= 4
     assert stats["total"] == 6 and sum(level["count"] for level in stats["levels"]) == 6
+
+
+def test_window_clerk_records_a_visit_and_the_person_rates_on_the_pad(demo_core, zhang):
+    clerk = User.objects.get(username="clerk")
+    record = services.record_window_service(clerk, window="yx-zwzx-w01", department="yx-ga", kind="notice",
+                                            person_name="张三", person_id_number=zhang.id_number)
+    assert record.person == zhang and record.staff == clerk and record.kind == ServiceRecord.Kind.NOTICE
+    with pytest.raises(FeedbackError) as other_window:
+        services.record_window_service(User.objects.get(username="clerk-ch"), window="yx-zwzx-w01",
+                                       department="yx-ga")
+    assert other_window.value.status == 403
+    token = services.pad_token(record)
+    rating = services.rate_by_pad(token, 2, comment="告知的材料不清楚", indicators={"服务水平": 2})
+    assert rating.channel == Rating.Channel.PAD and rating.rater == zhang and rating.real_name
+    assert Rectification.objects.filter(rating=rating).exists()
+    with pytest.raises(FeedbackError) as again:
+        services.rate_by_pad(token, 5)
+    assert again.value.code == ALREADY_RATED
+    with pytest.raises(FeedbackError) as forged:
+        services.rate_by_pad(token[:-2] + "xx", 5)
+    assert forged.value.status == 403
