@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('supervision', '0002_copy_from_applications'),
+        ('supervision', '0003_risk_model'),
         ('core', '0002_pii_encryption'),
     ]
 
