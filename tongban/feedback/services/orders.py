@@ -275,7 +275,7 @@ def _require_status(order: WorkOrder, *statuses: str) -> None:
 
 
 def handling_due(order: WorkOrder, start: dt.date) -> dt.date:
-    days = conf.urgent_days() if order.urgency == WorkOrder.Urgency.URGENT else conf.handling_days()[order.type]
+    days = conf.deadline_days(order.type, order.urgency)
     return WorkingCalendar.load(order.division).add_working_days(start, days)
 
 

@@ -223,8 +223,19 @@ def test_bad_deadline_setting_is_refused(settings):
     settings.TONGBAN_HOTLINE_DAYS = "complaint=five"
     with pytest.raises(ImproperlyConfigured, match="TONGBAN_HOTLINE_DAYS"):
         conf.handling_days()
+    settings.TONGBAN_HOTLINE_DAYS = "help:soon=2"
+    with pytest.raises(ImproperlyConfigured, match="TYPE:urgent"):
+        conf.deadline_days("help", "normal")
     settings.TONGBAN_HOTLINE_DAYS = ""
     assert conf.handling_days() == conf.DEFAULT_DAYS
+
+
+def test_urgent_deadline_per_type(hotline, settings):
+    settings.TONGBAN_HOTLINE_DAYS = "report:urgent=3,report=12"
+    assert conf.deadline_days("report", "urgent") == 3 and conf.deadline_days("report", "normal") == 12
+    assert conf.deadline_days("help", "urgent") == conf.urgent_days() == 1
+    order = services.dispatch_order(_order(hotline, type="report", urgency="urgent"), hotline, department="yx-cg")
+    assert order.handling_due == WorkingCalendar.load(order.division).add_working_days(timezone.localdate(), 3)
 
 
 def test_overdue_receipt_and_handling(hotline):
