@@ -350,8 +350,9 @@ def return_order(order: WorkOrder | str, user: User, *, reason: str) -> WorkOrde
 
 
 @transaction.atomic
-def answer_order(order: WorkOrder | str, user: User, *, text: str) -> WorkOrder:
-    """The department answers; an operator may answer a consultation at once (knowledge base)."""
+def answer_order(order: WorkOrder | str, user: User, *, text: str, close: bool = False) -> WorkOrder:
+    """The department answers; an operator may answer a consultation at once (knowledge base) and, when the
+    caller is satisfied on the line (``close``), close it at once."""
     order = _lock(order)
     operator_consult = order.type == WorkOrder.Type.CONSULT and selectors.is_operator(user) and \
         order.status in (WorkOrder.Status.NEW, WorkOrder.Status.RETURNED)
@@ -364,6 +365,10 @@ def answer_order(order: WorkOrder | str, user: User, *, text: str) -> WorkOrder:
     order.received_at = order.received_at or order.answered_at
     order.save()
     _log(order, "answer", user, "答复" + ("（话务员直接答复）" if operator_consult else ""))
+    if close:
+        if not operator_consult:
+            raise FeedbackError("只有话务员直接答复的咨询可以当场办结", detail={"field": "close"})
+        return confirm_order(order, user, satisfied=True, note="来电人当场表示满意")
     return order
 
 
