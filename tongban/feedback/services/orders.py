@@ -414,6 +414,31 @@ def merge_orders(order: WorkOrder | str, into: WorkOrder | str, user: User) -> W
     return order
 
 
+# --- deadlines ---------------------------------------------------------------------------------------------------
+
+
+def flag_overdue(now: dt.datetime | None = None) -> dict[str, int]:
+    """The periodic check (督办): each order that missed its receipt deadline or its handling deadline gets one
+    event in its history (the operator's page counts overdue orders); returns how many were flagged."""
+    from django.db.models import Exists, OuterRef
+
+    now = now or timezone.now()
+    flagged = {"receipt": 0, "handling": 0}
+    checks = {
+        "receipt": (WorkOrder.objects.filter(status=WorkOrder.Status.DISPATCHED, receipt_due__lt=now),
+                    "签收超时，提请话务员督办"),
+        "handling": (WorkOrder.objects.filter(status__in=WorkOrder.OPEN_STATUSES,
+                                              handling_due__lt=timezone.localdate(now)), "办理超期，提请话务员督办"),
+    }
+    for name, (qs, message) in checks.items():
+        kind = f"{name}_overdue"
+        marked = WorkOrderEvent.objects.filter(order=OuterRef("pk"), kind=kind)
+        for order in qs.exclude(Exists(marked)).only("pk", "number"):
+            _log(order, kind, None, message)
+            flagged[name] += 1
+    return flagged
+
+
 # --- knowledge base ---------------------------------------------------------------------------------------------
 
 

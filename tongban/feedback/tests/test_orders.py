@@ -246,3 +246,15 @@ def test_overdue_receipt_and_handling(hotline):
     assert not order.is_overdue(order.receipt_due + dt.timedelta(minutes=1))
     late = timezone.make_aware(dt.datetime.combine(order.handling_due + dt.timedelta(days=1), dt.time(9)))
     assert order.is_overdue(late) and order in selectors.overdue_orders(late)
+
+
+def test_the_periodic_check_flags_overdue_orders_once(hotline):
+    from tongban.workflow.registry import periodic_jobs
+
+    order = services.dispatch_order(_order(hotline), hotline, department="yx-cg")
+    job = periodic_jobs()["feedback.overdue_work_orders"]
+    assert job(timezone.now()) == {"receipt": 0, "handling": 0}
+    late = order.receipt_due + dt.timedelta(minutes=5)
+    assert job(late) == {"receipt": 1, "handling": 0}
+    assert job(late) == {"receipt": 0, "handling": 0}  # once
+    assert order.events.filter(kind="receipt_overdue").count() == 1
