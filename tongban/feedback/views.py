@@ -58,7 +58,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
         raise Http404("机构不存在") from None
     return render(request, "feedback/stats.html", {
         "stats": stats, "org": org, "departments": selectors.ranking("department"),
-        "windows": selectors.ranking("window"),
+        "windows": selectors.ranking("window"), "items": selectors.ranking("item"),
         "organisations": Organisation.objects.filter(kind__in=["department", "service_centre", "window"])
         .order_by("code")})
 

@@ -104,6 +104,7 @@ def test_public_stats_page(service, feedback_demo):
     services.rate(User.objects.get(username="zhangsan"), service.ref, 4)
     page = Client().get("/feedback/stats/?org=yx-rsj").content.decode()
     assert "云溪市人力资源和社会保障局" in page and "评价总数 <strong>1</strong>" in page
+    assert "各事项评价" in page and "工伤认定" in page
     assert Client().get("/feedback/stats/?org=nowhere").status_code == 404
 
 
