@@ -9,6 +9,6 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         from tongban.core import events
 
-        from . import receivers
+        from . import jobs, receivers  # noqa: F401 - jobs registers the periodic check
 
         events.decision_made.connect(receivers.on_decision_made, dispatch_uid="feedback.invite_rating")

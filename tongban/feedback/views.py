@@ -58,7 +58,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
         raise Http404("机构不存在") from None
     return render(request, "feedback/stats.html", {
         "stats": stats, "org": org, "departments": selectors.ranking("department"),
-        "windows": selectors.ranking("window"),
+        "windows": selectors.ranking("window"), "items": selectors.ranking("item"),
         "organisations": Organisation.objects.filter(kind__in=["department", "service_centre", "window"])
         .order_by("code")})
 
@@ -204,7 +204,8 @@ def hotline_order(request: AuthedRequest, number: str) -> HttpResponse:
             "dispatch": (lambda: services.dispatch_order(order, request.user, department=post.get("department", ""),
                                                          type=post.get("type", "")), "已派单"),
             "merge": (lambda: services.merge_orders(order, post.get("into", ""), request.user), "已合并"),
-            "answer": (lambda: services.answer_order(order, request.user, text=post.get("text", "")), "已答复"),
+            "answer": (lambda: services.answer_order(order, request.user, text=post.get("text", ""),
+                                                     close=post.get("close") == "1"), "已答复"),
             "confirm": (lambda: services.confirm_order(order, request.user, satisfied=post.get("satisfied") == "1",
                                                        note=post.get("note", "")), "已记录回访评价"),
         }

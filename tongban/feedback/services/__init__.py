@@ -11,6 +11,7 @@ from .orders import (
     confirm_order,
     create_order,
     dispatch_order,
+    flag_overdue,
     import_orders,
     knowledge_answers,
     merge_orders,
@@ -34,7 +35,7 @@ from .ratings import (
 )
 
 __all__ = [
-    "answer_order", "appeal", "classify", "confirm_order", "create_order", "decide_appeal", "dispatch_order",
+    "answer_order", "appeal", "classify", "confirm_order", "create_order", "decide_appeal", "dispatch_order", "flag_overdue",
     "import_orders", "knowledge_answers", "merge_orders", "pad_token", "parse_import_file", "rate", "rate_by_pad",
     "receive_order", "record_service", "record_window_service", "service_for_pad", "rectify", "return_order", "revisit", "train", "verify",
 ]

@@ -275,7 +275,7 @@ def _require_status(order: WorkOrder, *statuses: str) -> None:
 
 
 def handling_due(order: WorkOrder, start: dt.date) -> dt.date:
-    days = conf.urgent_days() if order.urgency == WorkOrder.Urgency.URGENT else conf.handling_days()[order.type]
+    days = conf.deadline_days(order.type, order.urgency)
     return WorkingCalendar.load(order.division).add_working_days(start, days)
 
 
@@ -350,8 +350,9 @@ def return_order(order: WorkOrder | str, user: User, *, reason: str) -> WorkOrde
 
 
 @transaction.atomic
-def answer_order(order: WorkOrder | str, user: User, *, text: str) -> WorkOrder:
-    """The department answers; an operator may answer a consultation at once (knowledge base)."""
+def answer_order(order: WorkOrder | str, user: User, *, text: str, close: bool = False) -> WorkOrder:
+    """The department answers; an operator may answer a consultation at once (knowledge base) and, when the
+    caller is satisfied on the line (``close``), close it at once."""
     order = _lock(order)
     operator_consult = order.type == WorkOrder.Type.CONSULT and selectors.is_operator(user) and \
         order.status in (WorkOrder.Status.NEW, WorkOrder.Status.RETURNED)
@@ -364,6 +365,10 @@ def answer_order(order: WorkOrder | str, user: User, *, text: str) -> WorkOrder:
     order.received_at = order.received_at or order.answered_at
     order.save()
     _log(order, "answer", user, "答复" + ("（话务员直接答复）" if operator_consult else ""))
+    if close:
+        if not operator_consult:
+            raise FeedbackError("只有话务员直接答复的咨询可以当场办结", detail={"field": "close"})
+        return confirm_order(order, user, satisfied=True, note="来电人当场表示满意")
     return order
 
 
@@ -407,6 +412,31 @@ def merge_orders(order: WorkOrder | str, into: WorkOrder | str, user: User) -> W
     _log(order, "merge", user, f"与 {target.number} 重复，已合并", into=target.number)
     _log(target, "merged_in", user, f"合并重复工单 {order.number}", merged=order.number)
     return order
+
+
+# --- deadlines ---------------------------------------------------------------------------------------------------
+
+
+def flag_overdue(now: dt.datetime | None = None) -> dict[str, int]:
+    """The periodic check (督办): each order that missed its receipt deadline or its handling deadline gets one
+    event in its history (the operator's page counts overdue orders); returns how many were flagged."""
+    from django.db.models import Exists, OuterRef
+
+    now = now or timezone.now()
+    flagged = {"receipt": 0, "handling": 0}
+    checks = {
+        "receipt": (WorkOrder.objects.filter(status=WorkOrder.Status.DISPATCHED, receipt_due__lt=now),
+                    "签收超时，提请话务员督办"),
+        "handling": (WorkOrder.objects.filter(status__in=WorkOrder.OPEN_STATUSES,
+                                              handling_due__lt=timezone.localdate(now)), "办理超期，提请话务员督办"),
+    }
+    for name, (qs, message) in checks.items():
+        kind = f"{name}_overdue"
+        marked = WorkOrderEvent.objects.filter(order=OuterRef("pk"), kind=kind)
+        for order in qs.exclude(Exists(marked)).only("pk", "number"):
+            _log(order, kind, None, message)
+            flagged[name] += 1
+    return flagged
 
 
 # --- knowledge base ---------------------------------------------------------------------------------------------

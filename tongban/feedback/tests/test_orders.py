@@ -223,8 +223,19 @@ def test_bad_deadline_setting_is_refused(settings):
     settings.TONGBAN_HOTLINE_DAYS = "complaint=five"
     with pytest.raises(ImproperlyConfigured, match="TONGBAN_HOTLINE_DAYS"):
         conf.handling_days()
+    settings.TONGBAN_HOTLINE_DAYS = "help:soon=2"
+    with pytest.raises(ImproperlyConfigured, match="TYPE:urgent"):
+        conf.deadline_days("help", "normal")
     settings.TONGBAN_HOTLINE_DAYS = ""
     assert conf.handling_days() == conf.DEFAULT_DAYS
+
+
+def test_urgent_deadline_per_type(hotline, settings):
+    settings.TONGBAN_HOTLINE_DAYS = "report:urgent=3,report=12"
+    assert conf.deadline_days("report", "urgent") == 3 and conf.deadline_days("report", "normal") == 12
+    assert conf.deadline_days("help", "urgent") == conf.urgent_days() == 1
+    order = services.dispatch_order(_order(hotline, type="report", urgency="urgent"), hotline, department="yx-cg")
+    assert order.handling_due == WorkingCalendar.load(order.division).add_working_days(timezone.localdate(), 3)
 
 
 def test_overdue_receipt_and_handling(hotline):
@@ -235,3 +246,15 @@ def test_overdue_receipt_and_handling(hotline):
     assert not order.is_overdue(order.receipt_due + dt.timedelta(minutes=1))
     late = timezone.make_aware(dt.datetime.combine(order.handling_due + dt.timedelta(days=1), dt.time(9)))
     assert order.is_overdue(late) and order in selectors.overdue_orders(late)
+
+
+def test_the_periodic_check_flags_overdue_orders_once(hotline):
+    from tongban.workflow.registry import periodic_jobs
+
+    order = services.dispatch_order(_order(hotline), hotline, department="yx-cg")
+    job = periodic_jobs()["feedback.overdue_work_orders"]
+    assert job(timezone.now()) == {"receipt": 0, "handling": 0}
+    late = order.receipt_due + dt.timedelta(minutes=5)
+    assert job(late) == {"receipt": 1, "handling": 0}
+    assert job(late) == {"receipt": 0, "handling": 0}  # once
+    assert order.events.filter(kind="receipt_overdue").count() == 1

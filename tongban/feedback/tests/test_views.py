@@ -104,6 +104,7 @@ def test_public_stats_page(service, feedback_demo):
     services.rate(User.objects.get(username="zhangsan"), service.ref, 4)
     page = Client().get("/feedback/stats/?org=yx-rsj").content.decode()
     assert "云溪市人力资源和社会保障局" in page and "评价总数 <strong>1</strong>" in page
+    assert "各事项评价" in page and "工伤认定" in page
     assert Client().get("/feedback/stats/?org=nowhere").status_code == 404
 
 
@@ -126,3 +127,13 @@ def test_rating_pad_page_needs_no_sign_in(feedback_demo):
     assert rating.channel == "pad" and rating.rater is None and rating.indicators == {"服务态度": 5}
     assert "已评价" in pad.get(url).content.decode()
     assert pad.get("/feedback/pad/forged/").status_code == 403
+
+
+def test_operator_closes_a_consultation_at_once_from_the_knowledge_base(feedback_demo, model):
+    hotline = User.objects.get(username="hotline")
+    order = services.create_order({"text": "公积金提取需要什么材料", "type": "consult"}, actor=hotline)
+    _client("hotline").post(f"/hotline/orders/{order.number}/", {"action": "answer", "text": "请携带身份证和购房合同",
+                                                                 "close": "1"})
+    order.refresh_from_db()
+    assert order.status == "closed" and order.satisfaction == "satisfied"
+    assert list(order.events.values_list("kind", flat=True)) == ["intake", "answer", "confirm"]
