@@ -185,3 +185,15 @@ def test_template_filters():
     html = Template("{% load pii %}{{ i|mask_id }} {{ p|mask_phone }} {{ n|mask_name }} {{ a|mask_address }}").render(
         Context({"i": ID, "p": PHONE, "n": "张三", "a": "云溪市青山区翠湖街道"}))
     assert html == "910***********1234 138****5678 张* 云溪市青山区****"
+
+
+def test_admin_search_finds_a_user_by_exact_id_number(client):
+    admin = User.objects.create_superuser("root", password="pw-12345678")
+    one = User.objects.create(username="p1", display_name="张三", id_number=ID)
+    two = User.objects.create(username="p2", display_name="李四", id_number="910101199001011235")
+    link = "/admin/core/user/{}/change/".format
+    client.force_login(admin)
+    page = client.get("/admin/core/user/", {"q": ID}).content.decode()
+    assert link(one.pk) in page and link(two.pk) not in page
+    page = client.get("/admin/core/user/", {"q": "李四"}).content.decode()  # the ordinary search still works
+    assert link(two.pk) in page and link(one.pk) not in page
