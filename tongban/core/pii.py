@@ -18,6 +18,7 @@ encrypted field must also name its hash field (``save(update_fields=["id_number"
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from django import forms
@@ -268,6 +269,7 @@ def rotate(*, retire: bool = False) -> dict[str, Any]:
     dropped afterwards, but only once no row needs them any more."""
     old = set(crypto.keyring().keys)
     kid = crypto.add_primary_key()
+    started = time.monotonic()
     targets = models_with_personal_data()
     rows = {m._meta.db_table: reencrypt(m) for m in targets}
 
@@ -276,6 +278,8 @@ def rotate(*, retire: bool = False) -> dict[str, Any]:
 
     retired: list[str] = []
     if retire:
+        # every other process has seen the new primary key after this long: a row it writes from now on uses it
+        time.sleep(max(0.0, crypto.RECHECK_SECONDS - (time.monotonic() - started)))
         still = old_keys_in_use()
         if still:  # rows written with an old key meanwhile (by a process that had not yet seen the new key)
             for m in targets:
