@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin
 
 from .login_protection import client_ip, unlock, unlock_records
 from .models import AuditLog, CalendarDay, Division, Organisation, Role, RoleAssignment, User
+from .pii import PiiSearchMixin
 
 
 @admin.register(Division)
@@ -28,8 +29,10 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class TongbanUserAdmin(UserAdmin):
+class TongbanUserAdmin(PiiSearchMixin, UserAdmin):
     list_display = ("username", "display_name", "kind", "organisation", "is_staff")
+    search_fields = (*UserAdmin.search_fields, "display_name")
+    pii_search_fields = ("id_number",)  # encrypted: found by the exact number (docs/privacy.md)
     list_filter = ("kind", "is_staff", "organisation")
     fieldsets = (*(UserAdmin.fieldsets or ()), ("通办", {"fields": ("kind", "display_name", "id_number", "phone",
                                                            "organisation")}))

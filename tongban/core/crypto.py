@@ -14,8 +14,9 @@ the key id as associated data), so a value names the key that decrypts it and ro
 primary, re-encrypt every row, then (optionally) retire the old keys. The lookup key is not rotated by
 ``rotate-pii``: the keyed hashes stay valid across data-key rotations (see docs/privacy.md).
 
-The keyring is created on first use. It is cached per process and re-read when the file changes (a rotation
-made by another process is picked up by running servers and workers at their next encryption).
+The keyring is created on first use. It is cached per process, the file looked at again at most every
+``RECHECK_SECONDS`` and re-read when it changed (a rotation made by another process reaches running servers and
+workers within a second).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,8 +44,10 @@ PREFIX = "pii1:"
 KEYRING_FILE = "keyring.json"
 FORMAT = "tongban-pii-keyring"
 _NONCE = 12
+RECHECK_SECONDS = 1.0  # how long a process trusts its cached keyring before looking at the file again
 _lock = threading.Lock()
 _cache: dict[Path, tuple[tuple[int, int, int], Keyring]] = {}
+_recent: list[tuple[object, float, Keyring]] = []  # (the setting's value, when checked, keyring): the fast path
 
 
 class PiiKeyError(DomainError):
@@ -73,6 +77,13 @@ class Keyring:
     keys: dict[str, bytes]
     lookup: bytes
     created: dict[str, str] = field(default_factory=dict)
+    ciphers: dict[str, AESGCM] = field(default_factory=dict, compare=False, repr=False)
+
+    def cipher(self, kid: str) -> AESGCM | None:
+        found = self.ciphers.get(kid)
+        if found is None and kid in self.keys:
+            found = self.ciphers[kid] = AESGCM(self.keys[kid])
+        return found
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "version": 1, "primary": self.primary,
@@ -130,7 +141,18 @@ def _now() -> str:
 
 
 def keyring() -> Keyring:
-    """The current keyring (created on first use), cached until the file changes."""
+    """The current keyring (created on first use), cached until the file changes (looked at again at most every
+    ``RECHECK_SECONDS``: encryption runs for every personal field of every row read)."""
+    setting, now = settings.PII_KEYS_DIR, time.monotonic()
+    recent = _recent[0] if _recent else None
+    if recent is not None and recent[0] is setting and now - recent[1] < RECHECK_SECONDS:
+        return recent[2]
+    ring = _load()
+    _recent[:] = [(setting, now, ring)]
+    return ring
+
+
+def _load() -> Keyring:
     path = keyring_path()
     cached = _cache.get(path)
     if cached is not None and cached[0] == _signature(path):
@@ -156,6 +178,7 @@ def _signature(path: Path) -> tuple[int, int, int]:
 
 def clear_cache() -> None:
     _cache.clear()
+    _recent.clear()
 
 
 def add_primary_key() -> str:
@@ -199,7 +222,9 @@ def encrypt(plaintext: str) -> str:
         return ""
     ring = keyring()
     nonce = secrets.token_bytes(_NONCE)
-    sealed = AESGCM(ring.keys[ring.primary]).encrypt(nonce, plaintext.encode(), ring.primary.encode())
+    cipher = ring.cipher(ring.primary)
+    assert cipher is not None
+    sealed = cipher.encrypt(nonce, plaintext.encode(), ring.primary.encode())
     return f"{PREFIX}{ring.primary}:{base64.urlsafe_b64encode(nonce + sealed).decode().rstrip('=')}"
 
 
@@ -210,13 +235,13 @@ def decrypt(token: str) -> str:
         return token
     kid, _, body = token[len(PREFIX):].partition(":")
     ring = keyring()
-    key = ring.keys.get(kid)
-    if key is None:
+    cipher = ring.cipher(kid)
+    if cipher is None:
         raise PiiKeyError(f"缺少个人信息密钥 PII key {kid!r} is not in the keyring {keyring_path()} "
                           "(retired, or the keyring of another installation)", code="pii.key_missing")
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], kid.encode()).decode()
+        return cipher.decrypt(raw[:_NONCE], raw[_NONCE:], kid.encode()).decode()
     except (InvalidTag, ValueError, binascii.Error):
         raise PiiKeyError(f"个人信息密文无法解密 a value encrypted with PII key {kid!r} does not decrypt "
                           "(damaged, or another installation's key with the same id)", code="pii.corrupt") from None

@@ -18,6 +18,7 @@ encrypted field must also name its hash field (``save(update_fields=["id_number"
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from django import forms
@@ -58,7 +59,7 @@ class _EncryptedMixin:
         return None
 
 
-class EncryptedTextField(_EncryptedMixin, models.TextField):  # type: ignore[misc]
+class EncryptedTextField(_EncryptedMixin, models.TextField):
     """Text encrypted at rest; reads and writes plain ``str``."""
 
     description = "Text encrypted at rest (AES-256-GCM)"
@@ -80,12 +81,17 @@ class EncryptedTextField(_EncryptedMixin, models.TextField):  # type: ignore[mis
         value = str(value)
         return value if crypto.is_encrypted(value) else crypto.encrypt(value)
 
-    def formfield(self, **kwargs: Any) -> Any:  # a one-line input, like the CharField it replaces
-        return super().formfield(**{"widget": forms.TextInput, **kwargs})
+    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
+        """A one-line input, like the CharField it replaces."""
+        return super().formfield(form_class, choices_form_class, **{"widget": forms.TextInput, **kwargs})
 
 
-class EncryptedJSONField(_EncryptedMixin, models.TextField):  # type: ignore[misc]
+class EncryptedJSONField(_EncryptedMixin, models.TextField):
     """A JSON value (dict, list, …) encrypted at rest as one JSON text."""
+
+    # what django-stubs' plugin reads for the attribute's type (a TextField's would be ``str``)
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     description = "JSON encrypted at rest (AES-256-GCM)"
 
@@ -117,11 +123,12 @@ class EncryptedJSONField(_EncryptedMixin, models.TextField):  # type: ignore[mis
     def value_to_string(self, obj: models.Model) -> str:
         return json.dumps(self.value_from_object(obj), ensure_ascii=False, cls=DjangoJSONEncoder)
 
-    def formfield(self, **kwargs: Any) -> Any:
-        return forms.JSONField(**{"encoder": DjangoJSONEncoder, "required": not self.blank, **kwargs})
+    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
+        return (form_class or forms.JSONField)(**{"encoder": DjangoJSONEncoder, "required": not self.blank,
+                                                  **kwargs})
 
 
-class LookupHashField(models.CharField):  # type: ignore[type-arg]
+class LookupHashField(models.CharField):
     """The keyed hash of ``source`` (another field of the model), recomputed on every save."""
 
     description = "Keyed hash (HMAC-SHA256) of a personal-data field, for equality lookups"
@@ -262,6 +269,7 @@ def rotate(*, retire: bool = False) -> dict[str, Any]:
     dropped afterwards, but only once no row needs them any more."""
     old = set(crypto.keyring().keys)
     kid = crypto.add_primary_key()
+    started = time.monotonic()
     targets = models_with_personal_data()
     rows = {m._meta.db_table: reencrypt(m) for m in targets}
 
@@ -270,6 +278,8 @@ def rotate(*, retire: bool = False) -> dict[str, Any]:
 
     retired: list[str] = []
     if retire:
+        # every other process has seen the new primary key after this long: a row it writes from now on uses it
+        time.sleep(max(0.0, crypto.RECHECK_SECONDS - (time.monotonic() - started)))
         still = old_keys_in_use()
         if still:  # rows written with an old key meanwhile (by a process that had not yet seen the new key)
             for m in targets:

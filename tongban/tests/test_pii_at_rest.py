@@ -60,6 +60,10 @@ codes = [client.post("/api/exchange/query", body, content_type="application/json
     {{"resource": "business_register", "subject_id": "91910100MA1YX0001K", "purpose": "单位社会保险登记"}},
     {{"resource": "household_register", "subject_id": zhang.id_number, "purpose": "没有授权的查询"}})]
 print(codes)
+# a process started with personal data in its variables
+from tongban.workflow import services as workflow
+workflow.start("permit_single", "PII-WF-1", {{"applicant_name": "张三", "applicant_id": zhang.id_number,
+                                              "applicant_phone": "{PHONE}", "address": "{ADDRESS}"}}, zhang)
 print("loaded")
 """
 

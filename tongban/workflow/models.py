@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from tongban.core.models import Organisation
+from tongban.core.pii import EncryptedJSONField
 
 
 class ProcessDefinition(models.Model):
@@ -82,7 +83,7 @@ class ProcessInstance(models.Model):
     process_key = models.CharField("流程标识", max_length=100)
     business_key = models.CharField("业务标识", max_length=100, blank=True)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.RUNNING)
-    variables = models.JSONField("流程变量", default=dict, blank=True)
+    variables = EncryptedJSONField("流程变量", default=dict, blank=True)  # may name people: encrypted (privacy.md)
     # the parent/root links are NULL for most instances: partial indexes below (nothing to write for top level)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children",
                                verbose_name="父流程", db_index=False)

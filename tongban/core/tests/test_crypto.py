@@ -64,7 +64,8 @@ def test_rotation_keeps_old_values_readable_until_retired(ring_dir):
     assert crypto.add_primary_key() == "k3"  # a retired id is never given to a new key
 
 
-def test_a_change_made_by_another_process_is_picked_up(ring_dir):
+def test_a_change_made_by_another_process_is_picked_up(ring_dir, monkeypatch):
+    monkeypatch.setattr(crypto, "RECHECK_SECONDS", 0.0)  # a server looks again after this long (1 s)
     crypto.encrypt(ID)
     path = ring_dir / crypto.KEYRING_FILE
     data = json.loads(path.read_text())

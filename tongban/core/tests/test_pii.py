@@ -173,15 +173,34 @@ def test_log_filter_masks_messages_arguments_and_tracebacks(caplog):
     assert "910***********1234" in caplog.text and "138****5678" in caplog.text
 
 
-def test_the_configured_console_handler_masks():
-    from django.conf import settings
+def test_the_server_log_masks():
+    """The console handler configured by settings.LOGGING (the server's log) writes records masked."""
+    import io
 
-    console = settings.LOGGING["handlers"]["console"]
-    assert "mask_personal_data" in console["filters"]
-    assert settings.LOGGING["filters"]["mask_personal_data"]["()"] == "tongban.core.masking.PiiLogFilter"
+    console = next(h for h in logging.getLogger().handlers
+                   if type(h) is logging.StreamHandler and any(isinstance(f, masking.PiiLogFilter) for f in h.filters))
+    out = io.StringIO()
+    previous = console.setStream(out)
+    try:
+        logging.getLogger("tongban.test_pii").warning("could not verify %s (phone %s)", ID, PHONE)
+    finally:
+        console.setStream(previous)
+    assert out.getvalue() == "could not verify 910***********1234 (phone 138****5678)\n"
 
 
 def test_template_filters():
     html = Template("{% load pii %}{{ i|mask_id }} {{ p|mask_phone }} {{ n|mask_name }} {{ a|mask_address }}").render(
         Context({"i": ID, "p": PHONE, "n": "张三", "a": "云溪市青山区翠湖街道"}))
     assert html == "910***********1234 138****5678 张* 云溪市青山区****"
+
+
+def test_admin_search_finds_a_user_by_exact_id_number(client):
+    admin = User.objects.create_superuser("root", password="pw-12345678")
+    one = User.objects.create(username="p1", display_name="张三", id_number=ID)
+    two = User.objects.create(username="p2", display_name="李四", id_number="910101199001011235")
+    link = "/admin/core/user/{}/change/".format
+    client.force_login(admin)
+    page = client.get("/admin/core/user/", {"q": ID}).content.decode()
+    assert link(one.pk) in page and link(two.pk) not in page
+    page = client.get("/admin/core/user/", {"q": "李四"}).content.decode()  # the ordinary search still works
+    assert link(two.pk) in page and link(one.pk) not in page
