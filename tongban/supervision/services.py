@@ -407,17 +407,26 @@ def recompute_credit(entities: QuerySet[MarketEntity] | None = None, *, today: d
 
 
 def _write_grades(rows: list[tuple[str, float, str, Any, int]]) -> None:
+    """Write changed grades: one ``UPDATE … FROM (VALUES …)`` per 1,000 rows (SQLite ≥ 3.33 and PostgreSQL), in one
+    transaction."""
     if not rows:
         return
     from django.db import connection
 
     table = connection.ops.quote_name(MarketEntity._meta.db_table)
-    reasons = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     stamp = {at: connection.ops.adapt_datetimefield_value(at) for at in {row[3] for row in rows}}
-    rows = [(g, score, why, stamp[at], pk) for g, score, why, at, pk in rows]
-    with transaction.atomic(), connection.cursor() as cursor:  # one transaction per batch, not one per row
-        cursor.executemany(f"UPDATE {table} SET grade = %s, credit_score = %s, grade_reasons = {reasons}, "
-                           f"graded_at = %s WHERE id = %s", rows)
+    if connection.vendor == "postgresql":
+        one = "(%s, %s::double precision, %s::jsonb, %s::timestamptz, %s::bigint)"
+    else:
+        one = "(%s, %s, %s, %s, %s)"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for i in range(0, len(rows), 1000):
+            part = rows[i:i + 1000]
+            params = [v for g, score, why, at, pk in part for v in (g, score, why, stamp[at], pk)]
+            cursor.execute(
+                f"UPDATE {table} SET grade = v.column1, credit_score = v.column2, grade_reasons = v.column3, "
+                f"graded_at = v.column4 FROM (VALUES {', '.join([one] * len(part))}) AS v "
+                f"WHERE {table}.id = v.column5", params)
 
 
 def _entity_user(user: User, entity: MarketEntity) -> bool:
