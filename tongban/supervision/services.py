@@ -407,17 +407,26 @@ def recompute_credit(entities: QuerySet[MarketEntity] | None = None, *, today: d
 
 
 def _write_grades(rows: list[tuple[str, float, str, Any, int]]) -> None:
+    """Write changed grades: one ``UPDATE … FROM (VALUES …)`` per 1,000 rows (SQLite ≥ 3.33 and PostgreSQL), in one
+    transaction."""
     if not rows:
         return
     from django.db import connection
 
     table = connection.ops.quote_name(MarketEntity._meta.db_table)
-    reasons = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     stamp = {at: connection.ops.adapt_datetimefield_value(at) for at in {row[3] for row in rows}}
-    rows = [(g, score, why, stamp[at], pk) for g, score, why, at, pk in rows]
-    with transaction.atomic(), connection.cursor() as cursor:  # one transaction per batch, not one per row
-        cursor.executemany(f"UPDATE {table} SET grade = %s, credit_score = %s, grade_reasons = {reasons}, "
-                           f"graded_at = %s WHERE id = %s", rows)
+    if connection.vendor == "postgresql":
+        one = "(%s, %s::double precision, %s::jsonb, %s::timestamptz, %s::bigint)"
+    else:
+        one = "(%s, %s, %s, %s, %s)"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for i in range(0, len(rows), 1000):
+            part = rows[i:i + 1000]
+            params = [v for g, score, why, at, pk in part for v in (g, score, why, stamp[at], pk)]
+            cursor.execute(
+                f"UPDATE {table} SET grade = v.column1, credit_score = v.column2, grade_reasons = v.column3, "
+                f"graded_at = v.column4 FROM (VALUES {', '.join([one] * len(part))}) AS v "
+                f"WHERE {table}.id = v.column5", params)
 
 
 def _entity_user(user: User, entity: MarketEntity) -> bool:
@@ -646,6 +655,27 @@ def _drawn_entities(codes: list[str]) -> dict[str, tuple[int, str]]:
     return found
 
 
+def _create_inspections(draw: Draw, outcome: list[dict[str, Any]], ids: dict[str, int], insp_ids: dict[str, int],
+                        department_id: int, due: date) -> None:
+    """One inspection per drawn entity and its inspectors: plain multi-row INSERTs (``executemany``), since a draw
+    over a large register creates tens of thousands of rows (model instances cost more than the writes)."""
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    table, through = Inspection._meta.db_table, Inspection.inspectors.through._meta.db_table
+    due_value = connection.ops.adapt_datefield_value(due)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {qn(table)} (draw_id, entity_id, department_id, due_on, status, findings, published) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(draw.pk, ids[r["uscc"]], department_id, due_value, Inspection.Status.ASSIGNED, "", False)
+             for r in outcome])
+        made = dict(Inspection.objects.filter(draw=draw).values_list("entity_id", "pk"))
+        cursor.executemany(
+            f"INSERT INTO {qn(through)} (inspection_id, inspector_id) VALUES (%s, %s)",
+            [(made[ids[r["uscc"]]], insp_ids[c]) for r in outcome for c in r["inspectors"]])
+
+
 def run_draw(plan: DrawPlan | str, *, seed: str | None = None, actor: User | None = None) -> Draw:
     """Draw entities and inspectors for a plan, store the draw with its inputs, log it; all or nothing."""
     if isinstance(plan, str):
@@ -676,13 +706,7 @@ def run_draw(plan: DrawPlan | str, *, seed: str | None = None, actor: User | Non
         ids = {code: pk for code, (pk, _division) in rows.items()}
         insp_ids = dict(Inspector.objects.filter(department=plan.department).values_list("code", "pk"))
         due = selectors.due_after(selectors.INSPECTION_WORKING_DAYS)
-        inspections = Inspection.objects.bulk_create(
-            [Inspection(draw=draw, entity_id=ids[r["uscc"]], department=plan.department, due_on=due)
-             for r in outcome], batch_size=2000)
-        through = Inspection.inspectors.through
-        through.objects.bulk_create([through(inspection_id=i.pk, inspector_id=insp_ids[c])
-                                     for i, r in zip(inspections, outcome, strict=True) for c in r["inspectors"]],
-                                    batch_size=2000)
+        _create_inspections(draw, outcome, ids, insp_ids, plan.department_id, due)
         entry = append_log("draw", {"draw": draw.pk, "plan": plan.code, "seed": seed, "algorithm": drawing.ALGORITHM,
                                     "inputs_sha256": draw.inputs_sha256, "outcome_sha256": draw.outcome_sha256})
         draw.log_index = entry.index
