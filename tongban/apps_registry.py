@@ -21,6 +21,7 @@ BOUNDED_CONTEXTS: list[str] = [
     "credentials",
     "supervision",
     "feedback",
+    "enforcement",
     "insight",
 ]
 

@@ -70,6 +70,9 @@ class Role(models.Model):
     ADMINISTRATOR = "administrator"
     DATA_OWNER = "data_owner"
     EVALUATOR = "evaluator"
+    ENFORCEMENT_OFFICER = "enforcement_officer"
+    LEGAL_REVIEWER = "legal_reviewer"
+    ENFORCEMENT_HEAD = "enforcement_head"
 
     code = models.CharField("角色代码", max_length=40, unique=True)
     name = models.CharField("名称", max_length=60)

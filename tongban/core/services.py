@@ -16,6 +16,9 @@ STANDARD_ROLES: dict[str, str] = {
     Role.ADMINISTRATOR: "政务服务管理人员",
     Role.DATA_OWNER: "数据提供部门人员",
     Role.EVALUATOR: "评价人员",
+    Role.ENFORCEMENT_OFFICER: "行政执法人员",
+    Role.LEGAL_REVIEWER: "法制审核人员",
+    Role.ENFORCEMENT_HEAD: "执法部门负责人",
 }
 
 
