@@ -10,6 +10,7 @@ decision (``conf.major_criteria``) before an approved legal review is refused
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from datetime import date
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -133,6 +135,7 @@ def add_record(case: EnforcementCase, actor: User | None, action: str, text: str
     if amends is not None and amends.case_id != case.pk:
         raise EnforcementError("只能更正本案件的记录", detail={"field": "amends"})
     stored = [_store_attachment(case, a) for a in attachments or []]
+    data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))  # dates and amounts as JSON text
     with transaction.atomic():
         EnforcementCase.objects.select_for_update().filter(pk=case.pk).first()
         seq = (CaseRecord.objects.filter(case=case).aggregate(m=Max("seq"))["m"] or 0) + 1
