@@ -13,7 +13,8 @@ from tongban.core.models import Role, RoleAssignment
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    links: list[tuple[str, str]] = [("/catalog/", _("办事指南")), ("/apply/", _("我要办事")), ("/lists/", _("权责清单"))]
+    links: list[tuple[str, str]] = [("/catalog/", _("办事指南")), ("/apply/", _("我要办事")), ("/lists/", _("权责清单")),
+                                    ("/enforcement/public/", _("执法公示"))]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         roles = set(RoleAssignment.objects.filter(user=user).values_list("role__code", flat=True))
@@ -26,6 +27,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             links.append(("/workbench/", _("审批工作台")))
         if Role.DATA_OWNER in roles or Role.APPROVER in roles:
             links.append(("/exchange/grants/", _("数据共享")))
+        if user.is_superuser:
+            roles |= {Role.ENFORCEMENT_OFFICER}
+        if Role.ENFORCEMENT_OFFICER in roles:
+            links.append(("/enforcement/cases/", _("行政执法")))
+        if Role.LEGAL_REVIEWER in roles:
+            links.append(("/enforcement/review/", _("法制审核")))
+        if Role.ENFORCEMENT_HEAD in roles:
+            links.append(("/enforcement/head/", _("执法决定")))
         if user.is_staff:
             links.append(("/workflow/definitions/", _("流程")))
     return {"nav_links": links}
