@@ -36,6 +36,8 @@ ALL = frozenset(ROLES)
 SIGNED_IN = ALL - {"anonymous"}
 APPLICANTS = frozenset({"citizen", "other_citizen", "company"})
 STAFF = SIGNED_IN - APPLICANTS
+ENFORCEMENT_ONLY = frozenset({"officer", "legal_reviewer", "head"})  # staff holding only enforcement roles
+SERVICE_STAFF = STAFF - ENFORCEMENT_ONLY
 CLERKS = frozenset({"clerk", "township_clerk"})
 ZHANG = ID_NUMBERS["zhangsan"]
 
@@ -445,7 +447,8 @@ api("POST", "/api/exchange/query", EX,
 api("GET", "/api/exchange/grants", EX,
     "any signed-in user: grants of their departments as consumer, and of resources they own as data owner",
     OWNER_DATA, hide=SIGNED_IN - OWNER_DATA, visible=_json_has("id", lambda w: w.grant_requested))
-api("POST", "/api/exchange/grants", EX, "staff, for their own department", STAFF,
+api("POST", "/api/exchange/grants", EX, "staff with a service role (not enforcement), for their own department",
+    SERVICE_STAFF,
     body=lambda w, role: {"resource": "business_register", "fields": ["enterprise_name", "status"], "purpose": "核验市场主体",
                           "legal_basis": "《优化营商环境条例》"})
 api("POST", "/api/exchange/grants/{grant_id}/decision", EX, "data owners of the resource's department (人社局)",
@@ -483,7 +486,8 @@ page("GET", "exchange/resources/", EX, PUBLIC, ALL)
 page("GET", "exchange/resources/<slug:code>/", EX, PUBLIC, ALL, url=_const("/exchange/resources/social_insurance/"))
 page("GET", "exchange/grants/", EX, "staff: grants of their departments as consumer or as data owner", OWNER_DATA,
      hide=STAFF - OWNER_DATA, visible=_text_has(lambda w: f"/exchange/grants/{w.grant_requested}/decide/"))
-page("POST", "exchange/grants/new/", EX, "staff, for their own department", STAFF,
+page("POST", "exchange/grants/new/", EX, "staff with a service role (not enforcement), for their own department",
+     SERVICE_STAFF,
      body=lambda w, role: {"resource": "business_register", "consumer": w.org_of.get(role, ""), "fields": "enterprise_name status",
                            "purpose": "核验市场主体", "legal_basis": "《优化营商环境条例》"})
 page("POST", "exchange/grants/<int:grant_id>/decide/", EX, "data owners of the resource's department (人社局)",
@@ -546,6 +550,91 @@ page("POST", "credentials/manage/<uuid:credential_id>/status/", CRED, ISSUER_RUL
 
 
 # ============================================================================================================
+# enforcement: administrative penalty cases (市场监管局's officer, legal reviewer and head)
+# ============================================================================================================
+
+ENF = "enforcement"
+ENF_STAFF = {"officer", "legal_reviewer", "head", "admin"}
+ENF_OFFICER = {"officer", "admin"}
+ENF_REVIEWER = {"legal_reviewer", "admin"}
+ENF_HEAD = {"head", "admin"}
+ENF_STAFF_RULE = "enforcement staff (officer, legal reviewer, head) of the case's department (市场监管局); the admin"
+OFFICER_RULE = "the enforcement officers of the case's department (市场监管局); the admin"
+REVIEWER_RULE = "the legal reviewers of the case's department (市场监管局); the admin"
+HEAD_RULE = "the enforcement head of the case's department (市场监管局); the admin"
+
+
+def _enf(step: str, suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/enforcement/cases/{w.enf[step]}{suffix}"
+
+
+api("GET", "/api/enforcement/items", ENF, PUBLIC, ALL)
+api("GET", "/api/enforcement/items/{code}", ENF, PUBLIC, ALL, url=_const("/api/enforcement/items/SP-122"))
+api("POST", "/api/enforcement/discretion", ENF, PUBLIC, ALL,
+    body=lambda w, role: {"item": "SP-122", "facts": {"goods_value": 1500}})
+api("GET", "/api/enforcement/public", ENF, "public (personal data masked)", ALL)
+api("GET", "/api/enforcement/leads", ENF, "enforcement staff: the leads of their departments", ENF_STAFF,
+    hide=SIGNED_IN - ENF_STAFF, visible=_json_has("ref", lambda w: w.enf["lead"]))
+api("POST", "/api/enforcement/leads", ENF, "enforcement officers, for their department", ENF_OFFICER,
+    body=lambda w, role: {"source": "manual", "entity_name": "某店", "item_code": "SP-122", "description": "巡查发现"})
+api("GET", "/api/enforcement/cases", ENF, "enforcement staff: the cases of their departments", ENF_STAFF,
+    hide=SIGNED_IN - ENF_STAFF, visible=_json_has("case_no", lambda w: w.enf["filing"]))
+api("POST", "/api/enforcement/cases", ENF, "enforcement officers of the item's department (市场监管局); the admin",
+    ENF_OFFICER, body=lambda w, role: {"item": "SP-122", "party_name": "某店", "facts": {"goods_value": 100}})
+api("GET", "/api/enforcement/cases/{case_no}", ENF, ENF_STAFF_RULE, ENF_STAFF, url=_enf("filing"))
+api("GET", "/api/enforcement/cases/{case_no}/records", ENF, ENF_STAFF_RULE, ENF_STAFF, url=_enf("filing", "/records"))
+api("POST", "/api/enforcement/cases/{case_no}/records", ENF, ENF_STAFF_RULE, ENF_STAFF,
+    url=_enf("investigating", "/records"), body=lambda w, role: {"action": "询问笔录", "text": "询问当事人"})
+api("POST", "/api/enforcement/cases/{case_no}/filing", ENF, HEAD_RULE, ENF_HEAD, url=_enf("filing", "/filing"),
+    body=lambda w, role: {"approve": True})
+api("POST", "/api/enforcement/cases/{case_no}/facts", ENF, OFFICER_RULE, ENF_OFFICER,
+    url=_enf("investigating", "/facts"), body=lambda w, role: {"facts": {"goods_value": 800}})
+api("POST", "/api/enforcement/cases/{case_no}/investigation", ENF, OFFICER_RULE, ENF_OFFICER,
+    url=_enf("investigating", "/investigation"), body=lambda w, role: {"penalty_kinds": ["fine"], "fine": 50000})
+api("POST", "/api/enforcement/cases/{case_no}/legal-review", ENF, REVIEWER_RULE, ENF_REVIEWER,
+    url=_enf("legal_review", "/legal-review"), body=lambda w, role: {"approve": True, "opinion": "同意"})
+api("POST", "/api/enforcement/cases/{case_no}/notice", ENF, OFFICER_RULE, ENF_OFFICER, url=_enf("notifying", "/notice"),
+    body=lambda w, role: {"action": "give"})
+api("POST", "/api/enforcement/cases/{case_no}/hearing", ENF, OFFICER_RULE, ENF_OFFICER, url=_enf("hearing", "/hearing"),
+    body=lambda w, role: {"transcript": "当事人无异议"})
+api("POST", "/api/enforcement/cases/{case_no}/extension", ENF, HEAD_RULE, ENF_HEAD,
+    url=_enf("investigating", "/extension"), body=lambda w, role: {"days": 30, "reason": "案情复杂"})
+api("POST", "/api/enforcement/cases/{case_no}/decision", ENF, HEAD_RULE, ENF_HEAD, url=_enf("deciding", "/decision"),
+    body=lambda w, role: {"penalty_kinds": ["fine"], "fine": 50000})
+api("POST", "/api/enforcement/cases/{case_no}/service", ENF, OFFICER_RULE, ENF_OFFICER, url=_enf("serving", "/service"),
+    body=lambda w, role: {"note": "直接送达"})
+api("POST", "/api/enforcement/cases/{case_no}/execution", ENF, OFFICER_RULE, ENF_OFFICER,
+    url=_enf("executing", "/execution"), body=lambda w, role: {"note": "罚款已缴纳"})
+api("POST", "/api/enforcement/cases/{case_no}/closure", ENF, OFFICER_RULE, ENF_OFFICER, url=_enf("closing", "/closure"))
+api("POST", "/api/enforcement/cases/{case_no}/publication", ENF, OFFICER_RULE, ENF_OFFICER,
+    url=_enf("serving", "/publication"))
+api("POST", "/api/enforcement/cases/{case_no}/withdrawal", ENF, HEAD_RULE, ENF_HEAD, url=_enf("published", "/withdrawal"),
+    body=lambda w, role: {"reason": "信用修复"})
+
+page("GET", "enforcement/items/", ENF, PUBLIC, ALL)
+page("GET", "enforcement/public/", ENF, "public (personal data masked)", ALL)
+page("GET", "enforcement/cases/", ENF, "enforcement officers: their departments' cases and leads", ENF_OFFICER)
+page("POST", "enforcement/cases/new/", ENF, "enforcement officers of the item's department (市场监管局); the admin",
+     ENF_OFFICER, body=lambda w, role: {"item": "SP-122", "party_name": "某店", "facts": '{"goods_value": 100}'})
+page("GET", "enforcement/cases/<str:case_no>/", ENF, ENF_STAFF_RULE, ENF_STAFF,
+     url=lambda w: f"/enforcement/cases/{w.enf['filing']}/")
+for _variant, _step, _allow, _rule, _body in (
+        ("立案审批", "filing", ENF_HEAD, HEAD_RULE, {"action": "filing", "decision": "approve"}),
+        ("法制审核", "legal_review", ENF_REVIEWER, REVIEWER_RULE,
+         {"action": "review", "decision": "approve", "opinion": "同意"}),
+        ("作出决定", "deciding", ENF_HEAD, HEAD_RULE, {"action": "decision", "penalty_kinds": "fine", "fine": "50000"}),
+        ("追加记录", "investigating", ENF_STAFF, ENF_STAFF_RULE, {"action": "record", "record_action": "询问笔录"}),
+        ("公示", "serving", ENF_OFFICER, OFFICER_RULE, {"action": "publish"}),
+        ("撤下公示", "published", ENF_HEAD, HEAD_RULE, {"action": "withdraw", "reason": "信用修复"})):
+    page("POST", "enforcement/cases/<str:case_no>/act/", ENF, _rule, _allow, variant=_variant,
+         url=lambda w, s=_step: f"/enforcement/cases/{w.enf[s]}/act/", body=lambda w, role, b=_body: dict(b))
+page("GET", "enforcement/review/", ENF, "legal reviewers: the cases waiting for 法制审核 in their departments",
+     ENF_REVIEWER)
+page("GET", "enforcement/head/", ENF, "enforcement heads: filings, decisions, deadlines, overdue publications",
+     ENF_HEAD)
+
+
+# ============================================================================================================
 # the table in docs/authorisation.md
 # ============================================================================================================
 
@@ -586,4 +675,4 @@ def _short(role: str) -> str:
     return {"anonymous": "anon", "citizen": "zhangsan", "other_citizen": "lisi", "company": "yunxi-tech",
             "clerk": "clerk", "township_clerk": "clerk-ch", "approver_owner": "approver-rsj (owner)",
             "approver_other": "approver-ga (other)", "supervisor": "supervisor", "data_owner": "data-rsj",
-            "admin": "admin"}[role]
+            "officer": "officer-scjg", "legal_reviewer": "legal-scjg", "head": "head-scjg", "admin": "admin"}[role]

@@ -42,6 +42,9 @@ ROLES: dict[str, str | None] = {
     "approver_other": "approver-ga",
     "supervisor": "supervisor",
     "data_owner": "data-rsj",
+    "officer": "officer-scjg",
+    "legal_reviewer": "legal-scjg",
+    "head": "head-scjg",
     "admin": "admin",
 }
 
@@ -56,6 +59,9 @@ ROLE_LABELS: dict[str, str] = {
     "approver_other": "approver of another dept `approver-ga`",
     "supervisor": "supervisor `supervisor`",
     "data_owner": "data owner `data-rsj`",
+    "officer": "enforcement officer `officer-scjg`",
+    "legal_reviewer": "legal reviewer `legal-scjg`",
+    "head": "enforcement head `head-scjg`",
     "admin": "admin `admin`",
 }
 
@@ -113,6 +119,8 @@ class World:
     workflow_definition: str = "tongban_item_review"
     start_process: str = "certificate_auto"  # a 人社局 process (its one user task is 人社局's)
     org_of: dict[str, str] = field(default_factory=dict)  # role → the code of the account's organisation
+    # enforcement (市场监管局's cases, one per step; the demo's published decision; a new lead)
+    enf: dict[str, str] = field(default_factory=dict)  # step → case number; "lead" → lead ref
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -144,6 +152,7 @@ def build_world() -> World:
     _proxy_and_project(w, api)
     _credential(w, api["approver_owner"])
     _exchange(w, api)
+    _enforcement(w)
     return w
 
 
@@ -268,3 +277,41 @@ def _exchange(w: World, api: dict[str, Api]) -> None:
 
 def _pdf_upload(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PDF + name.encode(), "application/pdf")
+
+
+def _enforcement(w: World) -> None:
+    """市场监管局's enforcement cases, one waiting at each step, through the services as the staff who may."""
+    from tongban.enforcement import services as enf
+    from tongban.enforcement.models import EnforcementCase
+
+    officer, legal, head = (User.objects.get(username=u) for u in ("officer-scjg", "legal-scjg", "head-scjg"))
+    w.enf["lead"] = enf.report_lead(source="complaint", entity_name="翠湖小吃店", item_code="SP-122",
+                                    description="投诉无证经营", actor=officer).ref
+    w.enf["published"] = EnforcementCase.objects.get(published_at__isnull=False, department__code="yx-scjg").case_no
+    w.enf["legal_review"] = EnforcementCase.objects.get(stage="legal_review", department__code="yx-scjg").case_no
+
+    def case(stop: str) -> str:
+        """A case of 市场监管局 (minor: 50000–60000) taken through the steps until it reaches ``stop``."""
+        c = enf.open_case(officer, item_code="SP-122", party_name=f"测试商户（{stop}）", facts={"goods_value": 1000})
+        steps = [  # (the state reached, the step that reaches it)
+            ("investigating", lambda c: enf.decide_filing(c, head, approve=True)),
+            ("notifying", lambda c: enf.finish_investigation(c, officer, penalty_kinds=["fine"], fine=50000)),
+            ("notified", lambda c: enf.give_notice(c, officer)),
+            ("hearing", lambda c: enf.request_hearing(c, officer)),
+            ("heard", lambda c: enf.hold_hearing(c, officer, transcript="当事人无异议")),  # → 法制审核
+            ("deciding", lambda c: enf.legal_review(c, legal, approve=True, opinion="同意")),
+            ("serving", lambda c: enf.decide(c, head, penalty_kinds=["fine"], fine=50000)),
+            ("executing", lambda c: enf.serve(c, officer)),
+            ("closing", lambda c: enf.execute(c, officer, note="罚款已缴纳")),
+        ]
+        for name, step in steps:
+            if stop == "filing":
+                break
+            c = step(c)
+            if name == stop:
+                break
+        return c.case_no
+
+    for stop in ("filing", "investigating", "notifying", "notified", "hearing", "deciding", "serving", "executing",
+                 "closing"):
+        w.enf[stop] = case(stop)
