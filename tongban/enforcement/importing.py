@@ -382,9 +382,9 @@ def import_table(text: str, fmt: str = "yaml", *, actor: Any = None, source: str
                     for n, lv in enumerate(spec.levels)])
                 n_levels += len(spec.levels)
         for f in factors:
-            item = EnforcementItem.objects.get(code=f["item"]) if f["item"] else None
+            owner = EnforcementItem.objects.get(code=f["item"]) if f["item"] else None
             Factor.objects.update_or_create(code=f["code"], defaults={
-                "item": item, "kind": f["kind"], "fact": f["fact"], "description": f["description"],
+                "item": owner, "kind": f["kind"], "fact": f["fact"], "description": f["description"],
                 "legal_basis": f["legal_basis"]})
         audit("enforcement.benchmark_import", actor=actor, object_type="enforcement.benchmark",
               detail={"source": source, "items": [i.code for i in items], "levels": n_levels,

@@ -38,7 +38,7 @@ class Level(models.TextChoices):
     SEVERE = "severe", "严重"
 
 
-LEVEL_RANK = {Level.MINOR: 1, Level.GENERAL: 2, Level.SERIOUS: 3, Level.SEVERE: 4}
+LEVEL_RANK: dict[str, int] = {Level.MINOR: 1, Level.GENERAL: 2, Level.SERIOUS: 3, Level.SEVERE: 4}
 
 
 class FactorKind(models.TextChoices):

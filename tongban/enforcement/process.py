@@ -21,7 +21,7 @@ from .models import EnforcementCase
 PROCESS_KEY = "enforcement_case"
 BPMN_FILE = Path(__file__).parent / "processes" / "enforcement_case.bpmn"
 Stage = EnforcementCase.Stage
-STAGE_OF = {"filing": Stage.FILING, "investigate": Stage.INVESTIGATING, "legal_review": Stage.LEGAL_REVIEW,
+STAGE_OF: dict[str, str] = {"filing": Stage.FILING, "investigate": Stage.INVESTIGATING, "legal_review": Stage.LEGAL_REVIEW,
             "notify": Stage.NOTIFYING, "hearing": Stage.HEARING, "decide": Stage.DECIDING, "serve": Stage.SERVING,
             "execute": Stage.EXECUTING, "close": Stage.CLOSING}
 DEFAULT_LIMITS = {"filing": 15, "investigate": 30, "legal_review": 10, "notify": 5, "hearing": 20, "decide": 10,
@@ -57,9 +57,8 @@ def complete(case: EnforcementCase, element: str, actor: Any, outcome: str, *, o
     case's stage to where the process now waits."""
     task = open_task(case)
     if task is None or task.element_id != element:
-        now = STAGE_OF.get(task.element_id, "") if task else ""
-        raise BadState(f"案件当前不在“{STAGE_OF[element].label}”环节（当前：{case.get_stage_display() if not now else now.label}）",
-                       detail={"stage": case.stage})
+        want = Stage(STAGE_OF[element]).label
+        raise BadState(f"案件当前不在“{want}”环节（当前：{case.get_stage_display()}）", detail={"stage": case.stage})
     wf.complete(task, actor, outcome=outcome, opinion=opinion, variables=variables or {}, check_permissions=False)
     sync_stage(case)
 

@@ -47,7 +47,7 @@ from .models import CaseRecord, EnforcementCase, EnforcementItem, Lead, Level, P
 Stage = EnforcementCase.Stage
 Review = EnforcementCase.Review
 #: credit points of a penalty by circumstance level (a credit fact; negative lowers the entity's score)
-CREDIT_POINTS = {Level.MINOR: -2, Level.GENERAL: -5, Level.SERIOUS: -10, Level.SEVERE: -20}
+CREDIT_POINTS: dict[str, int] = {Level.MINOR: -2, Level.GENERAL: -5, Level.SERIOUS: -10, Level.SEVERE: -20}
 HEARING_KINDS = {PenaltyKind.REVOKE_LICENCE, PenaltyKind.DOWNGRADE, PenaltyKind.SUSPEND_BUSINESS, PenaltyKind.CLOSE,
                  PenaltyKind.RESTRICT_BUSINESS, PenaltyKind.BAR, PenaltyKind.CONFISCATE_PROPERTY}
 SUSPENSION_KINDS = {PenaltyKind.SUSPEND_BUSINESS, PenaltyKind.CLOSE, PenaltyKind.RESTRICT_BUSINESS}

@@ -87,3 +87,15 @@ def test_staff_of_another_department_do_not_see_the_case(staff):
     assert ok(Api("officer-cg").get("/api/enforcement/cases")) == []
     assert [c["case_no"] for c in ok(officer.get("/api/enforcement/cases"))] == [no]
     assert Client().get("/api/enforcement/cases").status_code == 401
+
+
+def test_public_lists_are_one_query(staff, anon, django_assert_max_num_queries):
+    from rich.console import Console
+
+    from tongban.enforcement import demo
+
+    demo.load(Console(quiet=True))
+    with django_assert_max_num_queries(2):  # items with their departments, then all levels
+        assert len(ok(anon.get("/api/enforcement/items"))) >= 5
+    with django_assert_max_num_queries(1):
+        assert len(ok(anon.get("/api/enforcement/public"))) == 1
