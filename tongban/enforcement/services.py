@@ -36,6 +36,7 @@ from .errors import (
     HEARING_TOO_LATE,
     LEGAL_REVIEW_REQUIRED,
     NOTICE_REQUIRED,
+    OUTSIDE_BENCHMARK,
     UNKNOWN_ITEM,
     BadState,
     EnforcementError,
@@ -349,14 +350,15 @@ def finish_investigation(case: EnforcementCase, actor: User, *, penalty_kinds: l
     kinds = _kinds(penalty_kinds)
     amount = _amount(fine)
     result = discretion.assess(discretion.item_spec(case.item), case.facts)
+    # never allowed, even after a review (no factor, no justification, outside the statute): refused now
+    discretion.check_fine(result, amount, kinds, justification=justification, review_approved=True)
     outside = False
-    try:
-        discretion.check_fine(result, amount, kinds, justification=justification, review_approved=True)
+    try:  # allowed only after an approved review (justified 减轻/从重 beyond the range)
         discretion.check_fine(result, amount, kinds, justification=justification, review_approved=False)
     except EnforcementError as exc:
-        outside = exc.code == "enforcement.outside_benchmark"
-        if not outside or not justification.strip():
+        if exc.code != OUTSIDE_BENCHMARK:
             raise
+        outside = True
     major = is_major(kinds, amount, hearing_held=False)
     review_needed = bool(major) or outside
     case.proposal = {"penalty_kinds": kinds, "fine": str(amount) if amount is not None else None,
@@ -427,6 +429,8 @@ def request_hearing(case: EnforcementCase, actor: User, on: date | None = None, 
     on = on or timezone.localdate()
     if case.hearing_deadline is None:
         raise BadState("拟作出的处罚不属于听证范围（《行政处罚法》第六十三条）")
+    if case.notified_on and on < case.notified_on:
+        raise EnforcementError("听证申请日期不能早于告知日期", detail={"field": "on"})
     if on > case.hearing_deadline:
         raise EnforcementError(f"听证申请期限已于 {case.hearing_deadline} 届满", code=HEARING_TOO_LATE, status=409)
     case.hearing_requested_on = on

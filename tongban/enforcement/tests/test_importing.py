@@ -90,3 +90,24 @@ def test_benchmark_outside_the_statute_is_refused(demo_core):
 def test_bad_yaml_names_the_line(demo_core):
     error = _bad("items:\n  - code: [unclosed\n")
     assert error.problems[0]["row"].startswith("第")
+
+
+def test_cli_import_names_file_row_and_field(demo_core, tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from tongban.enforcement.cli import register
+
+    app = typer.Typer()
+    register(app)
+    bad = tmp_path / "bench.yaml"
+    bad.write_text(GOOD.replace('fine_min: "2000", fine_max: "5000"', 'fine_min: "5000", fine_max: "2000"'),
+                   encoding="utf-8")
+    result = CliRunner().invoke(app, ["enforcement", "import-benchmarks", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}: items[0]（T-1）.levels[1]: fine_max: 区间颠倒" in result.output
+    assert not EnforcementItem.objects.filter(code="T-1").exists()
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD, encoding="utf-8")
+    result = CliRunner().invoke(app, ["enforcement", "import-benchmarks", str(good)])
+    assert result.exit_code == 0 and "1 items, 2 levels" in result.output
