@@ -6,8 +6,8 @@ with CSRF, or ``Authorization: Bearer``) holding an enforcement role in the case
 (``enforcement_officer``), 法制审核人员 (``legal_reviewer``), 执法部门负责人 (``enforcement_head``).
 
 Errors are ``{"code", "message", "detail"?}``: ``enforcement.unknown_item`` (404), ``enforcement.invalid_facts``
-(400), ``enforcement.no_matching_level`` (422), ``enforcement.outside_benchmark`` / ``enforcement.outside_statutory``
-(422), ``enforcement.legal_review_required`` / ``enforcement.notice_required`` / ``enforcement.hearing_pending`` /
+(400), ``enforcement.no_matching_level`` (422), ``enforcement.outside_benchmark`` (422; ``detail.statutory`` when the
+statute is exceeded too), ``enforcement.legal_review_required`` / ``enforcement.notice_required`` / ``enforcement.hearing_pending`` /
 ``enforcement.hearing_request_too_late`` / ``enforcement.heavier_than_notified`` / ``enforcement.bad_state`` (409),
 ``enforcement.forbidden`` (403), ``enforcement.not_found`` (404), ``enforcement.invalid`` (400); 401 without sign-in.
 """
@@ -466,7 +466,7 @@ class DecisionIn(Schema):
 @router.post("cases/{case_no}/decision", response={200: CaseOut, codes_4xx: ErrorOut}, auth=API_AUTH,
              summary="作出处罚决定（部门负责人）")
 def decision(request: AuthedRequest, case_no: str, payload: DecisionIn):
-    """Checked in this order: the benchmark (422 ``enforcement.outside_benchmark`` / ``outside_statutory``), the
+    """Checked in this order: the benchmark (422 ``enforcement.outside_benchmark``), the
     legal review of a major decision (409 ``enforcement.legal_review_required``), the notice and hearing (409
     ``enforcement.notice_required``)."""
     return _case_out(services.decide(_case(request, case_no), request.user, penalty_kinds=payload.penalty_kinds,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from .errors import INVALID_FACTS, NO_MATCHING_LEVEL, OUTSIDE_BENCHMARK, OUTSIDE_STATUTORY, EnforcementError
+from .errors import INVALID_FACTS, NO_MATCHING_LEVEL, OUTSIDE_BENCHMARK, EnforcementError
 from .models import LEVEL_RANK, FactorKind, Level, PenaltyKind
 
 _AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(x|倍)?\s*$", re.IGNORECASE)
@@ -172,8 +172,8 @@ def assess(item: ItemSpec, facts: Any) -> Discretion:
 
 def check_fine(result: Discretion, fine: Decimal | None, kinds: list[str], *, justification: str,
                review_approved: bool) -> None:
-    """Refuse a decision outside the benchmark (``enforcement.outside_benchmark``) or the statute
-    (``enforcement.outside_statutory``); 减轻/从重 beyond the range need a justification and an approved review."""
+    """Refuse a decision outside the benchmark with ``enforcement.outside_benchmark`` (outside the statute too, then
+    with ``detail.statutory``); 减轻/从重 beyond the range need a justification and an approved review."""
     allowed = set(result.level.penalty_kinds) | {PenaltyKind.NONE} if result.exempt_possible else set(
         result.level.penalty_kinds)
     detail = {"allowed": result.as_dict()}
@@ -201,8 +201,9 @@ def check_fine(result: Discretion, fine: Decimal | None, kinds: list[str], *, ju
     if (result.statutory_min is not None and fine < result.statutory_min and
             FactorKind.MITIGATED not in result.claimed_kinds) or (
             result.statutory_max is not None and fine > result.statutory_max) or fine < 0:
-        raise EnforcementError(f"罚款 {fine} 元超出法定幅度（{_range(result.statutory_min, result.statutory_max)}）",
-                               code=OUTSIDE_STATUTORY, status=422, detail=detail)
+        raise EnforcementError(f"罚款 {fine} 元超出法定幅度（{_range(result.statutory_min, result.statutory_max)}），"
+                               "也就超出了裁量基准", code=OUTSIDE_BENCHMARK, status=422,
+                               detail={**detail, "statutory": True})
     lo, hi = result.fine_min, result.fine_max
     below = lo is not None and fine < lo
     above = hi is not None and fine > hi

@@ -511,13 +511,12 @@ UNDECIDED = (Stage.INVESTIGATING, Stage.LEGAL_REVIEW, Stage.NOTIFYING, Stage.HEA
 def decide(case: EnforcementCase, actor: User, *, penalty_kinds: list[str], fine: Any = None,
            justification: str = "", decision_text: str = "") -> EnforcementCase:
     """作出决定. In this order: the benchmark range (``enforcement.outside_benchmark``), the legal review of a major
-    decision (``enforcement.legal_review_required``), then the notice and hearing (``enforcement.notice_required``).
+    decision (``enforcement.legal_review_required``), then 立案 and the notice and hearing
+    (``enforcement.notice_required``); a decided or not-filed case is refused first (``enforcement.bad_state``).
     A penalty becomes a credit fact; the publication deadline starts."""
     case = _locked(case)
     _require(actor, Role.ENFORCEMENT_HEAD, case, "作出处罚决定")
-    if case.stage == Stage.FILING:
-        raise BadState("案件尚未立案", detail={"stage": case.stage})
-    _require_stage(case, *UNDECIDED)
+    _require_stage(case, Stage.FILING, *UNDECIDED)
     kinds = _kinds(penalty_kinds)
     amount = _amount(fine)
     approved = case.review_status == Review.APPROVED
@@ -528,6 +527,8 @@ def decide(case: EnforcementCase, actor: User, *, penalty_kinds: list[str], fine
         labels = "、".join(MAJOR_LABELS[m] for m in major)
         raise EnforcementError(f"重大执法决定（{labels}）须经法制审核通过后方可作出（《行政处罚法》第五十八条）",
                                code=LEGAL_REVIEW_REQUIRED, status=409, detail={"criteria": major})
+    if case.stage == Stage.FILING:
+        raise BadState("案件尚未立案，不能作出决定", detail={"stage": case.stage})
     if case.stage != Stage.DECIDING:
         raise EnforcementError("作出决定前须告知当事人并听取陈述申辩（听证申请期满或听证结束）（《行政处罚法》第四十四条、"
                                "第六十二条）", code=NOTICE_REQUIRED, status=409, detail={"stage": case.stage})

@@ -88,7 +88,7 @@ def test_fine_inside_the_range_passes_and_outside_is_refused():
     assert exc.value.code == "enforcement.outside_benchmark"
     with pytest.raises(EnforcementError) as exc:
         check_fine(result, Decimal(150000), ["fine"], justification="x", review_approved=True)
-    assert exc.value.code == "enforcement.outside_statutory"
+    assert exc.value.code == "enforcement.outside_benchmark" and exc.value.detail["statutory"]
     with pytest.raises(EnforcementError):
         check_fine(result, Decimal(50000), ["fine", "revoke_licence"], justification="", review_approved=False)
 

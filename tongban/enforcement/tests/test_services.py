@@ -157,3 +157,20 @@ def test_demo_loads_twice(demo_core):
     assert EnforcementCase.objects.count() == 3
     assert selectors.published().count() == 1
     assert Lead.objects.filter(status=Lead.Status.NEW).count() == 1
+
+
+def test_decision_rules_apply_before_filing_too(staff):
+    case = services.open_case(staff["officer-scjg"], item_code="SP-122", party_name="x", facts={"goods_value": 20000})
+    with pytest.raises(EnforcementError) as exc:
+        services.decide(case, staff["head-scjg"], penalty_kinds=["fine"], fine=1000)
+    assert exc.value.code == "enforcement.outside_benchmark"
+    with pytest.raises(EnforcementError) as exc:
+        services.decide(case, staff["head-scjg"], penalty_kinds=["fine"], fine=200000)
+    assert exc.value.code == "enforcement.legal_review_required"
+    with pytest.raises(EnforcementError) as exc:
+        services.decide(case, staff["head-scjg"], penalty_kinds=["warning"])
+    assert exc.value.code == "enforcement.outside_benchmark"  # 警告 is not a penalty of this level
+    small = services.open_case(staff["officer-scjg"], item_code="SP-122", party_name="y", facts={"goods_value": 10})
+    with pytest.raises(EnforcementError) as exc:
+        services.decide(small, staff["head-scjg"], penalty_kinds=["fine"], fine=50000)
+    assert exc.value.code == "enforcement.bad_state"
