@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import BenchmarkLevel, CaseRecord, EnforcementCase, EnforcementItem, Factor, Lead
+from .models import BenchmarkLevel, CaseRecord, Certificate, EnforcementCase, EnforcementItem, Factor, Lead
 
 
 class LevelInline(admin.TabularInline):
@@ -54,3 +54,8 @@ class RecordAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: Any) -> bool:
         return False
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ("number", "user", "department", "field", "valid_until", "active")

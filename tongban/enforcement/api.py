@@ -135,6 +135,27 @@ def discretion(request: HttpRequest, payload: DiscretionIn):
     return services.assess(payload.item, payload.facts).as_dict()
 
 
+class StaffOut(Schema):
+    name: str
+    certificate_no: str
+    field: str
+    valid_until: dt.date
+
+
+class BodyOut(Schema):
+    code: str
+    name: str
+    items: list[dict[str, str]]
+    staff: list[StaffOut]
+
+
+@router.get("bodies", response=list[BodyOut], summary="执法主体、执法人员与执法证（公开）")
+def bodies(request: HttpRequest):
+    """事前公开: each enforcement body with its items and its staff holding a valid certificate (name and
+    certificate number). Public, no sign-in."""
+    return selectors.bodies()
+
+
 # --- published decisions (public) ----------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ except the laws, articles and statutory ranges.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from django.db import transaction
@@ -21,6 +22,7 @@ from .models import EnforcementCase, Lead
 BENCHMARKS = Path(__file__).parent / "demo" / "benchmarks.yaml"
 
 # (username, display name, organisation, role)
+CERTIFICATES = {"officer-scjg": ("91010012026001", "市场监管"), "officer-cg": ("91010022026001", "城市管理")}
 ACCOUNTS: list[tuple[str, str, str, str]] = [
     ("officer-scjg", "林执法（市场监管局执法人员）", "yx-scjg", Role.ENFORCEMENT_OFFICER),
     ("legal-scjg", "许法审（市场监管局法制审核）", "yx-scjg", Role.LEGAL_REVIEWER),
@@ -44,6 +46,9 @@ def accounts() -> dict[str, User]:
         user = core_services.upsert_user(username, password=DEMO_PASSWORD, display_name=display,
                                          kind=User.Kind.STAFF, organisation=org, is_staff=True)
         core_services.grant_role(user, role, org)
+        if username in CERTIFICATES:
+            number, field = CERTIFICATES[username]
+            services.certify(user, org, number, field=field, valid_until=date(2030, 12, 31))
         users[username] = user
     return users
 

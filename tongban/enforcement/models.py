@@ -308,3 +308,24 @@ class CaseRecord(models.Model):
         from .errors import RECORD_IMMUTABLE, EnforcementError
 
         raise EnforcementError("执法记录不可删除", code=RECORD_IMMUTABLE, status=409)
+
+
+class Certificate(models.Model):
+    """A law-enforcement certificate (行政执法证) of a staff member: published before enforcement (事前公开: 执法主体、
+    执法人员及其执法证号)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enforcement_certificates")
+    department = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="enforcement_certificates",
+                                   verbose_name="执法主体")
+    number = models.CharField("执法证号", max_length=40, unique=True)
+    field = models.CharField("执法类别", max_length=100, blank=True)
+    valid_until = models.DateField("有效期至")
+    active = models.BooleanField("有效", default=True)
+
+    class Meta:
+        ordering = ["department", "number"]
+        verbose_name = "行政执法证"
+        verbose_name_plural = "行政执法证"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.number}"

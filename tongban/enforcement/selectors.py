@@ -14,7 +14,7 @@ from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role, organisations_for_role
 
 from . import conf
-from .models import BenchmarkLevel, CaseRecord, EnforcementCase, EnforcementItem, Lead
+from .models import BenchmarkLevel, CaseRecord, Certificate, EnforcementCase, EnforcementItem, Lead
 
 STAFF_ROLES = (Role.ENFORCEMENT_OFFICER, Role.LEGAL_REVIEWER, Role.ENFORCEMENT_HEAD)
 #: 公示期限 (国务院办公厅《关于全面推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度的指导意见》):
@@ -172,3 +172,21 @@ def public_row(case: EnforcementCase) -> dict[str, Any]:
         "decided_on": case.decided_on,
         "published_at": case.published_at,
     }
+
+
+def bodies(on: date | None = None) -> list[dict[str, Any]]:
+    """事前公开: the enforcement bodies (departments with enforcement items or certified staff), their items and their
+    staff with valid certificates (name and certificate number only). Two queries."""
+    on = on or timezone.localdate()
+    by_org: dict[int, dict[str, Any]] = {}
+
+    def body(org: Organisation) -> dict[str, Any]:
+        return by_org.setdefault(org.pk, {"code": org.code, "name": org.name, "items": [], "staff": []})
+
+    for item in EnforcementItem.objects.filter(active=True, department__isnull=False).select_related("department"):
+        body(item.department)["items"].append({"code": item.code, "name": item.name})  # type: ignore[arg-type]
+    for cert in (Certificate.objects.filter(active=True, valid_until__gte=on)
+                 .select_related("user", "department").order_by("number")):
+        body(cert.department)["staff"].append({"name": str(cert.user), "certificate_no": cert.number,
+                                               "field": cert.field, "valid_until": cert.valid_until})
+    return sorted(by_org.values(), key=lambda b: b["code"])

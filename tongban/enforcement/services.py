@@ -170,6 +170,20 @@ def amend_record(case: EnforcementCase, actor: User, seq: int, text: str,
                       amends=original, step=original.step)
 
 
+def certify(user: User, department: Organisation, number: str, *, valid_until: date, field: str = "",
+            actor: User | None = None) -> Any:
+    """Register (or renew) a staff member's 行政执法证."""
+    from .models import Certificate
+
+    number = str(number or "").strip()
+    if not number:
+        raise EnforcementError("请填写执法证号", detail={"field": "number"})
+    cert, _ = Certificate.objects.update_or_create(number=number, defaults={
+        "user": user, "department": department, "valid_until": valid_until, "field": field, "active": True})
+    audit("enforcement.certificate", actor=actor, obj=cert, detail={"number": number, "user": user.username})
+    return cert
+
+
 # --- leads and cases ----------------------------------------------------------------------------------------
 
 

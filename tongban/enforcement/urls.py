@@ -7,6 +7,7 @@ app_name = "enforcement"
 urlpatterns = [
     path("enforcement/items/", views.items_page, name="items"),
     path("enforcement/public/", views.public_page, name="public"),
+    path("enforcement/bodies/", views.bodies_page, name="bodies"),
     path("enforcement/cases/", views.workbench, name="workbench"),
     path("enforcement/cases/new/", views.case_new, name="case_new"),
     path("enforcement/cases/<str:case_no>/", views.case_detail, name="case"),

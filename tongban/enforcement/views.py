@@ -28,6 +28,10 @@ def items_page(request: HttpRequest) -> HttpResponse:
     return render(request, "enforcement/items.html", {"items": selectors.items()})
 
 
+def bodies_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "enforcement/bodies.html", {"bodies": selectors.bodies()})
+
+
 def public_page(request: HttpRequest) -> HttpResponse:
     return render(request, "enforcement/public.html",
                   {"rows": [selectors.public_row(c) for c in selectors.published()[:300]]})

@@ -573,6 +573,7 @@ api("GET", "/api/enforcement/items/{code}", ENF, PUBLIC, ALL, url=_const("/api/e
 api("POST", "/api/enforcement/discretion", ENF, PUBLIC, ALL,
     body=lambda w, role: {"item": "SP-122", "facts": {"goods_value": 1500}})
 api("GET", "/api/enforcement/public", ENF, "public (personal data masked)", ALL)
+api("GET", "/api/enforcement/bodies", ENF, PUBLIC, ALL)
 api("GET", "/api/enforcement/leads", ENF, "enforcement staff: the leads of their departments", ENF_STAFF,
     hide=SIGNED_IN - ENF_STAFF, visible=_json_has("ref", lambda w: w.enf["lead"]))
 api("POST", "/api/enforcement/leads", ENF, "enforcement officers, for their department", ENF_OFFICER,
@@ -613,6 +614,7 @@ api("POST", "/api/enforcement/cases/{case_no}/withdrawal", ENF, HEAD_RULE, ENF_H
 
 page("GET", "enforcement/items/", ENF, PUBLIC, ALL)
 page("GET", "enforcement/public/", ENF, "public (personal data masked)", ALL)
+page("GET", "enforcement/bodies/", ENF, PUBLIC, ALL)
 page("GET", "enforcement/cases/", ENF, "enforcement officers: their departments' cases and leads", ENF_OFFICER)
 page("POST", "enforcement/cases/new/", ENF, "enforcement officers of the item's department (市场监管局); the admin",
      ENF_OFFICER, body=lambda w, role: {"item": "SP-122", "party_name": "某店", "facts": '{"goods_value": 100}'})

@@ -62,3 +62,11 @@ def test_new_case_from_the_workbench(demo_cases):
     assert response["Location"] == f"/enforcement/cases/{case.case_no}/" and case.stage == "filing"
     bad = _as("officer-scjg").post("/enforcement/cases/new/", {"item": "SP-126", "party_name": "x", "facts": "{"})
     assert bad.status_code == 302 and not EnforcementCase.objects.filter(party_name="x").exists()
+
+
+def test_bodies_and_their_certified_staff_are_public(demo_cases):
+    bodies = Client().get("/api/enforcement/bodies").json()
+    scjg = next(b for b in bodies if b["code"] == "yx-scjg")
+    assert {"SP-122", "SP-126"} <= {i["code"] for i in scjg["items"]}
+    assert [s["certificate_no"] for s in scjg["staff"]] == ["91010012026001"]
+    assert "91010022026001" in Client().get("/enforcement/bodies/").content.decode()
