@@ -174,3 +174,13 @@ def test_decision_rules_apply_before_filing_too(staff):
     with pytest.raises(EnforcementError) as exc:
         services.decide(small, staff["head-scjg"], penalty_kinds=["fine"], fine=50000)
     assert exc.value.code == "enforcement.bad_state"
+
+
+def test_an_overdue_investigation_is_escalated_to_the_head(staff):
+    from tongban.workflow import services as wf
+
+    case = _filed(staff, {"goods_value": 100})
+    task = Task.objects.get(instance_id=int(case.process_instance_id), element_id="investigate")
+    assert task.limit_days == 30 and task.escalate_role == "enforcement_head"
+    wf.check_clocks(timezone.localdate() + timedelta(days=90))
+    assert Notification.objects.filter(recipient=staff["head-scjg"], kind="escalation", task=task).exists()
