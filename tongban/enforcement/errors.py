@@ -18,6 +18,7 @@ NOTICE_REQUIRED = "enforcement.notice_required"
 HEARING_PENDING = "enforcement.hearing_pending"
 HEARING_TOO_LATE = "enforcement.hearing_request_too_late"
 RECORD_IMMUTABLE = "enforcement.record_immutable"
+HEAVIER_THAN_NOTIFIED = "enforcement.heavier_than_notified"
 
 
 class EnforcementError(DomainError):

@@ -34,6 +34,7 @@ from . import conf, discretion, process, selectors
 from .errors import (
     HEARING_PENDING,
     HEARING_TOO_LATE,
+    HEAVIER_THAN_NOTIFIED,
     LEGAL_REVIEW_REQUIRED,
     NOTICE_REQUIRED,
     OUTSIDE_BENCHMARK,
@@ -549,7 +550,7 @@ def decide(case: EnforcementCase, actor: User, *, penalty_kinds: list[str], fine
     proposed = _amount(case.proposal.get("fine"))
     if proposed is not None and amount is not None and amount > proposed:
         raise EnforcementError(f"不得因当事人陈述、申辩而给予更重的处罚：罚款 {amount} 元高于告知的 {proposed} 元"
-                               "（《行政处罚法》第四十五条）", code="enforcement.heavier_than_notified", status=409)
+                               "（《行政处罚法》第四十五条）", code=HEAVIER_THAN_NOTIFIED, status=409)
     today = timezone.localdate()
     case.decision_kinds = kinds
     case.fine = amount if PenaltyKind.FINE in kinds else None

@@ -99,3 +99,17 @@ def test_public_lists_are_one_query(staff, anon, django_assert_max_num_queries):
         assert len(ok(anon.get("/api/enforcement/items"))) >= 5
     with django_assert_max_num_queries(1):
         assert len(ok(anon.get("/api/enforcement/public"))) == 1
+
+
+def test_case_list_queries_do_not_grow_with_the_cases(staff, django_assert_max_num_queries):
+    officer, head = Api("officer-scjg"), Api("head-scjg")
+    for _ in range(3):
+        _case(officer, head, {"goods_value": 1000})
+    with django_assert_max_num_queries(12) as few:
+        assert len(ok(officer.get("/api/enforcement/cases"))) == 3
+    queries = len(few)
+    assert queries > 0
+    for _ in range(5):
+        _case(officer, head, {"goods_value": 1000})
+    with django_assert_max_num_queries(queries):
+        assert len(ok(officer.get("/api/enforcement/cases"))) == 8
