@@ -111,3 +111,33 @@ def test_cli_import_names_file_row_and_field(demo_core, tmp_path):
     good.write_text(GOOD, encoding="utf-8")
     result = CliRunner().invoke(app, ["enforcement", "import-benchmarks", str(good)])
     assert result.exit_code == 0 and "1 items, 2 levels" in result.output
+
+
+def test_every_demo_range_lies_inside_the_statute_for_any_facts(demo_core):
+    """Property: for every demo item and any measure value, the level's range is ordered and inside the statute."""
+    from decimal import Decimal
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tongban.enforcement.discretion import assess, item_spec
+
+    importing.import_file(demo.BENCHMARKS)
+    specs = [item_spec(i) for i in EnforcementItem.objects.all()]
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.sampled_from(specs), st.decimals(min_value=0, max_value=10**8, places=2), st.booleans())
+    def check(spec, value, flag):
+        facts = {spec.measure: str(value), "crowded_place": flag, "refused_to_correct": flag}
+        result = assess(spec, facts)
+        if result.fine_min is None:
+            assert result.fine_max is None
+            return
+        assert result.fine_min <= result.fine_max
+        if result.statutory_min is not None:
+            assert result.statutory_min <= result.fine_min
+        if result.statutory_max is not None:
+            assert result.fine_max <= result.statutory_max
+        assert result.measure_value == Decimal(str(value))
+
+    check()
