@@ -184,3 +184,20 @@ def test_an_overdue_investigation_is_escalated_to_the_head(staff):
     assert task.limit_days == 30 and task.escalate_role == "enforcement_head"
     wf.check_clocks(timezone.localdate() + timedelta(days=90))
     assert Notification.objects.filter(recipient=staff["head-scjg"], kind="escalation", task=task).exists()
+
+
+def test_major_criteria_are_configurable(staff, settings):
+    from decimal import Decimal
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    assert services.is_major(["fine"], Decimal(60000), hearing_held=False) == ["fine"]
+    assert services.is_major(["revoke_licence"], None, hearing_held=True) == ["revocation", "hearing"]
+    settings.TONGBAN_ENFORCEMENT_MAJOR_CRITERIA = "revocation"
+    assert services.is_major(["fine"], Decimal(60000), hearing_held=True) == []
+    settings.TONGBAN_ENFORCEMENT_MAJOR_CRITERIA = "fine"
+    settings.TONGBAN_ENFORCEMENT_MAJOR_FINE = "100000"
+    assert services.is_major(["fine"], Decimal(60000), hearing_held=False) == []
+    settings.TONGBAN_ENFORCEMENT_MAJOR_CRITERIA = "fine,everything"
+    with pytest.raises(ImproperlyConfigured):
+        services.is_major(["fine"], Decimal(1), hearing_held=False)
