@@ -482,6 +482,7 @@ class DecisionIn(Schema):
     fine: float | str | None = None
     justification: str = ""
     decision_text: str = ""
+    facts: dict[str, Any] | None = None  # only when the case has no facts yet
 
 
 @router.post("cases/{case_no}/decision", response={200: CaseOut, codes_4xx: ErrorOut}, auth=API_AUTH,
@@ -492,7 +493,7 @@ def decision(request: AuthedRequest, case_no: str, payload: DecisionIn):
     ``enforcement.notice_required``)."""
     return _case_out(services.decide(_case(request, case_no), request.user, penalty_kinds=payload.penalty_kinds,
                                      fine=payload.fine, justification=payload.justification,
-                                     decision_text=payload.decision_text))
+                                     decision_text=payload.decision_text, facts=payload.facts))
 
 
 class StepIn(Schema):

@@ -524,7 +524,7 @@ UNDECIDED = (Stage.INVESTIGATING, Stage.LEGAL_REVIEW, Stage.NOTIFYING, Stage.HEA
 
 @transaction.atomic
 def decide(case: EnforcementCase, actor: User, *, penalty_kinds: list[str], fine: Any = None,
-           justification: str = "", decision_text: str = "") -> EnforcementCase:
+           justification: str = "", decision_text: str = "", facts: dict[str, Any] | None = None) -> EnforcementCase:
     """作出决定. In this order: the benchmark range (``enforcement.outside_benchmark``), the legal review of a major
     decision (``enforcement.legal_review_required``), then 立案 and the notice and hearing
     (``enforcement.notice_required``); a decided or not-filed case is refused first (``enforcement.bad_state``).
@@ -535,6 +535,10 @@ def decide(case: EnforcementCase, actor: User, *, penalty_kinds: list[str], fine
     kinds = _kinds(penalty_kinds)
     amount = _amount(fine)
     approved = case.review_status == Review.APPROVED
+    if facts:  # the facts found, when the case has none yet (never a silent change of the facts found earlier)
+        if case.facts and facts != case.facts:
+            raise BadState("案件已认定裁量情节，须在调查环节更正，不能在决定时改变", detail={"field": "facts"})
+        case.facts = dict(facts)
     result = discretion.assess(discretion.item_spec(case.item), case.facts)
     discretion.check_fine(result, amount, kinds, justification=justification, review_approved=approved)
     major = is_major(kinds, amount, hearing_held=case.hearing_held_on is not None)

@@ -113,3 +113,18 @@ def test_case_list_queries_do_not_grow_with_the_cases(staff, django_assert_max_n
         _case(officer, head, {"goods_value": 1000})
     with django_assert_max_num_queries(queries):
         assert len(ok(officer.get("/api/enforcement/cases"))) == 8
+
+
+def test_facts_may_come_with_the_decision_when_the_case_has_none(staff):
+    officer, head = Api("officer-scjg"), Api("head-scjg")
+    case = ok(officer.post("/api/enforcement/cases", {"item": "SP-122", "party_name": "某店"}), 201)
+    no = case["case_no"]
+    out = ok(head.post(f"/api/enforcement/cases/{no}/decision", {"penalty_kinds": ["fine"], "fine": 1,
+                                                                  "facts": {"goods_value": 100}}), 422)
+    assert out["code"] == "enforcement.outside_benchmark"
+    assert ok(head.post(f"/api/enforcement/cases/{no}/decision", {"penalty_kinds": ["fine"], "fine": 1}),
+              400)["code"] == "enforcement.invalid_facts"  # refused: nothing was saved
+    filed = _case(officer, head, {"goods_value": 100})
+    assert ok(head.post(f"/api/enforcement/cases/{filed}/decision", {
+        "penalty_kinds": ["fine"], "fine": 50000, "facts": {"goods_value": 9000}}), 409)["code"] == \
+        "enforcement.bad_state"
