@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -262,11 +262,20 @@ def open_case(actor: User, *, item_code: str, party_name: str = "", party_id_num
     facts = dict(facts or {})
     if facts:
         discretion.assess(discretion.item_spec(item), facts)  # names the bad field now, not at the decision
-    case = EnforcementCase(case_no=_next_case_no(timezone.localdate()), item=item, department=department, lead=lead,
+    case = EnforcementCase(item=item, department=department, lead=lead,
                            party_kind=_party_kind(number, party_kind), party_name=name[:200],
                            party_id_number=number[:32], facts=facts,
                            summary=str(summary or (lead.description if lead else "")), created_by=actor)
-    case.save()
+    for attempt in range(5):  # two officers registering at once: the unique number decides, the loser retries
+        case.case_no = _next_case_no(timezone.localdate())
+        try:
+            with transaction.atomic():
+                case.save()
+            break
+        except IntegrityError:
+            case.pk = None
+            if attempt == 4:
+                raise
     process.start(case, actor=actor)
     case.stage = Stage.FILING
     case.save(update_fields=["process_instance_id", "stage"])
