@@ -10,7 +10,7 @@ from .errors import EnforcementError
 log = logging.getLogger(__name__)
 
 
-def on_lead_reported(sender: Any, *, source: str, entity_uscc: str = "", entity_name: str = "", item_code: str = "",
+def on_lead_reported(sender: Any, *, source: str = "", entity_uscc: str = "", entity_name: str = "", item_code: str = "",
                      description: str = "", department_code: str = "", **_: Any) -> None:
     """``core.events.enforcement_lead_reported`` → a lead (案件线索) of the department, waiting for 立案."""
     from .services import report_lead

@@ -201,3 +201,8 @@ def test_major_criteria_are_configurable(staff, settings):
     settings.TONGBAN_ENFORCEMENT_MAJOR_CRITERIA = "fine,everything"
     with pytest.raises(ImproperlyConfigured):
         services.is_major(["fine"], Decimal(1), hearing_held=False)
+
+
+def test_lead_event_without_source_does_not_break_the_sender(staff, caplog):
+    events.enforcement_lead_reported.send(sender="x", entity_name="某", description="d", department_code="yx-scjg")
+    assert not Lead.objects.exists()
