@@ -70,3 +70,30 @@ def test_bodies_and_their_certified_staff_are_public(demo_cases):
     assert {"SP-122", "SP-126"} <= {i["code"] for i in scjg["items"]}
     assert [s["certificate_no"] for s in scjg["staff"]] == ["91010012026001"]
     assert "91010022026001" in Client().get("/enforcement/bodies/").content.decode()
+
+
+def test_case_page_renders_at_every_step_for_each_role(demo_cases):
+    from tongban.enforcement import services as enf
+
+    officer, legal, head = (User.objects.get(username=u) for u in ("officer-scjg", "legal-scjg", "head-scjg"))
+    case = enf.open_case(officer, item_code="SP-122", party_name="逐步商户", facts={"goods_value": 1000})
+    steps = [lambda c: enf.decide_filing(c, head, approve=True),
+             lambda c: enf.finish_investigation(c, officer, penalty_kinds=["fine"], fine=50000),
+             lambda c: enf.give_notice(c, officer), lambda c: enf.request_hearing(c, officer),
+             lambda c: enf.hold_hearing(c, officer, transcript="无异议"),
+             lambda c: enf.legal_review(c, legal, approve=True, opinion="同意"),
+             lambda c: enf.decide(c, head, penalty_kinds=["fine"], fine=50000),
+             lambda c: enf.serve(c, officer), lambda c: enf.execute(c, officer, note="已缴纳"),
+             lambda c: enf.close(c, officer), lambda c: enf.publish(c, officer)]
+    seen = set()
+    for step in [None, *steps]:
+        if step is not None:
+            case = step(case)
+        seen.add(case.stage)
+        for username in ("officer-scjg", "legal-scjg", "head-scjg"):
+            response = _as(username).get(f"/enforcement/cases/{case.case_no}/")
+            assert response.status_code == 200, (case.stage, username)
+            assert case.case_no in response.content.decode()
+    assert {"filing", "investigating", "notifying", "hearing", "legal_review", "deciding", "serving", "executing",
+            "closing", "closed"} <= seen
+    assert "撤下公示" in _as("head-scjg").get(f"/enforcement/cases/{case.case_no}/").content.decode()
