@@ -705,6 +705,11 @@ def case_file(case: EnforcementCase) -> dict[str, Any]:
             else:  # by reference: the archive keeps the reference and its checksum
                 materials.append({**entry, "filename": f"{r.seq:03d}-{n}-{a['name']}.ref.txt",
                                   "content": f"uri: {a['uri']}\nsha256: {a['sha256']}\nsize: {a.get('size', 0)}\n"})
+    if case.decided_on:
+        from .documents import decision_pdf
+
+        materials.append({"name": "行政处罚决定书", "filename": f"{case.case_no}-决定书.pdf", "kind": "decision",
+                          "content": decision_pdf(case)})
     events_ = [{"seq": r.seq, "at": r.at, "actor": r.actor_label, "step": r.step, "action": r.action,
                 "text": r.text, "data": r.data, "attachments": r.attachments,
                 "amends": r.amends.seq if r.amends else None} for r in recs]

@@ -109,6 +109,8 @@ def _flow(tmp_path: Path, credit: list[dict], on_commit) -> None:
     result = runner.invoke(app, ["enforcement", "export", no, str(dest)])
     assert result.exit_code == 0, result.output
     assert runner.invoke(app, ["archive", "verify", str(dest)]).exit_code == 0
+    decision = list((dest / "data" / "materials").glob("*决定书.pdf"))
+    assert decision and decision[0].read_bytes().startswith(b"%PDF")
     photos = list((dest / "data" / "materials").glob("*排口照片.png"))
     assert photos and photos[0].read_bytes() == PHOTO
     assert (dest / "data" / "events.json").read_text().count('"action"') == records.count()
