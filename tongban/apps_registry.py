@@ -22,6 +22,7 @@ BOUNDED_CONTEXTS: list[str] = [
     "supervision",
     "feedback",
     "security",
+    "enforcement",
     "insight",
 ]
 

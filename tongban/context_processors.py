@@ -14,7 +14,8 @@ from tongban.core.models import Role, RoleAssignment
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     links: list[tuple[str, str]] = [("/catalog/", _("办事指南")), ("/apply/", _("我要办事")), ("/lists/", _("权责清单")),
-                                    ("/feedback/stats/", _("好差评公示"))]
+                                    ("/feedback/stats/", _("好差评公示")),
+                                    ("/enforcement/public/", _("执法公示"))]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         roles = set(RoleAssignment.objects.filter(user=user).values_list("role__code", flat=True))
@@ -37,6 +38,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             links.append(("/feedback/department/", _("诉求与差评办理")))
         if Role.EVALUATOR in roles or user.is_superuser:
             links.append(("/feedback/evaluation/", _("第三方评估")))
+        if user.is_superuser:
+            roles |= {Role.ENFORCEMENT_OFFICER}
+        if Role.ENFORCEMENT_OFFICER in roles:
+            links.append(("/enforcement/cases/", _("行政执法")))
+        if Role.LEGAL_REVIEWER in roles:
+            links.append(("/enforcement/review/", _("法制审核")))
+        if Role.ENFORCEMENT_HEAD in roles:
+            links.append(("/enforcement/head/", _("执法决定")))
         if user.is_staff:
             links.append(("/workflow/definitions/", _("流程")))
         if Role.SECURITY_ADMIN in roles or user.is_superuser:

@@ -42,3 +42,14 @@ commitment_approved = Signal()
 # kwargs: order_number (str), entity_name (str), credit_code (str), text (str), division_code (str),
 #         department_code (str), received_at (str, ISO 8601)
 entity_reported = Signal()
+
+# A lead for administrative enforcement (执法线索): a failed post-check, an inspection finding, a risk warning, a
+# complaint. The enforcement context registers it as a lead of the department.
+# kwargs: source ("post_check"|"inspection"|"risk"|"complaint"|"manual"), entity_uscc (str), entity_name (str),
+#         item_code (str, the enforcement item, may be ""), description (str), department_code (str)
+enforcement_lead_reported = Signal()
+
+# A fact for an entity's credit record (信用信息), e.g. an administrative penalty decided by enforcement.
+# kwargs: entity_uscc (str), kind (str, e.g. "administrative_penalty"), points (int, negative lowers the score),
+#         reason (str), occurred_on (datetime.date)
+credit_fact = Signal()

@@ -75,6 +75,9 @@ class Role(models.Model):
     SECURITY_ADMIN = "security_admin"
     HOTLINE_OPERATOR = "hotline_operator"
     DISCIPLINE = "discipline"
+    ENFORCEMENT_OFFICER = "enforcement_officer"
+    LEGAL_REVIEWER = "legal_reviewer"
+    ENFORCEMENT_HEAD = "enforcement_head"
 
     code = models.CharField("角色代码", max_length=40, unique=True)
     name = models.CharField("名称", max_length=60)

@@ -19,6 +19,9 @@ STANDARD_ROLES: dict[str, str] = {
     Role.SECURITY_ADMIN: "信息安全管理人员",
     Role.HOTLINE_OPERATOR: "12345热线话务员",
     Role.DISCIPLINE: "纪检监察人员",
+    Role.ENFORCEMENT_OFFICER: "行政执法人员",
+    Role.LEGAL_REVIEWER: "法制审核人员",
+    Role.ENFORCEMENT_HEAD: "执法部门负责人",
 }
 
 

@@ -557,3 +557,31 @@ def archive_case(application_ref: str, case_file: dict[str, Any], item_codes: li
     )
     audit("credentials.archive", actor=actor, obj=record, detail={"path": str(path), "files": check.file_count})
     return record
+
+
+def build_bag(case_file: dict[str, Any], dest: Path | str, *, retention_years: int | None = None) -> Path:
+    """Pack any context's case file (the archive's case shape: ``application_ref``, ``materials``, ``events``, ...)
+    as a BagIt bag AT ``dest`` (absent or an empty directory) and check its fixity; no archive record is kept.
+    Used by enforcement's case-file export (``tongban enforcement export CASE_NO DIR``)."""
+    import shutil
+    import tempfile
+
+    from .archive import build_archive, verify_archive
+
+    target = Path(dest)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise InvalidData(f"目标目录已存在且不为空：{target}", code="credentials.archive_exists", status=409)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".bag-", dir=target.parent))
+    try:
+        years = retention_years or conf.archive_retention_years()
+        built = build_archive(dict(case_file), years, staging, name=target.name)
+        if target.exists():
+            target.rmdir()
+        built.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    check = verify_archive(target)
+    if not check.valid:  # pragma: no cover - a freshly built bag is valid unless the disk failed
+        raise InvalidData("档案包校验失败：" + "；".join(check.problems), code="credentials.archive_invalid")
+    return target

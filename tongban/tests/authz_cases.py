@@ -36,13 +36,15 @@ ALL = frozenset(ROLES)
 SIGNED_IN = ALL - {"anonymous"}
 APPLICANTS = frozenset({"citizen", "other_citizen", "company"})
 STAFF = SIGNED_IN - APPLICANTS
+ENFORCEMENT_ONLY = frozenset({"officer", "legal_reviewer", "head"})  # staff holding only enforcement roles
 CLERKS = frozenset({"clerk", "township_clerk"})
 SECURITY_TEAM = frozenset({"security", "admin"})  # the role security_admin; superusers hold every role
 # Staff of a department (the 12345 operator works at the hotline centre, the evaluator at the evaluation centre).
 DEPARTMENT_STAFF = STAFF - {"hotline", "evaluator"}
 # A data-sharing request needs a department role (approver, clerk, supervisor, data owner, administrator).
-GRANT_REQUESTERS = DEPARTMENT_STAFF - {"security"}
-GRANT_REQUEST_RULE = "staff with a department role (not the security team, 12345 or evaluators), for their own department"
+GRANT_REQUESTERS = DEPARTMENT_STAFF - {"security"} - ENFORCEMENT_ONLY
+GRANT_REQUEST_RULE = ("staff with a service role (not the security team, 12345, evaluators or enforcement-only staff), "
+                      "for their own department")
 ZHANG = ID_NUMBERS["zhangsan"]
 
 # Holes: none is open. The ones issue 17 found (instance reads across departments, any staff member starting any
@@ -751,6 +753,93 @@ page("POST", "hotline/orders/<str:number>/", FB, OPERATOR_RULE, OPERATORS, url=l
 
 
 # ============================================================================================================
+# enforcement: administrative penalty cases (市场监管局's officer, legal reviewer and head)
+# ============================================================================================================
+
+ENF = "enforcement"
+ENF_STAFF = {"officer", "legal_reviewer", "head", "admin"}
+ENF_OFFICER = {"officer", "admin"}
+ENF_REVIEWER = {"legal_reviewer", "admin"}
+ENF_HEAD = {"head", "admin"}
+ENF_STAFF_RULE = "enforcement staff (officer, legal reviewer, head) of the case's department (市场监管局); the admin"
+OFFICER_RULE = "the enforcement officers of the case's department (市场监管局); the admin"
+REVIEWER_RULE = "the legal reviewers of the case's department (市场监管局); the admin"
+HEAD_RULE = "the enforcement head of the case's department (市场监管局); the admin"
+
+
+def _enf(step: str, suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/enforcement/cases/{w.enf[step]}{suffix}"
+
+
+api("GET", "/api/enforcement/items", ENF, PUBLIC, ALL)
+api("GET", "/api/enforcement/items/{code}", ENF, PUBLIC, ALL, url=_const("/api/enforcement/items/SP-122"))
+api("POST", "/api/enforcement/discretion", ENF, PUBLIC, ALL,
+    body=lambda w, role: {"item": "SP-122", "facts": {"goods_value": 1500}})
+api("GET", "/api/enforcement/public", ENF, "public (personal data masked)", ALL)
+api("GET", "/api/enforcement/bodies", ENF, PUBLIC, ALL)
+api("GET", "/api/enforcement/leads", ENF, "enforcement staff: the leads of their departments", ENF_STAFF,
+    hide=SIGNED_IN - ENF_STAFF, visible=_json_has("ref", lambda w: w.enf["lead"]))
+api("POST", "/api/enforcement/leads", ENF, "enforcement officers, for their department", ENF_OFFICER,
+    body=lambda w, role: {"source": "manual", "entity_name": "某店", "item_code": "SP-122", "description": "巡查发现"})
+api("GET", "/api/enforcement/cases", ENF, "enforcement staff: the cases of their departments", ENF_STAFF,
+    hide=SIGNED_IN - ENF_STAFF, visible=_json_has("case_no", lambda w: w.enf["filing"]))
+api("POST", "/api/enforcement/cases", ENF, "enforcement officers of the item's department (市场监管局); the admin",
+    ENF_OFFICER, body=lambda w, role: {"item": "SP-122", "party_name": "某店", "facts": {"goods_value": 100}})
+api("GET", "/api/enforcement/cases/{case_no}", ENF, ENF_STAFF_RULE, ENF_STAFF, url=_enf("filing"))
+api("GET", "/api/enforcement/cases/{case_no}/records", ENF, ENF_STAFF_RULE, ENF_STAFF, url=_enf("filing", "/records"))
+api("POST", "/api/enforcement/cases/{case_no}/records", ENF, ENF_STAFF_RULE, ENF_STAFF,
+    url=_enf("investigating", "/records"), body=lambda w, role: {"action": "询问笔录", "text": "询问当事人"})
+api("POST", "/api/enforcement/cases/{case_no}/filing", ENF, HEAD_RULE, ENF_HEAD, url=_enf("filing", "/filing"),
+    body=lambda w, role: {"approve": True})
+api("POST", "/api/enforcement/cases/{case_no}/facts", ENF, OFFICER_RULE, ENF_OFFICER,
+    url=_enf("investigating", "/facts"), body=lambda w, role: {"facts": {"goods_value": 800}})
+api("POST", "/api/enforcement/cases/{case_no}/investigation", ENF, OFFICER_RULE, ENF_OFFICER,
+    url=_enf("investigating", "/investigation"), body=lambda w, role: {"penalty_kinds": ["fine"], "fine": 50000})
+api("POST", "/api/enforcement/cases/{case_no}/legal-review", ENF, REVIEWER_RULE, ENF_REVIEWER,
+    url=_enf("legal_review", "/legal-review"), body=lambda w, role: {"approve": True, "opinion": "同意"})
+api("POST", "/api/enforcement/cases/{case_no}/notice", ENF, OFFICER_RULE, ENF_OFFICER, url=_enf("notifying", "/notice"),
+    body=lambda w, role: {"action": "give"})
+api("POST", "/api/enforcement/cases/{case_no}/hearing", ENF, OFFICER_RULE, ENF_OFFICER, url=_enf("hearing", "/hearing"),
+    body=lambda w, role: {"transcript": "当事人无异议"})
+api("POST", "/api/enforcement/cases/{case_no}/extension", ENF, HEAD_RULE, ENF_HEAD,
+    url=_enf("investigating", "/extension"), body=lambda w, role: {"days": 30, "reason": "案情复杂"})
+api("POST", "/api/enforcement/cases/{case_no}/decision", ENF, HEAD_RULE, ENF_HEAD, url=_enf("deciding", "/decision"),
+    body=lambda w, role: {"penalty_kinds": ["fine"], "fine": 50000})
+api("POST", "/api/enforcement/cases/{case_no}/service", ENF, OFFICER_RULE, ENF_OFFICER, url=_enf("serving", "/service"),
+    body=lambda w, role: {"note": "直接送达"})
+api("POST", "/api/enforcement/cases/{case_no}/execution", ENF, OFFICER_RULE, ENF_OFFICER,
+    url=_enf("executing", "/execution"), body=lambda w, role: {"note": "罚款已缴纳"})
+api("POST", "/api/enforcement/cases/{case_no}/closure", ENF, OFFICER_RULE, ENF_OFFICER, url=_enf("closing", "/closure"))
+api("POST", "/api/enforcement/cases/{case_no}/publication", ENF, OFFICER_RULE, ENF_OFFICER,
+    url=_enf("serving", "/publication"))
+api("POST", "/api/enforcement/cases/{case_no}/withdrawal", ENF, HEAD_RULE, ENF_HEAD, url=_enf("published", "/withdrawal"),
+    body=lambda w, role: {"reason": "信用修复"})
+
+page("GET", "enforcement/items/", ENF, PUBLIC, ALL)
+page("GET", "enforcement/public/", ENF, "public (personal data masked)", ALL)
+page("GET", "enforcement/bodies/", ENF, PUBLIC, ALL)
+page("GET", "enforcement/cases/", ENF, "enforcement officers: their departments' cases and leads", ENF_OFFICER)
+page("POST", "enforcement/cases/new/", ENF, "enforcement officers of the item's department (市场监管局); the admin",
+     ENF_OFFICER, body=lambda w, role: {"item": "SP-122", "party_name": "某店", "facts": '{"goods_value": 100}'})
+page("GET", "enforcement/cases/<str:case_no>/", ENF, ENF_STAFF_RULE, ENF_STAFF,
+     url=lambda w: f"/enforcement/cases/{w.enf['filing']}/")
+for _variant, _step, _allow, _rule, _body in (
+        ("立案审批", "filing", ENF_HEAD, HEAD_RULE, {"action": "filing", "decision": "approve"}),
+        ("法制审核", "legal_review", ENF_REVIEWER, REVIEWER_RULE,
+         {"action": "review", "decision": "approve", "opinion": "同意"}),
+        ("作出决定", "deciding", ENF_HEAD, HEAD_RULE, {"action": "decision", "penalty_kinds": "fine", "fine": "50000"}),
+        ("追加记录", "investigating", ENF_STAFF, ENF_STAFF_RULE, {"action": "record", "record_action": "询问笔录"}),
+        ("公示", "serving", ENF_OFFICER, OFFICER_RULE, {"action": "publish"}),
+        ("撤下公示", "published", ENF_HEAD, HEAD_RULE, {"action": "withdraw", "reason": "信用修复"})):
+    page("POST", "enforcement/cases/<str:case_no>/act/", ENF, _rule, _allow, variant=_variant,
+         url=lambda w, s=_step: f"/enforcement/cases/{w.enf[s]}/act/", body=lambda w, role, b=_body: dict(b))
+page("GET", "enforcement/review/", ENF, "legal reviewers: the cases waiting for 法制审核 in their departments",
+     ENF_REVIEWER)
+page("GET", "enforcement/head/", ENF, "enforcement heads: filings, decisions, deadlines, overdue publications",
+     ENF_HEAD)
+
+
+# ============================================================================================================
 # the table in docs/authorisation.md
 # ============================================================================================================
 
@@ -791,4 +880,5 @@ def _short(role: str) -> str:
     return {"anonymous": "anon", "citizen": "zhangsan", "other_citizen": "lisi", "company": "yunxi-tech",
             "clerk": "clerk", "township_clerk": "clerk-ch", "approver_owner": "approver-rsj (owner)",
             "approver_other": "approver-ga (other)", "supervisor": "supervisor", "data_owner": "data-rsj",
-            "security": "security", "admin": "admin", "hotline": "hotline", "evaluator": "evaluator"}[role]
+            "security": "security", "admin": "admin", "hotline": "hotline", "evaluator": "evaluator",
+            "officer": "officer-scjg", "legal_reviewer": "legal-scjg", "head": "head-scjg"}[role]

@@ -44,6 +44,9 @@ ROLES: dict[str, str | None] = {
     "supervisor": "supervisor",
     "data_owner": "data-rsj",
     "security": "security",
+    "officer": "officer-scjg",
+    "legal_reviewer": "legal-scjg",
+    "head": "head-scjg",
     "admin": "admin",
     "hotline": "hotline",
     "evaluator": "evaluator",
@@ -61,6 +64,9 @@ ROLE_LABELS: dict[str, str] = {
     "supervisor": "supervisor `supervisor`",
     "data_owner": "data owner `data-rsj`",
     "security": "security team `security`",
+    "officer": "enforcement officer `officer-scjg`",
+    "legal_reviewer": "legal reviewer `legal-scjg`",
+    "head": "enforcement head `head-scjg`",
     "admin": "admin `admin`",
     "hotline": "12345 operator `hotline`",
     "evaluator": "third-party evaluator `evaluator`",
@@ -140,6 +146,8 @@ class World:
     order_dispatched: str = ""  # dispatched to 人社局
     order_answered: str = ""  # answered by 人社局, waiting for 张三's confirmation
     pad_url: str = ""  # the window rating pad's signed link for a visit the clerk recorded
+    # enforcement (市场监管局's cases, one per step; the demo's published decision; a new lead)
+    enf: dict[str, str] = field(default_factory=dict)  # step → case number; "lead" → lead ref
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -174,6 +182,7 @@ def build_world() -> World:
     _exchange(w, api)
     _security(w, api["security"])
     _feedback(w, api)
+    _enforcement(w)
     return w
 
 
@@ -372,3 +381,41 @@ def _feedback(w: World, api: dict[str, Api]) -> None:
     ok(rsj.post(f"/api/hotline/orders/{w.order_answered}/answer", {"text": "已督促加快办理"}))
     w.pad_url = ok(api["clerk"].post("/api/ratings/window-services", {
         "window": "yx-zwzx-w01", "department": OWNER_ORG, "person_name": "王五"}), 201)["pad_url"]
+
+
+def _enforcement(w: World) -> None:
+    """市场监管局's enforcement cases, one waiting at each step, through the services as the staff who may."""
+    from tongban.enforcement import services as enf
+    from tongban.enforcement.models import EnforcementCase
+
+    officer, legal, head = (User.objects.get(username=u) for u in ("officer-scjg", "legal-scjg", "head-scjg"))
+    w.enf["lead"] = enf.report_lead(source="complaint", entity_name="翠湖小吃店", item_code="SP-122",
+                                    description="投诉无证经营", actor=officer).ref
+    w.enf["published"] = EnforcementCase.objects.get(published_at__isnull=False, department__code="yx-scjg").case_no
+    w.enf["legal_review"] = EnforcementCase.objects.get(stage="legal_review", department__code="yx-scjg").case_no
+
+    def case(stop: str) -> str:
+        """A case of 市场监管局 (minor: 50000–60000) taken through the steps until it reaches ``stop``."""
+        c = enf.open_case(officer, item_code="SP-122", party_name=f"测试商户（{stop}）", facts={"goods_value": 1000})
+        steps = [  # (the state reached, the step that reaches it)
+            ("investigating", lambda c: enf.decide_filing(c, head, approve=True)),
+            ("notifying", lambda c: enf.finish_investigation(c, officer, penalty_kinds=["fine"], fine=50000)),
+            ("notified", lambda c: enf.give_notice(c, officer)),
+            ("hearing", lambda c: enf.request_hearing(c, officer)),
+            ("heard", lambda c: enf.hold_hearing(c, officer, transcript="当事人无异议")),  # → 法制审核
+            ("deciding", lambda c: enf.legal_review(c, legal, approve=True, opinion="同意")),
+            ("serving", lambda c: enf.decide(c, head, penalty_kinds=["fine"], fine=50000)),
+            ("executing", lambda c: enf.serve(c, officer)),
+            ("closing", lambda c: enf.execute(c, officer, note="罚款已缴纳")),
+        ]
+        for name, step in steps:
+            if stop == "filing":
+                break
+            c = step(c)
+            if name == stop:
+                break
+        return c.case_no
+
+    for stop in ("filing", "investigating", "notifying", "notified", "hearing", "deciding", "serving", "executing",
+                 "closing"):
+        w.enf[stop] = case(stop)
