@@ -182,7 +182,7 @@ def security_of(operation: Operation) -> list[dict[str, list[str]]] | None:
     write = bool(set(operation.methods) & WRITE_METHODS)
     requirements = []
     for name in schemes:
-        requirement = {name: []}
+        requirement: dict[str, list[str]] = {name: []}
         if name == "session" and write:
             requirement["csrf"] = []
         requirements.append(requirement)
@@ -197,7 +197,7 @@ def error_statuses(operation: Operation) -> set[int]:
     sources = {getattr(m, "__ninja_param_source__", "") for m in operation.models}
     write = bool(set(operation.methods) & WRITE_METHODS)
     security = security_of(operation)
-    authenticated = bool(security) and {} not in security
+    authenticated = bool(security and {} not in security)
     codes = set(doc.errors)
     for requirement in security or ():
         for name in requirement:
@@ -287,8 +287,10 @@ def contract_problems(document: dict[str, Any]) -> list[str]:
             if has_input and 422 not in errors_:
                 problems.append(f"{where}: has parameters but does not document 422 (request.invalid).")
             for status in sorted(errors_):
-                content = op["responses"][status if status in op["responses"] else str(status)].get("content", {})
-                schema = next(iter(content.values()), {}).get("schema", {}) if content else {}
+                content: dict[str, Any] = op["responses"][status if status in op["responses"] else str(status)].get(
+                    "content", {})
+                media: dict[str, Any] = next(iter(content.values()), {}) if content else {}
+                schema = media.get("schema", {})
                 if schema.get("$ref") != ERROR_REF:
                     problems.append(
                         f"{where}: error status {status} is not documented with the one error body "

@@ -58,7 +58,7 @@ class _EncryptedMixin:
         return None
 
 
-class EncryptedTextField(_EncryptedMixin, models.TextField):  # type: ignore[misc]
+class EncryptedTextField(_EncryptedMixin, models.TextField):
     """Text encrypted at rest; reads and writes plain ``str``."""
 
     description = "Text encrypted at rest (AES-256-GCM)"
@@ -80,12 +80,19 @@ class EncryptedTextField(_EncryptedMixin, models.TextField):  # type: ignore[mis
         value = str(value)
         return value if crypto.is_encrypted(value) else crypto.encrypt(value)
 
-    def formfield(self, **kwargs: Any) -> Any:  # a one-line input, like the CharField it replaces
-        return super().formfield(**{"widget": forms.TextInput, **kwargs})
+    def formfield(self, form_class: type[forms.Field] | None = None,
+                  choices_form_class: type[forms.ChoiceField] | None = None, **kwargs: Any) -> forms.Field | None:
+        # a one-line input, like the CharField it replaces
+        return super().formfield(form_class=form_class, choices_form_class=choices_form_class,
+                                 **{"widget": forms.TextInput, **kwargs})
 
 
-class EncryptedJSONField(_EncryptedMixin, models.TextField):  # type: ignore[misc]
+class EncryptedJSONField(_EncryptedMixin, models.TextField):
     """A JSON value (dict, list, …) encrypted at rest as one JSON text."""
+
+    # For django-stubs: the model attribute holds the decoded JSON value, not the str of a TextField.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     description = "JSON encrypted at rest (AES-256-GCM)"
 
@@ -117,11 +124,12 @@ class EncryptedJSONField(_EncryptedMixin, models.TextField):  # type: ignore[mis
     def value_to_string(self, obj: models.Model) -> str:
         return json.dumps(self.value_from_object(obj), ensure_ascii=False, cls=DjangoJSONEncoder)
 
-    def formfield(self, **kwargs: Any) -> Any:
-        return forms.JSONField(**{"encoder": DjangoJSONEncoder, "required": not self.blank, **kwargs})
+    def formfield(self, form_class: type[forms.Field] | None = None,
+                  choices_form_class: type[forms.ChoiceField] | None = None, **kwargs: Any) -> forms.Field | None:
+        return (form_class or forms.JSONField)(**{"encoder": DjangoJSONEncoder, "required": not self.blank, **kwargs})
 
 
-class LookupHashField(models.CharField):  # type: ignore[type-arg]
+class LookupHashField(models.CharField):
     """The keyed hash of ``source`` (another field of the model), recomputed on every save."""
 
     description = "Keyed hash (HMAC-SHA256) of a personal-data field, for equality lookups"

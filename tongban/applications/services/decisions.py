@@ -93,7 +93,7 @@ def release_result(app: Application, final: str) -> None:
     }, None)
     holder = {"kind": app.applicant_kind, "name": app.applicant_name, "id_number": app.applicant_id_number,
               "user_id": app.applicant_id}
-    window_code = app.window.code if app.window_id else ""  # who served, for the 好差评 invitation (feedback)
+    window_code = app.window.code if app.window is not None else ""  # who served, for the 好差评 invitation (feedback)
     for ai in items:
         approved = ai.status == ApplicationItem.Status.APPROVED
         licence_type, data = results.licence_data(ai) if approved else ("", {})
