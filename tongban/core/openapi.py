@@ -119,7 +119,7 @@ def _doc(func: Callable[..., Any]) -> OperationDoc:
     doc = func.__dict__.get("_tongban_openapi")
     if doc is None:
         doc = OperationDoc()
-        func._tongban_openapi = doc  # type: ignore[attr-defined]
+        func.__dict__["_tongban_openapi"] = doc
     return doc
 
 

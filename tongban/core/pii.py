@@ -321,7 +321,8 @@ class PiiSearchMixin:
     pii_search_fields: tuple[str, ...] = ()
 
     def get_search_results(self, request: Any, queryset: Any, search_term: str) -> Any:
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        found, may_have_duplicates = super().get_search_results(  # type: ignore[misc]  # a mixin: the ModelAdmin after it defines it
+            request, queryset, search_term)
         term = search_term.strip()
         if term and self.pii_search_fields:
             q = Q()
