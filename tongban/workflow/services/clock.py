@@ -138,8 +138,7 @@ def resume_clock(target: Task | ProcessInstance, actor: User | None, on: date | 
         resumed: list[Task | None] = [*tasks] or [None]  # one event per resumed task, or one for the instance
         for task in resumed:
             Event.objects.create(instance=inst, element_id=task.element_id if task else "", type="clock.resumed",
-                                 task=task,
-                                 actor_id=actor_id(actor), actor_label=actor_label(actor), at=now,
+                                 task=task, actor_id=actor_id(actor), actor_label=actor_label(actor), at=now,
                                  data={"on": on.isoformat()})
         if actor_id(actor):
             audit("workflow.clock.resume", actor=actor, obj=target, detail={"on": on.isoformat()})
