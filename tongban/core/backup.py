@@ -190,8 +190,9 @@ def _pg_env() -> tuple[dict[str, str], str]:
     db = settings.DATABASES["default"]
     env = {**os.environ}
     for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
-        if db.get(key):
-            env[var] = str(db[key])  # type: ignore[literal-required]
+        value = db.get(key)
+        if value:
+            env[var] = str(value)
     options = db.get("OPTIONS") or {}
     for key, var in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"), ("sslcert", "PGSSLCERT"),
                      ("sslkey", "PGSSLKEY")):

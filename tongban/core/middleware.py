@@ -24,7 +24,7 @@ class BearerTokenMiddleware:
             user = user_for_token(header[7:].strip())
             if user is not None:
                 request.user = user
-                request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
+                request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]  # Django's private CSRF flag
         return self.get_response(request)
 
 

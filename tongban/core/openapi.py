@@ -119,7 +119,7 @@ def _doc(func: Callable[..., Any]) -> OperationDoc:
     doc = func.__dict__.get("_tongban_openapi")
     if doc is None:
         doc = OperationDoc()
-        func._tongban_openapi = doc  # type: ignore[attr-defined]
+        func.__dict__["_tongban_openapi"] = doc
     return doc
 
 
@@ -197,7 +197,7 @@ def error_statuses(operation: Operation) -> set[int]:
     sources = {getattr(m, "__ninja_param_source__", "") for m in operation.models}
     write = bool(set(operation.methods) & WRITE_METHODS)
     security = security_of(operation)
-    authenticated = bool(security) and {} not in (security or [])
+    authenticated = bool(security and {} not in security)
     codes = set(doc.errors)
     for requirement in security or ():
         for name in requirement:
@@ -289,8 +289,8 @@ def contract_problems(document: dict[str, Any]) -> list[str]:
             for status in sorted(errors_):
                 content: dict[str, Any] = op["responses"][status if status in op["responses"] else str(status)].get(
                     "content", {})
-                media: dict[str, Any] = next(iter(content.values())) if content else {}
-                schema: dict[str, Any] = media.get("schema", {})
+                media: dict[str, Any] = next(iter(content.values()), {}) if content else {}
+                schema = media.get("schema", {})
                 if schema.get("$ref") != ERROR_REF:
                     problems.append(
                         f"{where}: error status {status} is not documented with the one error body "

@@ -81,15 +81,17 @@ class EncryptedTextField(_EncryptedMixin, models.TextField):
         value = str(value)
         return value if crypto.is_encrypted(value) else crypto.encrypt(value)
 
-    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
-        """A one-line input, like the CharField it replaces."""
-        return super().formfield(form_class, choices_form_class, **{"widget": forms.TextInput, **kwargs})
+    def formfield(self, form_class: type[forms.Field] | None = None,
+                  choices_form_class: type[forms.ChoiceField] | None = None, **kwargs: Any) -> forms.Field | None:
+        # a one-line input, like the CharField it replaces
+        return super().formfield(form_class=form_class, choices_form_class=choices_form_class,
+                                 **{"widget": forms.TextInput, **kwargs})
 
 
 class EncryptedJSONField(_EncryptedMixin, models.TextField):
     """A JSON value (dict, list, …) encrypted at rest as one JSON text."""
 
-    # what django-stubs' plugin reads for the attribute's type (a TextField's would be ``str``)
+    # For django-stubs: the model attribute holds the decoded JSON value, not the str of a TextField.
     _pyi_private_set_type: Any
     _pyi_private_get_type: Any
 
@@ -123,9 +125,9 @@ class EncryptedJSONField(_EncryptedMixin, models.TextField):
     def value_to_string(self, obj: models.Model) -> str:
         return json.dumps(self.value_from_object(obj), ensure_ascii=False, cls=DjangoJSONEncoder)
 
-    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
-        return (form_class or forms.JSONField)(**{"encoder": DjangoJSONEncoder, "required": not self.blank,
-                                                  **kwargs})
+    def formfield(self, form_class: type[forms.Field] | None = None,
+                  choices_form_class: type[forms.ChoiceField] | None = None, **kwargs: Any) -> forms.Field | None:
+        return (form_class or forms.JSONField)(**{"encoder": DjangoJSONEncoder, "required": not self.blank, **kwargs})
 
 
 class LookupHashField(models.CharField):
@@ -323,7 +325,8 @@ class PiiSearchMixin:
     pii_search_fields: tuple[str, ...] = ()
 
     def get_search_results(self, request: Any, queryset: Any, search_term: str) -> Any:
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        found, may_have_duplicates = super().get_search_results(  # type: ignore[misc]  # a mixin: the ModelAdmin after it defines it
+            request, queryset, search_term)
         term = search_term.strip()
         if term and self.pii_search_fields:
             q = Q()

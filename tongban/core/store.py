@@ -112,7 +112,7 @@ def _converters(model: type[models.Model]) -> tuple[tuple[Any, tuple[Any, ...]],
             own = [_json_value]  # JSONField.from_db_value for a plain column, with the empty containers inline
         ops_convs = connection.ops.get_db_converters(col)
         if (isinstance(f, models.DateTimeField) and not is_postgresql() and settings.USE_TZ
-                and ops_convs == [connection.ops.convert_datetimefield_value]):  # type: ignore[attr-defined]
+                and ops_convs == [connection.ops.convert_datetimefield_value]):  # type: ignore[attr-defined]  # SQLite ops only
             ops_convs = [_sqlite_datetime_value]
         convs = tuple(ops_convs + own)
         out.append((col, convs))

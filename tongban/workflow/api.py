@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from tongban.core.auth import API_AUTH, AuthedRequest
@@ -147,7 +146,7 @@ def _error(exc: WorkflowError) -> tuple[int, dict[str, Any]]:
     return exc.status, {"code": exc.code, "message": exc.message, "detail": exc.detail or None}
 
 
-def _staff(request: HttpRequest) -> None:
+def _staff(request: AuthedRequest) -> None:
     if not request.user.is_staff:
         raise WorkflowError("仅限工作人员（staff only）", code="workflow.forbidden", status=403)
 
@@ -163,9 +162,9 @@ def _task(t: Task) -> dict[str, Any]:
     return {
         "id": t.pk, "instance_id": t.instance_id, "business_key": t.instance.business_key,
         "process_key": t.instance.process_key, "element_id": t.element_id, "name": t.name,
-        "candidate_role": t.candidate_role, "candidate_org": t.candidate_org.code if t.candidate_org_id else None,
-        "candidate_org_name": t.candidate_org.name if t.candidate_org_id else None, "state": t.state,
-        "assignee": t.assignee.username if t.assignee_id else None, "outcomes": t.outcomes, "outcome": t.outcome,
+        "candidate_role": t.candidate_role, "candidate_org": t.candidate_org.code if t.candidate_org is not None else None,
+        "candidate_org_name": t.candidate_org.name if t.candidate_org is not None else None, "state": t.state,
+        "assignee": t.assignee.username if t.assignee is not None else None, "outcomes": t.outcomes, "outcome": t.outcome,
         "opinions": t.opinions, "created_at": t.created_at, "due_on": t.due_on, "light": t.light,
         "clock": _clock(selectors.task_clock(t)), "excluded_step": t.excluded_step,
     }
@@ -196,7 +195,7 @@ def _instance(inst: ProcessInstance) -> dict[str, Any]:
 
 @router.get("/definitions", response={200: list[DefinitionOut], **dict.fromkeys(ERROR_CODES, ErrorOut)},
             summary="流程定义列表（最新版本）")
-def list_definitions(request: HttpRequest):
+def list_definitions(request: AuthedRequest):
     try:
         _staff(request)
     except WorkflowError as exc:
@@ -206,7 +205,7 @@ def list_definitions(request: HttpRequest):
 
 @router.get("/definitions/{key}", response={200: DefinitionDetailOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},
             summary="一个流程定义（可选 version）")
-def get_definition(request: HttpRequest, key: str, version: int | None = None):
+def get_definition(request: AuthedRequest, key: str, version: int | None = None):
     try:
         _staff(request)
         d = selectors.definition(key, version)
@@ -239,7 +238,7 @@ def start_instance(request: AuthedRequest, payload: StartIn):
 
 @router.get("/instances/{instance_id}", response={200: InstanceOut, **dict.fromkeys(ERROR_CODES, ErrorOut)},
             summary="流程实例详情：当前位置、任务、事件日志")
-def get_instance(request: HttpRequest, instance_id: int):
+def get_instance(request: AuthedRequest, instance_id: int):
     try:
         _staff(request)
         inst = (selectors.instances_visible_to(request.user).select_related("definition")
@@ -332,7 +331,7 @@ def resume(request: AuthedRequest, task_id: int):
 
 @router.get("/organisations/{code}/overdue", response={200: list[TaskOut], **dict.fromkeys(ERROR_CODES, ErrorOut)},
             summary="某机构全部超期未办结任务")
-def overdue(request: HttpRequest, code: str):
+def overdue(request: AuthedRequest, code: str):
     try:
         _staff(request)
         org = Organisation.objects.filter(code=code).first()

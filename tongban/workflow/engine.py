@@ -458,7 +458,10 @@ class Run(UserTaskSteps):
         self.new_tokens = []
         if self.new_tasks:
             for task in self.new_tasks:
-                task.token_id = task.token.id
+                token = task.token
+                if token is None:  # pragma: no cover - the engine creates every task on a token
+                    raise RuntimeError(f"new task {task.element_id} has no token")
+                task.token_id = token.id
             store.insert(Task, self.new_tasks)
             self.new_tasks = []
         if self.new_timers:

@@ -30,6 +30,11 @@ class ProcessDefinition(models.Model):
     deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+", verbose_name="部署人")
 
+    # Not columns: set in memory on the instances that these functions return, and only there.
+    created: bool  # services.deploy.deploy: whether this deploy added the version
+    versions: int  # selectors.latest_definitions: how many versions of the key exist
+    running: int  # selectors.latest_definitions: running instances of the key (all versions)
+
     class Meta:
         ordering = ["key", "-version"]
         constraints = [models.UniqueConstraint(fields=["key", "version"], name="wf_procdef_key_version")]
@@ -53,6 +58,9 @@ class DecisionDefinition(models.Model):
     deployed_at = models.DateTimeField("部署时间", default=timezone.now)
     deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+", verbose_name="部署人")
+
+    # Not a column: set in memory by services.deploy.deploy_decisions on the instances it returns.
+    created: bool  # whether this deploy added the version
 
     class Meta:
         ordering = ["key", "-version"]
@@ -151,6 +159,10 @@ class Token(models.Model):
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     ended_at = models.DateTimeField("结束时间", null=True, blank=True)
 
+    # Not a column: the engine's in-memory link to the token of the enclosing scope (the ``parent`` object, kept
+    # without lazy foreign-key queries; engine.Run sets it on every token it holds).
+    scope: Token | None
+
     class Meta:
         indexes = [
             models.Index(fields=["instance"], name="wf_token_instance"),  # no state: moving a token writes no index
@@ -205,6 +217,10 @@ class Task(models.Model):
     excluded_step = models.CharField("特殊环节", max_length=60, blank=True,
                                      help_text="While this task is open the case clock is suspended.")
     form = models.JSONField("表单/附加信息", default=dict, blank=True)
+
+    # Not a column: the live tokens of the task's instance, read with the task under lock by
+    # services.locks._lock_task (None unless it was asked for them); only the instances it returns have it.
+    live_tokens: list[Token] | None
 
     class Meta:
         ordering = ["due_on", "id"]

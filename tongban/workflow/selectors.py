@@ -175,7 +175,7 @@ def task_clock(task: Task, today: date | None = None) -> Any:
     today = today or timezone.localdate()
     if task.state not in OPEN_TASK_STATES and task.completed_at:
         today = timezone.localdate(task.completed_at)
-    division = task.candidate_org.division_id if task.candidate_org_id else None
+    division = task.candidate_org.division_id if task.candidate_org is not None else None
     return clock_status(calendar_for(division), task.started_on, task.limit_days, today,
                         parse_suspensions(task.suspensions), yellow_share())
 

@@ -120,7 +120,7 @@ class UserTaskSteps:
         self.instance_dirty |= {"suspended_since", "suspensions", "due_on", "statutory_due_on"}
 
     def complete_task(self, task: Task, outcome: str, opinion: str) -> None:
-        token = self.tokens.get(task.token_id)
+        token = self.tokens.get(task.token_id) if task.token_id is not None else None
         if token is None or token.element_id != task.element_id:
             raise WorkflowError("任务对应的流程位置已不存在（task token gone）", code="workflow.task_not_open", status=409)
         if task.excluded_step:

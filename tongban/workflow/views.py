@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -46,6 +47,13 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
+def _for_display(obj: Model, **values: Any) -> None:
+    """Put display-only values for the template on a model instance (not columns, never saved): the one place
+    the views do so."""
+    for name, value in values.items():
+        setattr(obj, name, value)
+
+
 def _back(request: HttpRequest, default: str) -> HttpResponse:
     target = request.POST.get("next") or default
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -54,14 +62,14 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 
 
 @staff_required
-def definition_list(request: HttpRequest) -> HttpResponse:
+def definition_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "workflow/definition_list.html", {
         "definitions": selectors.latest_definitions(), "decisions": selectors.decisions()[:100],
     })
 
 
 @staff_required
-def definition_diagram(request: HttpRequest, key: str) -> HttpResponse:
+def definition_diagram(request: AuthedRequest, key: str) -> HttpResponse:
     version = request.GET.get("version")
     definition = selectors.definition(key, int(version) if version and version.isdigit() else None)
     if definition is None:
@@ -79,7 +87,7 @@ def definition_diagram(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @staff_required
-def instance_list(request: HttpRequest) -> HttpResponse:
+def instance_list(request: AuthedRequest) -> HttpResponse:
     qs = selectors.instances_visible_to(
         request.user, selectors.instances(request.GET.get("process") or None, request.GET.get("status") or None))
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
@@ -87,17 +95,16 @@ def instance_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def instance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def instance_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     instance = get_object_or_404(
         selectors.instances_visible_to(request.user).select_related("definition", "parent"), pk=pk)
     tasks = list(instance.tasks.select_related("candidate_org", "assignee").order_by("created_at", "pk"))
     for t in tasks:
-        t.clock = selectors.task_clock(t)
+        _for_display(t, clock=selectors.task_clock(t))
     names = {eid: n.get("name") or eid for eid, n in instance.definition.graph.get("elements", {}).items()}
     events = list(selectors.instance_events(instance))
     for e in events:
-        e.label = EVENT_LABELS.get(e.type, e.type)
-        e.element_name = names.get(e.element_id, e.element_id)
+        _for_display(e, label=EVENT_LABELS.get(e.type, e.type), element_name=names.get(e.element_id, e.element_id))
     return render(request, "workflow/instance_detail.html", {
         "instance": instance, "tasks": tasks, "events": events,
         "children": instance.children.order_by("parent_index", "pk"),
@@ -116,14 +123,14 @@ def my_tasks(request: AuthedRequest) -> HttpResponse:
         qs = qs.filter(light=light)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     for t in page:
-        t.clock = selectors.task_clock(t)
+        _for_display(t, clock=selectors.task_clock(t))
     return render(request, "workflow/my_tasks.html", {
         "page": page, "light": light, "light_labels": LIGHT_LABELS,
         "notifications": selectors.notifications_for(request.user, unread_only=True)[:10],
     })
 
 
-def _task_action(request: HttpRequest, pk: int, action: Callable[[Task], Any], done: str) -> HttpResponse:
+def _task_action(request: AuthedRequest, pk: int, action: Callable[[Task], Any], done: str) -> HttpResponse:
     task = get_object_or_404(Task.objects.select_related("instance"), pk=pk)
     try:
         action(task)

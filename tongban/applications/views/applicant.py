@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -159,7 +159,7 @@ STAGE_STATUS = {"empty": "未开始", "running": "办理中", "done": "已完成
 
 
 @login_required
-def project(request: HttpRequest, code: str) -> HttpResponse:
+def project(request: AuthedRequest, code: str) -> HttpResponse:
     """The status page of an investment project: stages, each stage's applications and their items."""
     proj: InvestmentProject | None = selectors.get_project(code)
     if proj is None:

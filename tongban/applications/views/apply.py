@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -43,12 +43,13 @@ SOURCE_LABELS = dict(Material.Source.choices)
 
 
 @login_required
-def apply_index(request: HttpRequest) -> HttpResponse:
+def apply_index(request: AuthedRequest) -> HttpResponse:
     """Start an application: ``?item=CODE`` or ``?bundle=CODE`` (keeps ``proxy`` and ``stage``), or pick one."""
     keep = {k: request.GET[k] for k in ("proxy", "stage") if request.GET.get(k)}
     query = ("?" + urlencode(keep)) if keep else ""
     choices = [(kind, (request.GET.get(kind) or "").strip()) for kind in ("item", "bundle")]
-    choices.append(tuple((request.GET.get("target") or "").strip().partition(":")[::2]))  # type: ignore[arg-type]
+    target_kind, _, target_code = (request.GET.get("target") or "").strip().partition(":")
+    choices.append((target_kind, target_code))
     for kind, code in choices:
         if kind in {"item", "bundle"} and code and "/" not in code:
             return redirect(reverse(f"applications:apply_{kind}", args=[code]) + query)
@@ -111,7 +112,7 @@ def _proxy_for(request: AuthedRequest, source: QueryDict) -> ProxyAuthorisation 
     return proxy
 
 
-def _stage_for(request: HttpRequest, source: QueryDict, proxy: ProxyAuthorisation | None
+def _stage_for(request: AuthedRequest, source: QueryDict, proxy: ProxyAuthorisation | None
                ) -> ProjectStage | None | HttpResponse:
     raw = source.get("stage") or ""
     if not raw:

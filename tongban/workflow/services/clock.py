@@ -135,9 +135,10 @@ def resume_clock(target: Task | ProcessInstance, actor: User | None, on: date | 
                 Task.objects.bulk_update(tasks, _CLOCK_FIELDS_TASK)
         if _resume(inst, on, calendar_for(None)):
             inst.save(update_fields=_CLOCK_FIELDS_INSTANCE)
-        for t in tasks or [None]:
-            Event.objects.create(instance=inst, element_id=t.element_id if t else "", type="clock.resumed", task=t,
-                                 actor_id=actor_id(actor), actor_label=actor_label(actor), at=now,
+        resumed: list[Task | None] = [*tasks] or [None]  # one event per resumed task, or one for the instance
+        for task in resumed:
+            Event.objects.create(instance=inst, element_id=task.element_id if task else "", type="clock.resumed",
+                                 task=task, actor_id=actor_id(actor), actor_label=actor_label(actor), at=now,
                                  data={"on": on.isoformat()})
         if actor_id(actor):
             audit("workflow.clock.resume", actor=actor, obj=target, detail={"on": on.isoformat()})
@@ -167,7 +168,7 @@ def _escalate(task: Task, now: datetime, status: Any) -> int:
     if not Task.objects.filter(pk=task.pk, escalated_at__isnull=True).update(escalated_at=now):
         return 0
     recipients = escalation_recipients(task.candidate_org_id, role)
-    org_name = task.candidate_org.name if task.candidate_org_id else ""
+    org_name = task.candidate_org.name if task.candidate_org is not None else ""
     subject = f"督办：{org_name}「{task.name}」已超期 {-status.remaining} 个工作日"[:200]
     Notification.objects.bulk_create([
         Notification(recipient=u, kind="escalation", task=task, created_at=now, subject=subject,
@@ -196,7 +197,9 @@ def check_clocks(today: date | None = None) -> dict[str, int]:
     changed: list[Task] = []
     for task in tasks.iterator(chunk_size=500):
         counts["tasks"] += 1
-        cal = calendar_for(task.candidate_org.division_id if task.candidate_org_id else None)
+        if task.started_on is None or task.limit_days is None:  # excluded by the query; narrows the types
+            continue
+        cal = calendar_for(task.candidate_org.division_id if task.candidate_org is not None else None)
         status = clock_status(cal, task.started_on, task.limit_days, today, parse_suspensions(task.suspensions),
                               share)
         if status.light != task.light or status.due != task.due_on:
@@ -217,6 +220,8 @@ def check_clocks(today: date | None = None) -> dict[str, int]:
     inst_changed = []
     for inst in instances.iterator(chunk_size=500):
         counts["instances"] += 1
+        if inst.started_on is None or inst.limit_days is None:  # excluded by the query; narrows the types
+            continue
         status = clock_status(cal, inst.started_on, inst.limit_days, today, parse_suspensions(inst.suspensions),
                               share)
         if status.light != inst.light or status.due != inst.due_on:

@@ -83,17 +83,21 @@ def _require_open(task: Task) -> None:
         raise WorkflowError("流程实例已结束", code="workflow.instance_not_running", status=409)
 
 
-def _require_candidate(task: Task, user: User | None) -> None:
+def _require_candidate(task: Task, user: User | None) -> User:
+    """``user``, when signed in and a candidate of the task; raises otherwise."""
     if user is None or not getattr(user, "is_authenticated", False):
         raise WorkflowError("请先登录", code="workflow.not_authenticated", status=401)
     if not is_candidate(task, user):
-        org = Organisation.objects.filter(pk=task.candidate_org_id).values_list("name", flat=True).first() or "-"
+        org_name = (Organisation.objects.filter(pk=task.candidate_org_id).values_list("name", flat=True).first()
+                    if task.candidate_org_id is not None else None)
+        org = org_name or "-"
         raise WorkflowError(f"您不是「{org}」的{task.candidate_role}，不能办理任务「{task.name}」"
                             f"（user lacks role {task.candidate_role} in the candidate organisation）", code="workflow.not_candidate", status=403)
+    return user
 
 
 def _require_holder(task: Task, user: User | None) -> None:
     """The user may act on the task: it is theirs, or it is unclaimed and they are a candidate."""
-    _require_candidate(task, user)
+    user = _require_candidate(task, user)
     if task.assignee_id and task.assignee_id != user.pk:
         raise WorkflowError(f"任务「{task.name}」由他人办理中，您未认领此任务（task is claimed by another user）", code="workflow.task_not_held", status=403, detail={"assignee": task.assignee_id})

@@ -365,6 +365,8 @@ def complete(task: Task | int, user: User | None, outcome: str | None = None,
             if t.suspended_since:
                 t.suspended_since = None
                 fields.append("suspended_since")
+        if t.live_tokens is None:  # pragma: no cover - read with_tokens above
+            raise RuntimeError("the task was read without its instance's live tokens")
         run = Run(t.instance, t.live_tokens, user, now, today)
         run.task_updates.append((t, tuple(fields)))
         run.variables.update(variables)
