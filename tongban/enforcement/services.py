@@ -115,6 +115,10 @@ def _store_attachment(case: EnforcementCase, entry: dict[str, Any]) -> dict[str,
     if isinstance(content, str):
         content = content.encode()
     if isinstance(content, bytes):
+        limit = int(getattr(settings, "TONGBAN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+        if len(content) > limit:
+            raise EnforcementError(f"附件“{name}”超过 {limit // (1024 * 1024)} MB；音视频请以引用地址和校验值登记",
+                                   detail={"field": "attachments"})
         digest = hashlib.sha256(content).hexdigest()
         rel = Path("enforcement") / _safe(case.case_no) / f"{digest[:16]}-{_safe(name)}"
         target = Path(settings.MEDIA_ROOT) / rel

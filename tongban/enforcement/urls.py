@@ -12,6 +12,7 @@ urlpatterns = [
     path("enforcement/cases/new/", views.case_new, name="case_new"),
     path("enforcement/cases/<str:case_no>/", views.case_detail, name="case"),
     path("enforcement/cases/<str:case_no>/act/", views.case_act, name="case_act"),
+    path("enforcement/cases/<str:case_no>/decision.pdf", views.decision_pdf, name="decision_pdf"),
     path("enforcement/review/", views.review_queue, name="review"),
     path("enforcement/head/", views.head_page, name="head"),
 ]

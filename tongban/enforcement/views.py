@@ -103,6 +103,19 @@ def case_detail(request: AuthedRequest, case_no: str) -> HttpResponse:
     })
 
 
+@login_required
+def decision_pdf(request: AuthedRequest, case_no: str) -> HttpResponse:
+    """The decision document (行政处罚决定书) of a decided case, for the department's enforcement staff."""
+    case = selectors.case_by_no(case_no)
+    if case is None or not selectors.can_see(request.user, case) or case.decided_on is None:
+        raise Http404("决定书不存在")
+    from .documents import decision_pdf as render_pdf
+
+    response = HttpResponse(render_pdf(case), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{case.case_no}.pdf"'
+    return response
+
+
 def _discretion(case: EnforcementCase) -> dict[str, Any] | None:
     if not case.facts:
         return None

@@ -833,6 +833,8 @@ for _variant, _step, _allow, _rule, _body in (
         ("撤下公示", "published", ENF_HEAD, HEAD_RULE, {"action": "withdraw", "reason": "信用修复"})):
     page("POST", "enforcement/cases/<str:case_no>/act/", ENF, _rule, _allow, variant=_variant,
          url=lambda w, s=_step: f"/enforcement/cases/{w.enf[s]}/act/", body=lambda w, role, b=_body: dict(b))
+page("GET", "enforcement/cases/<str:case_no>/decision.pdf", ENF, ENF_STAFF_RULE, ENF_STAFF,
+     url=lambda w: f"/enforcement/cases/{w.enf['serving']}/decision.pdf")
 page("GET", "enforcement/review/", ENF, "legal reviewers: the cases waiting for 法制审核 in their departments",
      ENF_REVIEWER)
 page("GET", "enforcement/head/", ENF, "enforcement heads: filings, decisions, deadlines, overdue publications",

@@ -206,3 +206,13 @@ def test_major_criteria_are_configurable(staff, settings):
 def test_lead_event_without_source_does_not_break_the_sender(staff, caplog):
     events.enforcement_lead_reported.send(sender="x", entity_name="某", description="d", department_code="yx-scjg")
     assert not Lead.objects.exists()
+
+
+def test_large_attachments_are_refused_by_content_and_kept_by_reference(staff, settings):
+    settings.TONGBAN_MAX_UPLOAD_BYTES = 1024
+    case = _filed(staff, {"goods_value": 100})
+    with pytest.raises(EnforcementError):
+        services.append_record(case, staff["officer-scjg"], "录像", attachments=[{"name": "v.mp4", "content": b"x" * 2048}])
+    record = services.append_record(case, staff["officer-scjg"], "录像", attachments=[
+        {"name": "v.mp4", "kind": "video", "uri": "evidence://v.mp4", "sha256": "b" * 64, "size": 10**9}])
+    assert record.attachments[0]["uri"] == "evidence://v.mp4" and record.attachments[0]["size"] == 10**9

@@ -97,3 +97,12 @@ def test_case_page_renders_at_every_step_for_each_role(demo_cases):
     assert {"filing", "investigating", "notifying", "hearing", "legal_review", "deciding", "serving", "executing",
             "closing", "closed"} <= seen
     assert "撤下公示" in _as("head-scjg").get(f"/enforcement/cases/{case.case_no}/").content.decode()
+
+
+def test_decision_document_for_the_department_only(demo_cases):
+    case = EnforcementCase.objects.get(published_at__isnull=False)
+    response = _as("head-scjg").get(f"/enforcement/cases/{case.case_no}/decision.pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert _as("officer-cg").get(f"/enforcement/cases/{case.case_no}/decision.pdf").status_code == 404
+    undecided = EnforcementCase.objects.get(stage="legal_review")
+    assert _as("head-scjg").get(f"/enforcement/cases/{undecided.case_no}/decision.pdf").status_code == 404
