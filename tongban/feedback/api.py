@@ -18,6 +18,7 @@ from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
 from tongban.core.auth import API_AUTH
+from tongban.core.openapi import public
 from tongban.core.services import audit
 
 from . import evaluation, selectors, services
@@ -107,6 +108,7 @@ class StatsOut(Schema):
 
 
 @ratings.get("/stats", response={200: StatsOut, 404: ErrorOut}, auth=None, summary="好差评统计（公开）")
+@public
 def stats(request: HttpRequest, org: str = "", item: str = ""):
     """Counts per level, satisfaction rate, and the share of real-name bad ratings rectified and revisited, for an
     organisation (department, service centre or window, by code) and/or an item. Public."""
@@ -123,6 +125,7 @@ class RankOut(Schema):
 
 @ratings.get("/ranking", response={200: list[RankOut], 422: ErrorOut}, auth=None,
              summary="各部门/窗口/事项好差评（公开）")
+@public
 def ranking(request: HttpRequest, by: str = "department"):
     if by not in ("department", "window", "item"):
         raise FeedbackError("by 须为 department、window 或 item", detail={"field": "by"})
@@ -526,6 +529,7 @@ class KnowledgeOut(Schema):
 
 
 @hotline.get("/knowledge", response=list[KnowledgeOut], auth=None, summary="知识库：从办事指南回答咨询（公开）")
+@public
 def knowledge(request: HttpRequest, q: str = ""):
     return services.knowledge_answers(q)
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from tongban.core.auth import API_AUTH
+from tongban.core.openapi import public
 
 from . import selectors, services
 from .errors import Forbidden, NotFound
@@ -96,12 +97,14 @@ def _check(p: PostCheck) -> dict[str, Any]:
 # --- public ------------------------------------------------------------------------------------------------------
 
 @router.get("/entities/{uscc}/credit", summary="信用等级与理由（公开）", auth=None, response={200: dict[str, Any], **PUBLIC_ERRORS})
+@public
 def entity_credit(request: HttpRequest, uscc: str) -> dict[str, Any]:
     """Public credit disclosure: the grade (A–D) and the reasons. 404 ``supervision.not_found``."""
     return selectors.credit_of(uscc)
 
 
 @router.get("/plans", summary="双随机抽查计划（公开）", auth=None, response={200: list[dict[str, Any]]})
+@public
 def plans(request: HttpRequest) -> list[dict[str, Any]]:
     return [{"code": p.code, "name": p.name, "department": p.department.code, "department_name": p.department.name,
              "ratios": p.ratios, "item_codes": p.item_codes, "industries": p.industries,
@@ -111,6 +114,7 @@ def plans(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get("/draws/{draw_id}", summary="抽取结果（公开，检查人员姓名脱敏）", auth=None, response={200: dict[str, Any], **PUBLIC_ERRORS})
+@public
 def draw_detail(request: HttpRequest, draw_id: int) -> dict[str, Any]:
     """Plan, seed, algorithm, entities drawn, inspectors per entity (masked), results when published; the inputs
     are at ``/draws/{id}/inputs``. 404 ``supervision.not_found``."""
@@ -118,6 +122,7 @@ def draw_detail(request: HttpRequest, draw_id: int) -> dict[str, Any]:
 
 
 @router.get("/draws/{draw_id}/inputs", summary="抽取输入快照（公开，供复算）", auth=None, response={200: dict[str, Any], **PUBLIC_ERRORS})
+@public
 def draw_inputs(request: HttpRequest, draw_id: int) -> dict[str, Any]:
     draw = selectors.get_draw(draw_id)
     return {"id": draw.pk, "seed": draw.seed, "algorithm": draw.algorithm, "inputs": draw.inputs,
@@ -125,12 +130,14 @@ def draw_inputs(request: HttpRequest, draw_id: int) -> dict[str, Any]:
 
 
 @router.get("/draws/{draw_id}/verify", summary="按公开种子与输入复算抽取结果", auth=None, response={200: dict[str, Any], **PUBLIC_ERRORS})
+@public
 def draw_verify(request: HttpRequest, draw_id: int) -> dict[str, Any]:
     difference = services.redraw(selectors.get_draw(draw_id))
     return {"identical": difference is None, "difference": difference}
 
 
 @router.get("/log", summary="监管日志树头（Merkle）", auth=None, response={200: dict[str, Any]})
+@public
 def log_head(request: HttpRequest) -> dict[str, Any]:
     last = selectors.log_entries().order_by("-index").first()
     return {"size": last.index + 1 if last else 0, "root": last.root if last else None}

@@ -112,10 +112,14 @@ def test_a_path_under_api_that_names_no_operation_answers_the_json_error_body(cl
 
 @pytest.mark.django_db
 def test_http404_inside_an_operation_answers_the_json_error_body(demo_core: None) -> None:
-    approver = User.objects.get(username="approver-scjg")
-    response = Client().post("/api/post-checks/987654", {"passed": True, "result": "x"},
-                             content_type="application/json",
-                             headers={"Authorization": f"Bearer {issue_token(approver)}"})
+    from tongban.applications.models import Application
+
+    zhang = User.objects.get(username="zhangsan")
+    Application.objects.create(ref="OA-404", title="t", applicant=zhang, applicant_name="张三",
+                               applicant_id_number=zhang.id_number)
+    # get_object_or_404 inside the operation (the case is the caller's, the notice does not exist)
+    response = Client().get("/api/applications/OA-404/notices/NO-SUCH.pdf",
+                            headers={"Authorization": f"Bearer {issue_token(zhang)}"})
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "message": "请求的对象不存在"}
 

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tongban.catalog import selectors as catalog
+from tongban.core import pii
 from tongban.core.calendar import WorkingCalendar
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
@@ -91,7 +92,7 @@ def record_window_service(clerk: User, *, window: str, department: str, kind: st
     item = catalog.get_item(item_code) if item_code else None
     if item_code and item is None:
         raise FeedbackError(f"事项 {item_code} 不存在", detail={"field": "item_code"})
-    person = User.objects.filter(id_number=person_id_number).first() if person_id_number else None
+    person = User.objects.filter(pii.matching("id_number", person_id_number)).first() if person_id_number else None
     now = timezone.now()
     record = record_service(
         ref=f"W-{window_org.code}-{now:%Y%m%d%H%M%S%f}", kind=kind, item_code=item_code,
