@@ -55,6 +55,10 @@ def test_commitment_post_check_credit_and_repair(small_catalog, users):  # noqa:
     ok(supervisor.post(f"/api/supervision/records/{records[0]['id']}/receive"))
     assert ok(supervisor.get("/api/supervision/records"))[0]["status"] == "received"
 
+    # another application signed while the grade is still good
+    signed = _commitment_application(company)
+    ok(company.post(f"/api/applications/{signed['ref']}/commitment", {"material_keys": KEYS}))
+
     # the post-check is supervision's; it fails
     checks = [c for c in ok(supervisor.get("/api/supervision/post-checks")) if c["application_ref"] == ref]
     assert len(checks) == 1 and checks[0]["status"] == "pending" and checks[0]["light"] == "green"
@@ -67,7 +71,11 @@ def test_commitment_post_check_credit_and_repair(small_catalog, users):  # noqa:
     credit = ok(Client().get(f"/api/supervision/entities/{COMPANY}/credit"))  # public
     assert credit["grade"] == "D" and any("告知承诺不实" in r for r in credit["reasons"])
 
-    # 凭信用审批: grade D cannot choose the commitment route (API: stable code; page: the reason)
+    # 凭信用审批: grade D cannot choose the commitment route (API: stable code; page: the reason), nor submit one
+    # signed before the grade fell
+    late = company.post(f"/api/applications/{signed['ref']}/submit", {"form_data": FORM})
+    assert late.status_code == 403 and late.json()["code"] == "applications.credit_not_allowed"
+    assert Application.objects.get(ref=signed["ref"]).status == "draft"
     second = _commitment_application(company)
     refused = company.post(f"/api/applications/{second['ref']}/commitment", {"material_keys": KEYS})
     assert refused.status_code == 403 and refused.json()["code"] == "applications.credit_not_allowed"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog.forms import validate_form
 from tongban.catalog.models import Bundle, ServiceItem
+from tongban.core import credit_gate
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
@@ -129,6 +130,10 @@ def submit(app: Application, user: User, form_data: dict[str, Any] | None = None
     if errors:
         raise ApplicationError("申请表填写有误，请按提示修改", code="application.invalid_form",
                                detail={"errors": errors})
+    if hasattr(app, "commitment") and (refusal := credit_gate.commitment_refusal(app.applicant_id_number)):
+        # signed earlier, but the grade fell to D since: the commitment route is closed (凭信用审批)
+        raise ApplicationError(f"{refusal}（本申请已签署的告知承诺不再适用，请新建申请并提交全部材料）",
+                               code="applications.credit_not_allowed", status=403)
     app.status = Application.Status.SUBMITTED
     app.submitted_at = timezone.now()
     app.save(update_fields=["form_data", "status", "submitted_at"])
