@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from tongban.core import evidence, schema_messages
-from tongban.core.evidence import SHARED, Evidence, EvidenceRequest, NoProvider
+from tongban.core.evidence import ISSUED, SHARED, Evidence, EvidenceRequest, NoProvider
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
@@ -297,6 +297,9 @@ def give_consent(*, subject_id: str, code: str, consumer_org: Organisation | str
     consumer = _org(consumer_org)
     if not subject_id.strip() or not purpose.strip():
         raise ExchangeError("授权须写明主体和用途", code=errors.INVALID)
+    if source not in (SHARED, ISSUED):
+        raise ExchangeError(f"数据来源“{source}”不正确：应为 {SHARED}（共享数据）或 {ISSUED}（电子证照）",
+                            code=errors.INVALID)
     if user is not None and not user.is_staff and user.id_number and user.id_number != subject_id:
         raise ExchangeError("只能对本人（本单位）的数据作出授权", code=errors.FORBIDDEN, status=403)
     existing = Consent.objects.filter(subject_id=subject_id, source=source, code=code, consumer=consumer,
