@@ -13,11 +13,15 @@ validation and HTTP error handlers), so endpoints never convert errors themselve
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
     from ninja import NinjaAPI
+
+
+logger = logging.getLogger("tongban.api")
 
 
 class DomainError(Exception):
@@ -53,6 +57,7 @@ _HTTP_CODES = {400: ("request.malformed", "请求无法解析"), 401: ("auth.req
 
 def install_api_handlers(api: NinjaAPI) -> None:
     """Register the one handler of :class:`DomainError` and the request/HTTP error handlers on ``api``."""
+    from django.db import DataError
     from django.http import Http404
     from ninja.errors import HttpError, ValidationError
 
@@ -75,6 +80,15 @@ def install_api_handlers(api: NinjaAPI) -> None:
         body = {"code": code, "message": f"{message}（{detail}）" if message and detail else (message or detail)}
         return api.create_response(request, body, status=exc.status_code)
 
+    def unstorable(request: HttpRequest, exc: Any) -> HttpResponse:
+        """Input the database cannot hold (a NUL character in text on PostgreSQL, a value beyond a column's size)
+        is refused as invalid, not answered with a server error; the line in the log names the database's reason."""
+        logger.warning("API input refused by the database: %s %s: %s", request.method, request.path,
+                       str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return api.create_response(request, {
+            "code": "request.unstorable",
+            "message": "请求中含有无法保存的内容（如 NUL 控制字符或超出长度的文字），请检查后重新提交"}, status=422)
+
     def not_found(request: HttpRequest, exc: Any) -> HttpResponse:
         """``Http404`` (e.g. ``get_object_or_404``) answers the one error body, not ninja's ``{"detail"}``."""
         return api.create_response(request, {"code": "not_found", "message": "请求的对象不存在"}, status=404)
@@ -83,6 +97,7 @@ def install_api_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(ValidationError, invalid_request)
     api.add_exception_handler(HttpError, http_error)
     api.add_exception_handler(Http404, not_found)
+    api.add_exception_handler(DataError, unstorable)
 
 
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

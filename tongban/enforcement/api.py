@@ -24,6 +24,7 @@ from ninja import Router, Schema
 from ninja.responses import codes_4xx
 
 from tongban.core.auth import API_AUTH, AuthedRequest
+from tongban.core.openapi import public as public_operation
 
 from . import selectors, services
 from .errors import EnforcementError, NotFound
@@ -91,6 +92,7 @@ def _item_out(item: EnforcementItem) -> dict[str, Any]:
 
 
 @router.get("items", response=list[ItemOut], summary="执法事项与裁量基准（公开）")
+@public_operation
 def list_items(request: HttpRequest):
     """Every active enforcement item with its legal basis and benchmark levels (fine ranges: yuan, or ``10x`` =
     times the item's measure). Public, no sign-in."""
@@ -98,6 +100,7 @@ def list_items(request: HttpRequest):
 
 
 @router.get("items/{code}", response={200: ItemOut, 404: ErrorOut}, summary="执法事项详情（公开）")
+@public_operation
 def get_item(request: HttpRequest, code: str):
     return _item_out(services.get_item(code))
 
@@ -127,6 +130,7 @@ class DiscretionOut(Schema):
 
 
 @router.post("discretion", response={200: DiscretionOut, codes_4xx: ErrorOut}, summary="裁量计算（公开）")
+@public_operation
 def discretion(request: HttpRequest, payload: DiscretionIn):
     """The circumstance level the facts fall in, the legal basis and the allowed penalty range (with the factors
     the facts claim: 首违不罚, 从轻, 减轻, 从重). Unknown item: 404 ``enforcement.unknown_item``; a missing or bad
@@ -150,6 +154,7 @@ class BodyOut(Schema):
 
 
 @router.get("bodies", response=list[BodyOut], summary="执法主体、执法人员与执法证（公开）")
+@public_operation
 def bodies(request: HttpRequest):
     """事前公开: each enforcement body with its items and its staff holding a valid certificate (name and
     certificate number). Public, no sign-in."""
@@ -178,6 +183,7 @@ class PublicOut(Schema):
 
 
 @router.get("public", response=list[PublicOut], summary="行政处罚决定公示（公开，个人信息已脱敏）")
+@public_operation
 def public(request: HttpRequest, limit: int = 200):
     """Published decisions, newest first, not withdrawn; a natural person's name and ID number are masked."""
     return [selectors.public_row(c) for c in selectors.published()[: max(1, min(limit, 1000))]]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from tongban.core.models import Organisation
+from tongban.core.pii import EncryptedTextField
 
 
 class PenaltyKind(models.TextChoices):
@@ -154,7 +155,7 @@ class Lead(models.Model):
 
     ref = models.CharField("线索编号", max_length=32, unique=True)
     source = models.CharField("来源", max_length=20, choices=Source.choices)
-    entity_uscc = models.CharField("统一社会信用代码/证件号码", max_length=32, blank=True)
+    entity_uscc = EncryptedTextField("统一社会信用代码/证件号码", max_length=32, blank=True)  # may be a person's ID
     entity_name = models.CharField("当事人", max_length=200)
     item_code = models.CharField("涉嫌违法行为编码", max_length=40, blank=True)
     description = models.TextField("线索内容")
@@ -208,7 +209,7 @@ class EnforcementCase(models.Model):
     lead = models.OneToOneField(Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="case")
     party_kind = models.CharField("当事人类型", max_length=10, choices=PartyKind.choices, default=PartyKind.LEGAL)
     party_name = models.CharField("当事人", max_length=200)
-    party_id_number = models.CharField("统一社会信用代码/身份证号", max_length=32, blank=True)
+    party_id_number = EncryptedTextField("统一社会信用代码/身份证号", max_length=32, blank=True)  # encrypted at rest
     summary = models.TextField("案情摘要", blank=True)
     facts = models.JSONField("裁量情节", default=dict, blank=True)
     stage = models.CharField("环节", max_length=20, choices=Stage.choices, default=Stage.FILING, db_index=True)

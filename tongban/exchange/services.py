@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from tongban.core import evidence, pii, schema_messages
-from tongban.core.evidence import SHARED, Evidence, EvidenceRequest, NoProvider
+from tongban.core.evidence import ISSUED, SHARED, Evidence, EvidenceRequest, NoProvider
 from tongban.core.masking import mask_id
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
@@ -305,6 +305,9 @@ def give_consent(*, subject_id: str, code: str, consumer_org: Organisation | str
     if not selectors.may_act_for_subject(user, subject_id):
         raise ExchangeError("只能对本人（本单位）的数据作出授权；代为登记书面授权的只能是综合窗口人员",
                             code=errors.FORBIDDEN, status=403)
+    if source not in (SHARED, ISSUED):
+        raise ExchangeError(f"数据来源“{source}”不正确：应为 {SHARED}（共享数据）或 {ISSUED}（电子证照）",
+                            code=errors.INVALID)
     existing = Consent.objects.filter(pii.matching("subject_id", subject_id), source=source, code=code,
                                       consumer=consumer, case_ref=case_ref, withdrawn_at__isnull=True).first()
     if existing is not None:

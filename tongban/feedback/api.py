@@ -85,7 +85,7 @@ def rate(request: HttpRequest, payload: RatingIn):
     return 201, _rating_out(rating)
 
 
-class LevelOut(Schema):
+class RatingLevelOut(Schema):
     level: int
     label: str
     count: int
@@ -96,7 +96,7 @@ class StatsOut(Schema):
     org_name: str
     item_code: str
     total: int
-    levels: list[LevelOut]
+    levels: list[RatingLevelOut]
     bad: int
     bad_real_name: int
     satisfaction_rate: float | None

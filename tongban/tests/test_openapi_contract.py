@@ -136,6 +136,41 @@ def test_an_anonymous_write_is_unauthenticated_and_a_session_write_needs_its_csr
     assert response.json()["code"] == "auth.forbidden"
 
 
+# --- what the fuzz run found (PostgreSQL) ----------------------------------------------------------------------
+
+
+def test_input_the_database_cannot_hold_is_refused_as_invalid_not_a_server_error() -> None:
+    """PostgreSQL refuses a NUL character in text and a value beyond a column's size (DataError); SQLite stores
+    both, so the handler is shown on an operation that meets the error."""
+    from django.db import DataError
+    from ninja.testing import TestClient
+
+    from tongban.core.errors import install_api_handlers
+
+    tiny = TongbanAPI(urls_namespace="tiny-dataerror-test")
+    install_api_handlers(tiny)
+
+    @tiny.get("/echo")
+    @public
+    def echo(request: Any, q: str) -> dict[str, str]:
+        raise DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+
+    response = TestClient(tiny).get("/echo?q=%00")
+    assert response.status_code == 422
+    assert response.json()["code"] == "request.unstorable"
+
+
+@pytest.mark.django_db
+def test_a_consent_with_an_unknown_source_is_refused(demo_core: None) -> None:
+    """Found by the fuzz run on PostgreSQL: ``source`` was stored unchecked (a 500 when longer than its column)."""
+    client = Client()
+    client.force_login(User.objects.get(username="zhangsan"))
+    response = client.post("/api/exchange/consents", {"code": "hukou", "consumer_org": "yx-rsj", "purpose": "办事",
+                                                      "source": "deploy_file"}, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "exchange.invalid" and "deploy_file" in response.json()["message"]
+
+
 # --- (b) the fuzz run ----------------------------------------------------------------------------------------
 
 FUZZ_ROLES = {"anonymous": None, "citizen": "zhangsan", "approver": "approver-rsj"}
