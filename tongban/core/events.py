@@ -53,3 +53,9 @@ enforcement_lead_reported = Signal()
 # kwargs: entity_uscc (str), kind (str, e.g. "administrative_penalty"), points (int, negative lowers the score),
 #         reason (str), occurred_on (datetime.date)
 credit_fact = Signal()
+
+# A window service ended without a case decision (一次性告知 / 不予受理): the person is invited to rate it (好差评).
+# Sent after the commit. kwargs: application_ref (str), kind ("notice" | "refusal"), notice_code (str),
+#         item_code (str), department_code (str), window_code (str), served_by (int | None),
+#         holder (dict: kind, name, id_number, user_id)
+window_service_rendered = Signal()

@@ -12,3 +12,4 @@ class FeedbackConfig(AppConfig):
         from . import jobs, receivers  # noqa: F401 - jobs registers the periodic check
 
         events.decision_made.connect(receivers.on_decision_made, dispatch_uid="feedback.invite_rating")
+        events.window_service_rendered.connect(receivers.on_window_service, dispatch_uid="feedback.invite_window_rating")

@@ -34,6 +34,20 @@ def _require_clerk(user: User, window: Organisation | None = None) -> None:
         raise ApplicationError("只有综合窗口人员可以受理", code="window.not_clerk", status=403)
 
 
+def _service_rendered(app: Application, notice: Notice, kind: str, clerk: User) -> None:
+    """After the commit, tell whoever listens (feedback's 好差评 invitation) that the window served the person."""
+    first = app.items.select_related("item", "department").order_by("pk").first()
+    payload = {
+        "application_ref": app.ref, "kind": kind, "notice_code": notice.code,
+        "item_code": first.item.code if first is not None else "",
+        "department_code": first.department.code if first is not None else "",
+        "window_code": app.window.code if app.window is not None else "", "served_by": clerk.pk,
+        "holder": {"kind": app.applicant_kind, "name": app.applicant_name, "id_number": app.applicant_id_number,
+                   "user_id": app.applicant_id},
+    }
+    transaction.on_commit(lambda: events.window_service_rendered.send(sender=Application, **payload), robust=True)
+
+
 def _require_pending(app: Application) -> None:
     if app.status not in PENDING_STATUSES:
         raise ApplicationError("该办件不在待受理状态", code="window.not_pending", status=409)
@@ -58,6 +72,7 @@ def issue_one_time_notice(app: Application, clerk: User, *, note: str = "") -> N
         "lists": [("需补正的材料：", [m.name for m in missing])],
     }, clerk)
     audit("application.one_time_notice", actor=clerk, obj=app, detail={"missing": [m.key for m in missing]})
+    _service_rendered(app, notice, "notice", clerk)
     return notice
 
 
@@ -73,10 +88,12 @@ def refuse(app: Application, clerk: User, reason: str) -> Notice:
     app.save(update_fields=["status", "refusal_reason"])
     log(app, "refused", f"不予受理：{reason}", clerk)
     audit("application.refuse", actor=clerk, obj=app, reason=reason)
-    return issue_notice(app, Notice.Kind.REFUSAL, {
+    notice = issue_notice(app, Notice.Kind.REFUSAL, {
         "addressee": app.applicant_name, "paragraphs": [f"经审查，您的申请不予受理。理由：{reason}",
                                                         "如不服本决定，可依法申请行政复议或者提起行政诉讼。"],
         "facts": base_facts(app)}, clerk)
+    _service_rendered(app, notice, "refusal", clerk)
+    return notice
 
 
 @transaction.atomic

@@ -219,3 +219,31 @@ def test_a_taken_reference_number_is_skipped(small_catalog, users, monkeypatch):
     monkeypatch.setattr(intake, "next_ref", stale_then_real)
     second = services.create_application(user=users["zhangsan"], item_code="T-SHOP-01")
     assert second.ref != first.ref and len(calls) == 2
+
+
+def test_a_refusal_and_a_one_time_notice_tell_the_window_service_after_commit(small_catalog, users,
+                                                                               django_capture_on_commit_callbacks):
+    from tongban.core import events
+
+    seen: list[dict] = []
+
+    def listener(sender, **kwargs):
+        seen.append(kwargs)
+
+    events.window_service_rendered.connect(listener, dispatch_uid="test.window_service")
+    try:
+        zhang = users["zhangsan"]
+        app = services.create_application(user=zhang, item_code="T-SHOP-01")
+        services.submit(app, zhang, {"applicant_name": "张三", "shop_address": "翠湖路1号"})
+        with django_capture_on_commit_callbacks(execute=True):
+            notice = services.issue_one_time_notice(app, users["clerk"])
+        with django_capture_on_commit_callbacks(execute=False) as pending:
+            refusal = services.refuse(app, users["clerk"], "不属于本窗口受理范围")
+        assert len(seen) == 1  # not before the commit
+        for callback in pending:
+            callback()
+    finally:
+        events.window_service_rendered.disconnect(dispatch_uid="test.window_service")
+    assert [(s["kind"], s["notice_code"]) for s in seen] == [("notice", notice.code), ("refusal", refusal.code)]
+    assert seen[1]["application_ref"] == app.ref and seen[1]["item_code"] == "T-SHOP-01"
+    assert seen[1]["served_by"] == users["clerk"].pk and seen[1]["holder"]["user_id"] == zhang.pk

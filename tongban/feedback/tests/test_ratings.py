@@ -164,3 +164,20 @@ def test_window_clerk_records_a_visit_and_the_person_rates_on_the_pad(demo_core,
     with pytest.raises(FeedbackError) as forged:
         services.rate_by_pad(token[:-2] + "xx", 5)
     assert forged.value.status == 403
+
+
+def test_a_one_time_notice_or_refusal_at_the_window_invites_the_person_to_rate(demo_core, zhang):
+    clerk = User.objects.get(username="clerk")
+    holder = {"kind": "natural", "name": "张三", "id_number": zhang.id_number, "user_id": zhang.pk}
+    for _ in range(2):  # delivered twice: one record
+        events.window_service_rendered.send(sender=None, application_ref="YX-W-1", kind="refusal", notice_code="N1",
+                                            item_code="YX-RSJ-QR-0001", department_code="yx-rsj",
+                                            window_code="yx-zwzx-w01", served_by=clerk.pk, holder=holder)
+    record = ServiceRecord.objects.get()
+    assert record.ref == "YX-W-1:refusal:N1" and record.kind == ServiceRecord.Kind.REFUSAL
+    assert record.person == zhang and record.staff == clerk and record.window.code == "yx-zwzx-w01"
+    assert selectors.services_for_person(zhang).filter(pk=record.pk).exists()  # on his list to rate
+    services.rate(zhang, record.ref, 2, comment="理由说得不清楚")
+    events.window_service_rendered.send(sender=None, application_ref="YX-W-2", kind="notice", notice_code="N2",
+                                        department_code="no-such-org", holder=holder)  # unknown department: ignored
+    assert ServiceRecord.objects.count() == 1
