@@ -1,0 +1,1 @@
+"""insight's own tables (the figures it computes are read from the other contexts)."""
