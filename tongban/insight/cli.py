@@ -10,3 +10,8 @@ insight_app = typer.Typer(help="评估与洞察 insight: indicators, event-log e
 
 def register(app: typer.Typer) -> None:
     app.add_typer(insight_app, name="insight")
+
+
+from .mining.cli import add_commands as _mining_commands  # noqa: E402  (process mining: export-log, mine)
+
+_mining_commands(insight_app)
