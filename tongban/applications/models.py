@@ -354,3 +354,20 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.message}"
+
+
+class SequenceCounter(models.Model):
+    """The last number handed out under one prefix (办件编号 per day, 投资项目代码 per year).
+
+    ``services.common.next_in_sequence`` increments it with ``UPDATE … RETURNING``: the row lock makes
+    concurrent creates queue for a moment instead of colliding on the unique reference."""
+
+    prefix = models.CharField("前缀", max_length=40, unique=True)
+    last = models.PositiveBigIntegerField("最后序号", default=0)
+
+    class Meta:
+        verbose_name = "编号计数器"
+        verbose_name_plural = "编号计数器"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.last}"
