@@ -9,8 +9,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from django.core.management.base import BaseCommand
 
 app = typer.Typer(
     help="通办 tongban: integrated government service platform.",
@@ -119,6 +123,8 @@ def worker(
     beat: bool = typer.Option(True, "--beat/--no-beat", help="Celery: also run beat (the periodic check); "
                               "keep it on one worker only."),
     queue: str = typer.Option("", help="Celery: queue to consume (default TONGBAN_CELERY_QUEUE or 'tongban')."),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                help="Log every task run (-v: start and end of each task, -vv: debug)."),
 ) -> None:
     """Run the background worker (timers, service tasks) until stopped: the database worker, or a Celery worker
     with ``--celery`` or when the Celery backend is configured."""
@@ -129,7 +135,25 @@ def worker(
         _celery_worker(concurrency, beat, queue)
         return
     _worker_start_hooks()
-    call_command("db_worker", interval=1.0)
+    call_command(_database_worker(), interval=1.0, verbosity=verbose)
+
+
+def _database_worker() -> BaseCommand:
+    """django-tasks-db's ``db_worker``, quiet by default: at verbosity 0 only warnings and failures are logged
+    (the stock command logs two lines for every task, the periodic tick included, or nothing at all)."""
+    import logging
+
+    from django_tasks_db.compat import TASKS_LOGGER
+    from django_tasks_db.management.commands.db_worker import Command
+
+    class QuietWorker(Command):
+        def configure_logging(self, verbosity: int) -> None:
+            super().configure_logging(verbosity)
+            if verbosity == 0:
+                for name in (TASKS_LOGGER, "django_tasks_db"):
+                    logging.getLogger(name).setLevel(logging.WARNING)
+
+    return QuietWorker()
 
 
 def _celery_worker(concurrency: int, beat: bool, queue: str) -> None:

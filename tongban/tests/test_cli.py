@@ -89,3 +89,30 @@ def test_sigterm_to_serve_stops_its_web_workers_and_its_worker(tmp_path):
         for pid in workers:  # never leave a worker behind, even when the test fails
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _worker_output(env: dict[str, str], *args: str, seconds: float = 8.0) -> str:
+    worker = subprocess.Popen([sys.executable, "-m", "tongban", "worker", *args], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(seconds)
+    finally:
+        worker.send_signal(signal.SIGINT)
+        try:
+            out, _ = worker.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            out, _ = worker.communicate()
+    return out
+
+
+def test_worker_is_quiet_by_default_and_logs_every_task_with_v(tmp_path):
+    """The periodic tick runs every second here: quiet, the worker prints nothing per task; ``-v`` shows each."""
+    env = {**os.environ, "TONGBAN_HOME": str(tmp_path), "TONGBAN_WORKFLOW_TICK_SECONDS": "1"}
+    env.pop("DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "tongban", "migrate"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    quiet = _worker_output(env)
+    verbose = _worker_output(env, "-v")
+    assert "Task id=" in verbose and "state=SUCCESSFUL" in verbose, verbose  # ticks ran while we watched
+    assert "Task id=" not in quiet, quiet
