@@ -70,11 +70,14 @@ def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
 def _serve(port: int, with_worker: bool = True) -> None:
     from django.core.management import call_command
 
+    from tongban.core import site
+
+    public = site.default_public_url_for_port(port)  # before the worker starts: it inherits the environment
     worker = _start_worker() if with_worker else None
     # A service manager stops us with SIGTERM: the handler stops the worker, then exits; Ctrl+C reaches the worker
     # by itself and leaves through ``finally``. Either way the worker does not outlive the server.
     previous = signal.signal(signal.SIGTERM, functools.partial(_stop_on_sigterm, worker))
-    typer.echo(f"通办 tongban 已启动: http://127.0.0.1:{port}/  (Ctrl+C 退出)")
+    typer.echo(f"通办 tongban 已启动: http://127.0.0.1:{port}/  (Ctrl+C 退出; 公开地址 {public})")
     try:
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
     finally:
@@ -89,8 +92,11 @@ def demo(
     no_serve: bool = typer.Option(False, "--no-serve", help="Only migrate and load the demo data."),
 ) -> None:
     """Migrate, load the demo data (idempotent), then serve on 127.0.0.1."""
+    from tongban.core import site
     from tongban.demo import load_demo
 
+    if not no_serve:
+        site.default_public_url_for_port(port)  # links printed while loading point at the port served
     _migrate()
     load_demo()
     if not no_serve:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db import transaction
 from rich.console import Console
 
-from . import services
+from . import services, site
 from .models import Division, Organisation, Role, User
 
 DEMO_PASSWORD = "tongban-demo"
@@ -82,6 +82,13 @@ USERS: list[tuple[str, str, str, str | None, list[tuple[str, str]]]] = [
     ("yunxi-tech", "云溪星火科技有限公司", User.Kind.LEGAL_PERSON, None, []),
 ]
 
+# The demo city's site record (core/site.py): what a real city sets in the admin or with `tongban site set`.
+SITE: dict[str, str] = {
+    "city_name": "云溪市", "platform_name": "云溪市一网通办", "division_code": "910100", "reference_prefix": "YX",
+    "reference_format": "{prefix}{date:%Y%m%d}{seq:06d}", "service_centre": "yx-zwzx", "operator": "yx-zwfw",
+    "hotline": "12345", "accent_colour": "#b3261e",
+}
+
 # Fictional identity numbers of the demo applicants (division prefix 91xxxx does not exist).
 ID_NUMBERS: dict[str, str] = {
     "zhangsan": "910102199001011234",
@@ -102,6 +109,7 @@ def load(console: Console) -> None:
             code, name, division=divisions[division], short_name=short, kind=kind,
             parent=orgs.get(parent) if parent else None,
         )
+    site.configure(**SITE)
     for username, display, kind, org, grants in USERS:
         user = services.upsert_user(
             username, password=DEMO_PASSWORD, display_name=display, kind=kind,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog.forms import validate_form
 from tongban.catalog.models import Bundle, ServiceItem
-from tongban.core import credit_gate
+from tongban.core import credit_gate, site
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
@@ -25,9 +25,10 @@ from .window import complete_acceptance
 
 
 def next_ref(now: dt.datetime | None = None) -> str:
-    """办件编号: YX + date + a 6-digit daily sequence, e.g. YX20261125000042."""
-    now = timezone.localtime(now or timezone.now())
-    return next_in_sequence(Application, "ref", f"YX{now:%Y%m%d}")
+    """办件编号 in the site's format: by default prefix + date + a 6-digit daily sequence, e.g. YX20261125000042
+    (``core.site.reference_stem`` reads the prefix and format)."""
+    stem, width = site.reference_stem(timezone.localtime(now or timezone.now()))
+    return next_in_sequence(Application, "ref", stem, width)
 
 
 def _save_with_new_ref(app: Application, attempts: int = 5) -> None:
