@@ -99,7 +99,7 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
     _save_with_new_ref(app)
     for item, situation in selection:
         ApplicationItem.objects.create(application=app, item=item, situation=situation,
-                                       department=item.competent_department,
+                                       department=catalog_selectors.reviewing_organisation(item),
                                        status=ApplicationItem.Status.PENDING)
     for planned in material_plan(selection):
         row = ApplicationMaterial.objects.create(
