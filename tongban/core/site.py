@@ -135,7 +135,7 @@ def default_public_url_for_port(port: int) -> str:
 
 def reference_stem(now: dt.datetime, site: Site | None = None) -> tuple[str, int]:
     """The 办件编号 of ``now`` before its sequence number, and the sequence's width: with the default format and
-    prefix ``YX``, ``("YX20261125", 6)`` → ``YX20261125000042``. The one place the format is read."""
+    prefix ``MM``, ``("MM20261125", 6)`` → ``MM20261125000042``. The one place the format is read."""
     site = site or current()
     match = _SEQ.search(site.reference_format)
     if match is None:  # the record validates this; a defaulted record cannot get here

@@ -135,3 +135,25 @@ def test_a_bad_site_value_is_refused_and_changes_nothing(haizhou):
             site.configure(**bad)
     assert site.current().reference_prefix == "HZ" and site.current().division_code == "320700"
     assert site.reference_stem(timezone.localtime()) == (f"HZ-{timezone.localdate().year}-", 5)
+
+
+DEMO_CITY = re.compile(r"云溪|青山区|翠湖|石桥|\byx-[a-z]|\bqs-[a-z]|\bYX\d|\bYX-|910100")
+
+
+def test_no_module_outside_demo_data_names_the_demo_city():
+    """The demo city lives in demo data only (``demo.py``, ``demo/``), in tests, translations and the classifier's
+    training corpus (``feedback/data``); code, templates and static files are the same for every city."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in root.rglob("*"):
+        if path.suffix not in {".py", ".html", ".js", ".css", ".bpmn", ".json", ".txt"} or not path.is_file():
+            continue
+        parts = set(path.relative_to(root).parts)
+        if parts & {"tests", "demo", "locale", "data", "migrations", "vendor"} or path.name == "demo.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if DEMO_CITY.search(line):
+                found.append(f"{path.relative_to(root)}:{number}: {line.strip()[:100]}")
+    assert not found, "\n".join(found)

@@ -25,7 +25,7 @@ from .window import complete_acceptance
 
 
 def next_ref(now: dt.datetime | None = None) -> str:
-    """办件编号 in the site's format: by default prefix + date + a 6-digit daily sequence, e.g. YX20261125000042
+    """办件编号 in the site's format: by default prefix + date + a 6-digit daily sequence, e.g. MM20261125000042
     (``core.site.reference_stem`` reads the prefix and format)."""
     stem, width = site.reference_stem(timezone.localtime(now or timezone.now()))
     return next_in_sequence(Application, "ref", stem, width)
