@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from tongban.catalog import selectors as catalog_selectors
@@ -24,26 +24,23 @@ from .proxies import check_proxy
 from .window import complete_acceptance
 
 
+def ref_prefix(now: dt.datetime | None = None) -> str:
+    """The prefix of the 办件编号 of the day, in the site's format (``core.site.reference_stem``, the one place that
+    decides it): by default the site's prefix + date, e.g. MM20261125."""
+    return site.reference_stem(timezone.localtime(now or timezone.now()))[0]
+
+
 def next_ref(now: dt.datetime | None = None) -> str:
-    """办件编号 in the site's format: by default prefix + date + a 6-digit daily sequence, e.g. MM20261125000042
-    (``core.site.reference_stem`` reads the prefix and format)."""
+    """办件编号: ``ref_prefix`` + the day's sequence in the site's width, e.g. MM20261125000042 (from a counter row
+    that cannot hand out one number twice; call it inside the creating transaction)."""
     stem, width = site.reference_stem(timezone.localtime(now or timezone.now()))
     return next_in_sequence(Application, "ref", stem, width)
 
 
-def _save_with_new_ref(app: Application, attempts: int = 5) -> None:
-    """Save a new application under the next free 办件编号; two windows creating one at the same moment on
-    PostgreSQL may both read the same last number, so the loser takes the next one (in a savepoint)."""
-    for attempt in range(attempts):
-        app.ref = next_ref()
-        try:
-            with transaction.atomic():
-                app.save(force_insert=True)
-            return
-        except IntegrityError:
-            if attempt == attempts - 1 or not Application.objects.filter(ref=app.ref).exists():
-                raise
-            app.pk = None
+def _save_with_new_ref(app: Application) -> None:
+    """Save a new application under the next 办件编号 of the day."""
+    app.ref = next_ref()
+    app.save(force_insert=True)
 
 
 def _published_item(code: str) -> ServiceItem:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0004_supervising_department'),
+        ('catalog', '0005_auto_decision'),
         ('core', '0002_pii_encryption'),
     ]
 
