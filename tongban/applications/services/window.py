@@ -12,12 +12,13 @@ from tongban.catalog.models import Material
 from tongban.core import events
 from tongban.core.calendar import default_calendar
 from tongban.core.models import Organisation, Role, User
-from tongban.core.selectors import has_role, organisation_descendant_ids, organisations_for_role
+from tongban.core.selectors import has_role
 from tongban.core.services import audit
 
 from .. import documents, workflow_bridge
 from ..errors import ApplicationError
 from ..models import Application, ApplicationMaterial, Notice, Supplement, Visit
+from ..selectors import clerk_place_ids
 from . import auto_decisions
 from .common import (
     DEFAULT_SUPPLEMENT_WORKING_DAYS,
@@ -60,24 +61,14 @@ def local_places(app: Application) -> list[Organisation]:
     return list(places.values())
 
 
-def _place_area(place: Organisation) -> set[int]:
-    """Where a delegated item is accepted: its centre, the service points below it (社区代办点) and, for a community
-    item, the township centre above it."""
-    ids = organisation_descendant_ids(place)
-    parent = place.parent
-    if parent is not None and parent.kind == Organisation.Kind.SERVICE_CENTRE and \
-            parent.division.level in catalog_selectors.LOCAL_LEVELS:
-        ids.add(parent.pk)
-    return ids
-
-
 def _require_local_window(app: Application, clerk: User) -> None:
-    """A delegated item is accepted where it was delegated to (下沉): at its township or community centre."""
-    if clerk.is_superuser:
+    """A delegated item is accepted where it was delegated to (下沉): at its township or community centre, a service
+    point below it, or (for a community item) the township centre above it (``selectors.clerk_place_ids``)."""
+    allowed = clerk_place_ids(clerk)
+    if allowed is None:
         return
-    mine = set(organisations_for_role(clerk, Role.WINDOW_CLERK).values_list("pk", flat=True))
     for place in local_places(app):
-        if not mine & _place_area(place):
+        if place.pk not in allowed:
             raise ApplicationError(f"该事项已下沉至{place.name}办理，请在{place.name}或其下属便民服务站受理",
                                    code="window.delegated_elsewhere", status=403, detail={"place": place.code})
 

@@ -53,6 +53,11 @@ def test_a_township_item_goes_from_the_community_window_to_the_township_decision
             ok(window.upload(f"/api/applications/{ref}/materials/{m['key']}/file", PDF + m["key"].encode()))
     ok(window.post(f"/api/applications/{ref}/submit", {"form_data": FORM}))
 
+    # it waits in the township's and its community stations' queues, not in the city centre's
+    assert ref in [a["ref"] for a in ok(window.get("/api/window/queue"))]
+    assert ref in [a["ref"] for a in ok(Api("clerk-ch").get("/api/window/queue"))]
+    assert ref not in [a["ref"] for a in ok(Api("clerk").get("/api/window/queue"))]
+    assert ref not in [a["ref"] for a in ok(Api("clerk-sq").get("/api/window/queue"))]  # another township
     # the city centre's clerk cannot accept what was delegated to the township
     refused = Api("clerk").post(f"/api/window/applications/{ref}/accept", {})
     assert refused.status_code == 403 and refused.json()["code"] == "window.delegated_elsewhere"
