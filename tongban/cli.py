@@ -61,11 +61,14 @@ def _serve(port: int, with_worker: bool = True, workers: int | None = None, serv
     """Serve on 127.0.0.1:``port`` with the production server (``tongban.core.server``: granian by default,
     workers = cores) and the background worker; SIGTERM or Ctrl+C stops both."""
     from tongban.core import server as web
+    from tongban.core import site
 
     server = server or web.default_server()
     workers = workers or web.default_workers()
+    public = site.default_public_url_for_port(port)  # before the worker and web processes start: they inherit it
     worker = _start_worker() if with_worker else None
-    typer.echo(f"通办 tongban 已启动: http://127.0.0.1:{port}/  ({server}, {workers} 个进程; Ctrl+C 退出)")
+    typer.echo(f"通办 tongban 已启动: http://127.0.0.1:{port}/  ({server}, {workers} 个进程; Ctrl+C 退出; "
+               f"公开地址 {public})")
 
     def stop_worker() -> None:
         if worker is not None:
@@ -86,8 +89,11 @@ def demo(
     server: str = typer.Option("", help=_SERVER_HELP),
 ) -> None:
     """Migrate, load the demo data (idempotent), then serve on 127.0.0.1."""
+    from tongban.core import site
     from tongban.demo import load_demo
 
+    if not no_serve:
+        site.default_public_url_for_port(port)  # links printed while loading point at the port served
     _migrate()
     load_demo()
     if not no_serve:

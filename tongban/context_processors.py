@@ -1,4 +1,4 @@
-"""Template context for every page: the navigation links the signed-in user's roles open.
+"""Template context for every page: the site (core/site.py) and the navigation links the signed-in user's roles open.
 
 Labels are translated in the language of the request (the Chinese text is the msgid)."""
 
@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from tongban.core import site
 from tongban.core.models import Role, RoleAssignment
 
 
@@ -33,7 +34,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if user.kind != "staff":
             links += [("/feedback/rate/", _("评价服务")), ("/feedback/orders/", _("我的诉求"))]
         if Role.HOTLINE_OPERATOR in roles or user.is_superuser:
-            links.append(("/hotline/", _("12345热线")))
+            links.append(("/hotline/", _("%(hotline)s热线") % {"hotline": site.current().hotline}))
         if user.kind == "staff" and (user.organisation_id or roles):
             links.append(("/feedback/department/", _("诉求与差评办理")))
         if Role.EVALUATOR in roles or user.is_superuser:
@@ -50,4 +51,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             links.append(("/workflow/definitions/", _("流程")))
         if Role.SECURITY_ADMIN in roles or user.is_superuser:
             links.append(("/security/incidents/", _("安全事件")))
-    return {"nav_links": links}
+    return {"nav_links": links, "site": site.current()}

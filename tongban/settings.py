@@ -104,7 +104,6 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
-    "ninja",  # the API docs page from the package's own static files (no CDN)
     *(f"tongban.{name}" for name in INSTALLED_CONTEXTS),
 ]
 
@@ -181,7 +180,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = "Asia/Shanghai"
+TIME_ZONE = os.environ.get("TONGBAN_TIME_ZONE", "Asia/Shanghai")  # local time of pages, notices and clocks
 USE_I18N = True
 USE_TZ = True
 

@@ -10,7 +10,6 @@ import io
 import secrets
 from typing import Any
 
-from django.conf import settings
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -18,6 +17,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from tongban.core import site
 
 FONT = "STSong-Light"
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O/1/I: easy to read aloud and type
@@ -33,8 +34,7 @@ def new_code(length: int = 12) -> str:
 
 
 def public_url(path: str) -> str:
-    base = getattr(settings, "TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-    return f"{base}{path}"
+    return site.absolute(path)
 
 
 def render_notice(title: str, content: dict[str, Any], code: str) -> bytes:

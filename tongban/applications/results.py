@@ -19,6 +19,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from tongban.core import site
+
 from .models import Application, ApplicationItem
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -44,8 +46,10 @@ def is_valid_uscc(code: str) -> bool:
     return bool(_USCC.match(code)) and uscc_check_digit(code[:17]) == code[17]
 
 
-def new_credit_code(division_code: str = "910100", kind: str = "91") -> str:
-    """A fresh unified social credit code for a newly registered entity (kind 91 = enterprise)."""
+def new_credit_code(division_code: str = "", kind: str = "91") -> str:
+    """A fresh unified social credit code for a newly registered entity (kind 91 = enterprise), in the site's
+    division unless ``division_code`` says otherwise."""
+    division_code = division_code or site.current().division_code
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWY"
     while True:
         body = "".join(secrets.choice(alphabet) for _ in range(8))

@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from tongban.catalog import selectors as catalog_selectors
 from tongban.core import pii
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import organisations_for_role
@@ -124,12 +125,37 @@ def case_file(app: Application) -> CaseFile:
     )
 
 
+def clerk_place_ids(user: User) -> set[int] | None:
+    """The township and community centres whose delegated (下沉) items ``user`` may accept (None: any, the admin):
+    the centres of the clerk's windows and those above them, and the service points right below a local centre
+    (a township clerk serves its community stations' items too)."""
+    if user.is_superuser:
+        return None
+    ids: set[int] = set()
+    for org in organisations_for_role(user, Role.WINDOW_CLERK).select_related("division"):
+        if org.kind == Organisation.Kind.SERVICE_CENTRE and org.division.level in catalog_selectors.LOCAL_LEVELS:
+            ids |= set(Organisation.objects.filter(parent=org).values_list("pk", flat=True))
+        node: Organisation | None = org
+        while node is not None and node.pk not in ids:
+            ids.add(node.pk)
+            node = node.parent
+    return ids
+
+
 def window_queue(user: User) -> QuerySet[Application]:
-    """Applications waiting for intake at a window (any item of any department: 一窗受理)."""
+    """Applications waiting for intake at a window (any item of any department: 一窗受理), except those with an item
+    delegated (下沉) to a township or community centre the clerk does not serve: they wait at that centre."""
     if not organisations_for_role(user, Role.WINDOW_CLERK).exists() and not user.is_superuser:
         return Application.objects.none()
-    return (Application.objects.filter(status__in=Application.PENDING_STATUSES)
-            .select_related("item", "bundle").order_by("submitted_at", "id"))
+    queue = Application.objects.filter(status__in=Application.PENDING_STATUSES)
+    places = clerk_place_ids(user)
+    if places is not None:
+        elsewhere = (ApplicationItem.objects.filter(
+            item__implementing_org__division__level__in=catalog_selectors.LOCAL_LEVELS)
+            .exclude(item__implementing_org=F("item__competent_department"))
+            .exclude(item__implementing_org_id__in=places).values("application_id"))
+        queue = queue.exclude(pk__in=elsewhere)
+    return queue.select_related("item", "bundle").order_by("submitted_at", "id")
 
 
 def workbench_tasks(user: User, *, state: str = "open") -> QuerySet[Task]:

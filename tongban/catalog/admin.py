@@ -64,7 +64,7 @@ class ServiceItemAdmin(SimpleHistoryAdmin):
     fieldsets = (
         ("事项", {"fields": ("code", "name", "item_type", ("node", "parent", "handling_kind"), "status", "version",
                            "updated_at")}),
-        ("实施", {"fields": ("competent_department", "implementing_org", "exercise_level", "service_object")}),
+        ("实施", {"fields": ("competent_department", "implementing_org", "reviewing_org", "exercise_level", "service_object")}),
         ("依据与条件", {"fields": ("legal_basis", "conditions")}),
         ("时限与流程", {"fields": (("statutory_limit_days", "promised_limit_days", "onsite_visits"), "process_steps",
                               "online_level", "commitment_allowed")}),

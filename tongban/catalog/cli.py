@@ -72,7 +72,7 @@ def _summary(result: importing.ImportResult, console: Console) -> None:
 def load_catalog_command(
     file: Annotated[Path, typer.Argument(help="catalogue .json, or a power/responsibility list .csv / .xlsx")],
     organisation: Annotated[str | None, typer.Option(
-        "--organisation", "-o", help="organisation code of a .csv/.xlsx list (e.g. yx-scjg)")] = None,
+        "--organisation", "-o", help="organisation code of a .csv/.xlsx list (e.g. scjg)")] = None,
     kind: Annotated[ListKind | None, typer.Option(
         help="list kind of a .csv/.xlsx file (default: from its header)")] = None,
     effective_date: Annotated[str | None, typer.Option(
@@ -148,7 +148,7 @@ def _version(org: Organisation, version: int | None) -> DutyList:
 
 @lists_app.command("export")
 def lists_export(
-    org_code: Annotated[str, typer.Argument(metavar="ORG", help="organisation code, e.g. yx-scjg")],
+    org_code: Annotated[str, typer.Argument(metavar="ORG", help="organisation code, e.g. scjg")],
     output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="csv, xlsx or json")] = ListFormat.xlsx,
     kind: Annotated[ListKind, typer.Option(

@@ -19,6 +19,7 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "catalog.schema.json
 ITEM_DEFAULTS: dict[str, Any] = {
     "node": "main",
     "parent": None,
+    "reviewing_org": None,  # 审查决定机构: who reviews a delegated (下沉) item when not its implementing organisation
     "handling_kind": "",
     "legal_basis": [],
     "statutory_limit_days": None,
@@ -48,7 +49,7 @@ ITEM_REQUIRED = ("code", "name", "item_type", "competent_department", "implement
 # Model fields written as they are (no foreign key to resolve).
 ITEM_PLAIN_FIELDS = tuple(
     k for k in (*ITEM_REQUIRED, *ITEM_DEFAULTS) if k not in ("code", "competent_department", "implementing_org",
-                                                             "parent")
+                                                             "parent", "reviewing_org")
 )
 
 MATERIAL_DEFAULTS: dict[str, Any] = {
@@ -154,6 +155,8 @@ def item_to_dict(item: Any) -> dict[str, Any]:
     for key in ITEM_DEFAULTS:
         if key == "parent":
             out[key] = item.parent.code if item.parent_id else None
+        elif key == "reviewing_org":
+            out[key] = item.reviewing_org.code if item.reviewing_org_id else None
         else:
             out[key] = copy.deepcopy(getattr(item, key))
     materials = list(item.materials.all())

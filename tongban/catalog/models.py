@@ -86,6 +86,11 @@ class ServiceItem(models.Model):
                                              verbose_name="主管部门")
     implementing_org = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="implemented_items",
                                          verbose_name="实施主体")
+    reviewing_org = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_items",
+        verbose_name="审查决定机构",
+        help_text="下沉事项: the organisation whose approvers review and decide it, when not the implementing "
+                  "organisation (实施主体) itself, e.g. a township item accepted locally and decided by a department.")
     exercise_level = models.CharField("行使层级", max_length=10, choices=ExerciseLevel.choices)
     legal_basis = models.JSONField("设定依据", default=list, blank=True,
                                    help_text='[{"law": "法律名称", "article": "第X条", "text": "条文"}]')

@@ -394,3 +394,22 @@ def export_catalog() -> dict[str, Any]:
     """The whole catalogue as a ``tongban-catalog/1`` document (loading it back changes nothing)."""
     return {"format": formats.FORMAT, "items": export_items(), "bundles": export_bundles(),
             "duty_lists": export_duty_lists()}
+
+
+# --- Delegated service (下沉) -----------------------------------------------------------------------------------
+
+LOCAL_LEVELS = ("township", "village")  # Division.Level values of township and community (村/社区) centres
+
+
+def reviewing_organisation(item: ServiceItem) -> Organisation:
+    """Whose approvers review and decide ``item``: the organisation it names (``reviewing_org``), else its implementing
+    organisation (实施主体) — for a delegated item the township or community centre, not the city department."""
+    return item.reviewing_org if item.reviewing_org_id else item.implementing_org
+
+
+def delegated_place(item: ServiceItem) -> Organisation | None:
+    """The township or community centre a delegated (下沉) item is handled at, or None for a city/county item."""
+    org = item.implementing_org
+    if org.pk != item.competent_department_id and org.division.level in LOCAL_LEVELS:
+        return org
+    return None

@@ -89,7 +89,7 @@ def _forget_prefetched(obj: Any) -> None:
 def _item_for_compare(code: str) -> ServiceItem | None:
     return (
         ServiceItem.objects.filter(code=code)
-        .select_related("competent_department", "implementing_org", "parent")
+        .select_related("competent_department", "implementing_org", "reviewing_org", "parent")
         .prefetch_related("materials__issuing_department", "situations__materials")
         .first()
     )
@@ -108,6 +108,7 @@ def upsert_item(data: dict[str, Any], *, actor: User | None = None, reason: str 
         return item, UNCHANGED
     competent = resolve_organisation(full["competent_department"], orgs)
     implementing = resolve_organisation(full["implementing_org"], orgs)
+    reviewing = resolve_organisation(full["reviewing_org"], orgs) if full["reviewing_org"] else None
     parent = None
     if full["parent"]:
         if full["parent"] == full["code"]:
@@ -123,8 +124,9 @@ def upsert_item(data: dict[str, Any], *, actor: User | None = None, reason: str 
         setattr(item, field, full[field])
     item.competent_department = competent
     item.implementing_org = implementing
+    item.reviewing_org = reviewing
     item.parent = parent
-    _full_clean(item, exclude=["competent_department", "implementing_org", "parent"])
+    _full_clean(item, exclude=["competent_department", "implementing_org", "reviewing_org", "parent"])
     if not creating and ItemStatus.PUBLISHED in (old_status, item.status):
         item.version += 1
     _mark(item, actor, reason or ("新建事项" if creating else "修改事项"))

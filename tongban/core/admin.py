@@ -4,7 +4,16 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
 from .login_protection import client_ip, unlock, unlock_records
-from .models import AuditLog, CalendarDay, Division, Organisation, Role, RoleAssignment, User
+from .models import (
+    AuditLog,
+    CalendarDay,
+    Division,
+    Organisation,
+    Role,
+    RoleAssignment,
+    SiteConfiguration,
+    User,
+)
 from .pii import PiiSearchMixin
 
 
@@ -45,6 +54,24 @@ class TongbanUserAdmin(PiiSearchMixin, UserAdmin):
 
 
 admin.site.register(Role)
+
+
+@admin.register(SiteConfiguration)
+class SiteConfigurationAdmin(admin.ModelAdmin):
+    """站点配置: one record (the city this installation serves); it cannot be deleted, only changed."""
+
+    list_display = ("platform_name", "city_name", "division_code", "reference_prefix", "service_centre", "updated_at")
+    autocomplete_fields = ("service_centre", "operator")
+
+    def has_add_permission(self, request):
+        return not SiteConfiguration.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = 1
+        super().save_model(request, obj, form, change)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

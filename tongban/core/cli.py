@@ -319,7 +319,50 @@ def pii_status() -> None:
             typer.echo(f"{table}.{column}: {listed}")
 
 
+site_app = typer.Typer(help="站点配置 the city this installation serves (docs/operations.md).", no_args_is_help=True)
+
+
+@site_app.command("show")
+def site_show() -> None:
+    """Print the site configuration, one ``name=value`` a line (the public URL and time zone included)."""
+    from . import site
+
+    for name, value in site.as_dict().items():
+        typer.echo(f"{name}={value}")
+
+
+@site_app.command("set")
+def site_set(assignments: Annotated[list[str], typer.Argument(
+        metavar="NAME=VALUE...", help="e.g. city_name=某某市 reference_prefix=MM service_centre=ORG_CODE")]) -> None:
+    """Change the site record: every value is checked first; a bad one changes nothing."""
+    from django.core.exceptions import ObjectDoesNotExist, ValidationError
+
+    from . import site
+
+    values: dict[str, str] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        if not sep:
+            typer.echo(f"not NAME=VALUE: {item!r}", err=True)
+            raise typer.Exit(USAGE_ERROR)
+        values[name.strip()] = value.strip()
+    try:
+        site.configure(**values)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(USAGE_ERROR) from None
+    except ObjectDoesNotExist:
+        typer.echo("unknown organisation code", err=True)
+        raise typer.Exit(1) from None
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            typer.echo(f"{name}: {'; '.join(messages)}", err=True)
+        raise typer.Exit(1) from None
+    site_show()
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(site_app, name="site")
     app.add_typer(calendar_app, name="calendar")
     app.add_typer(keys_app, name="keys")
     app.command("backup")(backup)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db import transaction
 from rich.console import Console
 
-from . import services
+from . import services, site
 from .models import Division, Organisation, Role, User
 
 DEMO_PASSWORD = "tongban-demo"
@@ -66,6 +66,8 @@ USERS: list[tuple[str, str, str, str | None, list[tuple[str, str]]]] = [
     ("admin", "平台管理员", User.Kind.STAFF, "yx-zwfw", [(Role.ADMINISTRATOR, "yx-gov")]),
     ("clerk", "王晓窗（综合窗口）", User.Kind.STAFF, "yx-zwzx-w01", [(Role.WINDOW_CLERK, "yx-zwzx")]),
     ("clerk-ch", "刘便民（翠湖街道）", User.Kind.STAFF, "qs-ch-bmfw", [(Role.WINDOW_CLERK, "qs-ch-bmfw")]),
+    ("clerk-sq", "马便民（石桥镇）", User.Kind.STAFF, "qs-sq-bmfw", [(Role.WINDOW_CLERK, "qs-sq-bmfw")]),
+    ("clerk-chsq", "许代办（翠湖社区）", User.Kind.STAFF, "qs-ch-sq", [(Role.WINDOW_CLERK, "qs-ch-sq")]),
     ("approver-scjg", "陈审批（市场监管局）", User.Kind.STAFF, "yx-scjg", [(Role.APPROVER, "yx-scjg")]),
     ("approver-ga", "赵审批（公安局）", User.Kind.STAFF, "yx-ga", [(Role.APPROVER, "yx-ga")]),
     ("approver-wsjk", "孙审批（卫健委）", User.Kind.STAFF, "yx-wsjk", [(Role.APPROVER, "yx-wsjk")]),
@@ -75,12 +77,29 @@ USERS: list[tuple[str, str, str, str | None, list[tuple[str, str]]]] = [
     ("approver-sw", "冯审批（税务局）", User.Kind.STAFF, "yx-sw", [(Role.APPROVER, "yx-sw")]),
     ("approver-xf", "何审批（消防救援支队）", User.Kind.STAFF, "yx-xf", [(Role.APPROVER, "yx-xf")]),
     ("approver-cg", "吕审批（城管局）", User.Kind.STAFF, "yx-cg", [(Role.APPROVER, "yx-cg")]),
+    ("approver-zrzy", "施审批（自然资源局）", User.Kind.STAFF, "yx-zrzy", [(Role.APPROVER, "yx-zrzy")]),
+    ("approver-zjj", "张审批（住建局）", User.Kind.STAFF, "yx-zjj", [(Role.APPROVER, "yx-zjj")]),
+    ("approver-mz", "曹审批（民政局）", User.Kind.STAFF, "yx-mz", [(Role.APPROVER, "yx-mz")]),
+    ("approver-sthj", "严审批（生态环境局）", User.Kind.STAFF, "yx-sthj", [(Role.APPROVER, "yx-sthj")]),
+    ("approver-jt", "金审批（交通运输局）", User.Kind.STAFF, "yx-jt", [(Role.APPROVER, "yx-jt")]),
+    ("approver-qsscjg", "魏审批（青山区市场监管局）", User.Kind.STAFF, "qs-scjg", [(Role.APPROVER, "qs-scjg")]),
+    # 下沉: township and community centres review the items delegated to them
+    ("approver-ch", "陶审批（翠湖街道）", User.Kind.STAFF, "qs-ch-bmfw", [(Role.APPROVER, "qs-ch-bmfw")]),
+    ("approver-sq", "姜审批（石桥镇）", User.Kind.STAFF, "qs-sq-bmfw", [(Role.APPROVER, "qs-sq-bmfw")]),
+    ("approver-chsq", "戚审批（翠湖社区）", User.Kind.STAFF, "qs-ch-sq", [(Role.APPROVER, "qs-ch-sq")]),
     ("supervisor", "钱监管（市场监管局）", User.Kind.STAFF, "yx-scjg", [(Role.SUPERVISOR, "yx-scjg")]),
     ("security", "孔安全（信息安全队伍）", User.Kind.STAFF, "yx-zwfw", [(Role.SECURITY_ADMIN, "yx-zwfw")]),
     ("zhangsan", "张三", User.Kind.NATURAL_PERSON, None, []),
     ("lisi", "李四", User.Kind.NATURAL_PERSON, None, []),
     ("yunxi-tech", "云溪星火科技有限公司", User.Kind.LEGAL_PERSON, None, []),
 ]
+
+# The demo city's site record (core/site.py): what a real city sets in the admin or with `tongban site set`.
+SITE: dict[str, str] = {
+    "city_name": "云溪市", "platform_name": "云溪市一网通办", "division_code": "910100", "reference_prefix": "YX",
+    "reference_format": "{prefix}{date:%Y%m%d}{seq:06d}", "service_centre": "yx-zwzx", "operator": "yx-zwfw",
+    "hotline": "12345", "accent_colour": "#b3261e",
+}
 
 # Fictional identity numbers of the demo applicants (division prefix 91xxxx does not exist).
 ID_NUMBERS: dict[str, str] = {
@@ -102,6 +121,7 @@ def load(console: Console) -> None:
             code, name, division=divisions[division], short_name=short, kind=kind,
             parent=orgs.get(parent) if parent else None,
         )
+    site.configure(**SITE)
     for username, display, kind, org, grants in USERS:
         user = services.upsert_user(
             username, password=DEMO_PASSWORD, display_name=display, kind=kind,

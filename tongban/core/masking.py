@@ -48,7 +48,7 @@ _DISTRICT = re.compile(r"^(.*?(?:省|自治区|市))?(.*?(?:市|州|盟|地区))
 
 
 def mask_address(value: str | None) -> str:
-    """An address down to its district (区/县): ``云溪市青山区翠湖街道科创大道88号`` → ``云溪市青山区****``."""
+    """An address down to its district (区/县): ``某某市东城区花园街道科创大道88号`` → ``某某市东城区****``."""
     value = (value or "").strip()
     if not value:
         return ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 
 from .pii import EncryptedTextField, LookupHashField
@@ -183,3 +184,50 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'上班' if self.is_workday else '休息'} {self.note}"
+
+
+class SiteConfiguration(models.Model):
+    """The city this installation serves (站点配置): names, codes, numbering, centre, hotline and look.
+
+    One row (``pk=1``), edited in the admin (站点配置) or with ``tongban site set``; read through
+    ``tongban.core.site.current()``, which falls back to neutral defaults while the row does not exist. The public
+    URL and the time zone are process settings instead (``TONGBAN_PUBLIC_URL``, ``TONGBAN_TIME_ZONE``).
+    """
+
+    city_name = models.CharField("城市名称", max_length=60, default="本市",
+                                 help_text="例如：某某市。出现在页面标题、文书和证照上。")
+    platform_name = models.CharField("平台名称", max_length=60, default="一网通办",
+                                     help_text="例如：某某市一网通办。页面标题和页眉显示。")
+    division_code = models.CharField(
+        "行政区划代码", max_length=6, default="000000",
+        validators=[RegexValidator(r"^\d{6}$", "行政区划代码须为6位数字")],
+        help_text="本级行政区划代码前6位，用于投资项目代码、统一社会信用代码等。")
+    reference_prefix = models.CharField(
+        "办件编号前缀", max_length=8, default="TB", blank=True,
+        validators=[RegexValidator(r"^[A-Z0-9]*$", "办件编号前缀只能包含大写字母和数字")])
+    reference_format = models.CharField(
+        "办件编号格式", max_length=60, default="{prefix}{date:%Y%m%d}{seq:06d}",
+        validators=[RegexValidator(r"\{seq:0[1-9]d\}$", "办件编号格式须以流水号 {seq:0Nd} 结尾")],
+        help_text="{prefix} 前缀，{date:…} 受理日期（strftime 格式），{division} 区划代码，末尾 {seq:0Nd} 为N位流水号。")
+    service_centre = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="牵头政务服务中心", help_text="综合受理、出具告知文书的政务服务中心。")
+    operator = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="平台运营机构", help_text="政务服务管理机构：页脚署名、电子档案来源机构。")
+    hotline = models.CharField("政务服务便民热线", max_length=20, default="12345")
+    logo = models.CharField(
+        "标志图片", max_length=200, blank=True,
+        validators=[RegexValidator(r"^/[^/]", "标志图片须为本站路径（以 / 开头），不引用外部网站")],
+        help_text="本站路径，例如 /static/site/logo.svg（留空：只显示文字）。")
+    accent_colour = models.CharField(
+        "主题色", max_length=7, default="#b3261e",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "主题色须为 #RRGGBB")])
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "站点配置"
+        verbose_name_plural = "站点配置"
+
+    def __str__(self) -> str:
+        return self.platform_name

@@ -25,13 +25,17 @@ with ``@signed_in("session", "bearer", ...)``; operations anyone may call are ma
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.client import responses as http_phrases
 from typing import Any, TypeVar
 
 from django.conf import settings
-from ninja import NinjaAPI, Schema
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from ninja import NinjaAPI, Schema, Swagger
+from ninja.openapi.docs import _csrf_needed
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 from ninja.security import HttpBearer
@@ -252,8 +256,28 @@ class TongbanOpenAPISchema(OpenAPISchema):
         return details
 
 
+class OfflineSwagger(Swagger):
+    """``/api/docs`` with the Swagger UI vendored in ``core/static/core/vendor/swagger-ui``: always this template,
+    never django-ninja's CDN fallback, and no validator badge (it would call validator.swagger.io)."""
+
+    template = "core/api_docs.html"
+
+    def __init__(self) -> None:
+        super().__init__(settings={"validatorUrl": None, "layout": "BaseLayout", "deepLinking": True})
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        return render(request, self.template, {"swagger_settings": json.dumps(self.settings), "api": api,
+                                               "add_csrf": _csrf_needed(api)})
+
+
 class TongbanAPI(NinjaAPI):
-    """The project's NinjaAPI: its OpenAPI document is a :class:`TongbanOpenAPISchema`."""
+    """The project's NinjaAPI: its OpenAPI document is a :class:`TongbanOpenAPISchema`; its docs page the vendored
+    Swagger UI (:class:`OfflineSwagger`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("docs", OfflineSwagger())
+        super().__init__(*args, **kwargs)
 
     def get_openapi_schema(self, *, path_prefix: str | None = None,
                            path_params: dict[str, Any] | None = None) -> OpenAPISchema:

@@ -3,12 +3,22 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from . import site
 from .demo import DEMO_PASSWORD, USERS
 from .models import User
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {})
+
+
+def site_css(request: HttpRequest) -> HttpResponse:
+    """The site's colours as a stylesheet (``/site.css``): a file, so the Content-Security-Policy needs no inline
+    style. Cached briefly; the colour is validated as ``#RRGGBB`` when saved."""
+    body = f":root {{ --accent: {site.current().accent_colour}; }}\n"
+    response = HttpResponse(body, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 def demo_accounts() -> list[dict[str, str]]:

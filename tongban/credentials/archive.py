@@ -34,11 +34,12 @@ import bagit
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from tongban.core import site
+
 from . import conf
 from .errors import InvalidData
 
 CHECKSUMS = ["sha256", "sha512"]
-DEFAULT_SOURCE_ORGANIZATION = "云溪市政务服务管理局（通办 tongban）"
 _UNSAFE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
 
@@ -162,7 +163,7 @@ def build_archive(case: dict[str, Any], retention_years: int, dest_dir: Path | s
 
         info = {
             "Source-Organization": str(case.get("organisation") or case.get("source_organization")
-                                       or DEFAULT_SOURCE_ORGANIZATION),
+                                       or f"{site.current().operator_name}（通办 tongban）"),
             "External-Identifier": ref,
             "External-Description": f"办件 {ref} 电子档案" + (f"（事项 {', '.join(item_codes)}）" if item_codes else ""),
             "Bagging-Date": timezone.localdate().isoformat(),

@@ -101,7 +101,7 @@ def reinstate(credential_id: str = typer.Argument(...), reason: str = typer.Opti
 
 
 @credentials_app.command("rotate-key")
-def rotate_key(org: str = typer.Argument(..., help="Organisation code, e.g. yx-scjg."),
+def rotate_key(org: str = typer.Argument(..., help="Organisation code, e.g. scjg."),
                reason: str = typer.Option("", "--reason")) -> None:
     """Rotate an organisation's signing keys (old keys keep verifying, listed in the JWKS)."""
     from . import keys

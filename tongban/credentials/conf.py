@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tongban.core import site
+
 
 def _setting(name: str, default: str) -> str:
     value = getattr(settings, name, None)
@@ -25,7 +27,8 @@ def _setting(name: str, default: str) -> str:
 
 
 def public_url() -> str:
-    return _setting("TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    """The site's public URL (``tongban.core.site.public_url``)."""
+    return site.public_url()
 
 
 def seal_algorithm() -> str:

@@ -16,6 +16,13 @@ from . import keys, selectors, services
 from .errors import InvalidData
 from .models import Credential
 
+# The demo city's issuing organisation (发证机关) of each built-in licence type.
+DEMO_ISSUERS: dict[str, str] = {
+    "business_licence": "yx-scjg", "food_operation_licence": "yx-scjg", "birth_medical_certificate": "yx-wsjk",
+    "public_gathering_fire_safety": "yx-xf", "outdoor_signboard": "yx-cg", "social_security_card": "yx-rsj",
+    "resident_id_card": "yx-ga", "household_register_booklet": "yx-ga", "vaccination_certificate": "yx-wsjk",
+}
+
 # (application ref, licence type, holder username, holder kind, data)
 DEMO_CREDENTIALS: list[tuple[str, str, str, str, dict[str, Any]]] = [
     ("DEMO-YYZZ-0001", "business_licence", "yunxi-tech", "legal", {
@@ -66,7 +73,7 @@ def _holder(username: str, kind: str) -> dict[str, Any]:
 
 def issue_one(licence_type: str) -> Credential:
     """Issue one more demo licence of ``licence_type`` (CLI ``credentials issue-demo``)."""
-    services.ensure_licence_types()
+    services.ensure_licence_types(DEMO_ISSUERS)
     for _ref, code, username, kind, data in DEMO_CREDENTIALS:
         if code == licence_type:
             return services.issue_credential(code, _holder(username, kind), data)
@@ -78,7 +85,7 @@ def issue_one(licence_type: str) -> Credential:
 
 @transaction.atomic
 def load(console: Console) -> None:
-    types = services.ensure_licence_types()
+    types = services.ensure_licence_types(DEMO_ISSUERS)
     orgs = Organisation.objects.filter(kind=Organisation.Kind.DEPARTMENT)
     for org in orgs:
         keys.ensure_org_keys(org)

@@ -24,6 +24,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
+from tongban.core import site
+
 FONT = "STSong-Light"
 SUBJECT_PREFIX = "tongban-credential:"
 SEAL_RED = colors.Color(0.80, 0.05, 0.05)
@@ -206,7 +208,7 @@ def render_pdf(view: LicenceView) -> bytes:
     c.setFont(FONT, 7.5)
     c.setFillColor(colors.Color(0.35, 0.35, 0.35))
     footer = [
-        "本证照由云溪市一网通办平台（通办）签发，已加盖发证机关电子印章（PAdES），与纸质证照具有同等效力。",
+        f"本证照由{site.current().platform_name}平台（通办）签发，已加盖发证机关电子印章（PAdES），与纸质证照具有同等效力。",
         f"核验地址：{view.verify_url}",
         *view.notes,
     ]

@@ -45,15 +45,21 @@ TOKEN_SALT = "tongban.credentials.download"
 
 # --- licence types -----------------------------------------------------------------------------------
 
-def ensure_licence_types() -> list[LicenceType]:
-    """Create or update the registered licence types (idempotent) and offer them as evidence providers."""
+def ensure_licence_types(issuers: dict[str, str] | None = None) -> list[LicenceType]:
+    """Create or update the registered licence types (idempotent) and offer them as evidence providers.
+
+    ``issuers`` maps a type code to the organisation code of its default issuer (发证机关); a type neither it nor
+    its spec names an issuer for keeps the one it has (set in the admin)."""
     from .providers import register_wallet_provider
 
     result = []
     for code, spec in LICENCE_TYPES.items():
-        org = Organisation.objects.filter(code=spec["issuing_org"]).first()
+        org_code = (issuers or {}).get(code) or spec["issuing_org"]
         fields = {k: v for k, v in spec.items() if k not in ("code", "issuing_org")}
-        licence_type, _ = LicenceType.objects.update_or_create(code=code, defaults={**fields, "issuing_org": org})
+        if org_code:
+            fields["issuing_org"] = Organisation.objects.filter(code=org_code).first()
+        licence_type, _ = LicenceType.objects.update_or_create(code=code, defaults=fields)
+        org = licence_type.issuing_org
         register_wallet_provider(code, org.code if org else "", replace=True)  # the type as saved now
         result.append(licence_type)
     return result

@@ -8,7 +8,7 @@ YAML::
     items:
       - code: SP-122
         name: 未取得食品经营许可从事食品经营活动
-        department: yx-scjg
+        department: scjg                # an organisation code
         law: 中华人民共和国食品安全法
         article: 第一百二十二条第一款
         basis_text: ...

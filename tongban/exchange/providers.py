@@ -31,7 +31,7 @@ from django.conf import settings
 from django.utils import timezone
 from joserfc import jws
 
-from tongban.core import pii, store
+from tongban.core import pii, site, store
 from tongban.core.evidence import (
     SHARED,
     Evidence,
@@ -206,7 +206,7 @@ class RemoteHttpProvider:
 
     def _payload(self, request: EvidenceRequest) -> dict[str, Any]:
         return {
-            "iss": _setting("TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000"),
+            "iss": site.public_url(),
             "iat": int(time.time()), "request_id": str(uuid.uuid4()), "resource": self.code,
             "subject_id": request.subject_id, "fields": list(request.fields),
             "requester_org": request.requester_org, "purpose": request.purpose, "case_ref": request.case_ref,

@@ -20,7 +20,7 @@ from .models import Rating, ServiceRecord, WorkOrder
 
 
 def mask_name(name: str) -> str:
-    """张三 → 张*, 云溪星火科技有限公司 → 云溪**********司 (first and, when long, last character kept)."""
+    """张三 → 张*, 某某星火科技有限公司 → 某某**********司 (first and, when long, last character kept)."""
     if not name:
         return ""
     if len(name) <= 2:

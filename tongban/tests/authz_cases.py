@@ -162,6 +162,7 @@ api("POST", "/api/auth/token", CORE, "public: anyone exchanges a valid username 
     body=lambda w, role: {"username": ROLES[role] or "zhangsan", "password": "tongban-demo"})
 api("GET", "/api/me", CORE, "any signed-in user (themself)", SIGNED_IN)
 page("GET", "", CORE, "public home page", ALL)
+page("GET", "site.css", CORE, "public (the site's colours)", ALL)
 page("GET", "accounts/login/", CORE, "public login page", ALL)
 page("POST", "accounts/logout/", CORE, "anyone (signs the session out)", ALL)
 page("GET", "accounts/password_change/", CORE, "any signed-in user (own password)", SIGNED_IN)

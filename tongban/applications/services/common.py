@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from tongban.catalog.models import Material
+from tongban.core import site
 from tongban.core.models import User
 
 from .. import documents, files
@@ -20,7 +21,6 @@ DEFAULT_SUPPLEMENT_WORKING_DAYS = 5
 OPEN_STATUSES = Application.OPEN_STATUSES
 PENDING_STATUSES = Application.PENDING_STATUSES
 FINAL_STATUSES = Application.FINAL_STATUSES
-ISSUER = "云溪市政务服务中心"
 
 
 def _label(user: User | None) -> str:
@@ -95,7 +95,7 @@ def issue_notice(app: Application, kind: str, content: dict[str, Any], user: Use
     """Render, store and record one notice (告知文书) with its verification code."""
     code = documents.new_code()
     titles = dict(Notice.Kind.choices)
-    content = {"issuer": ISSUER, "issued_at": timezone.localtime().strftime("%Y年%m月%d日 %H:%M"), **content}
+    content = {"issuer": site.current().issuer, "issued_at": timezone.localtime().strftime("%Y年%m月%d日 %H:%M"), **content}
     pdf = documents.render_notice(titles[kind], content, code)
     stored = files.store_bytes(pdf, name=f"{app.ref}-{kind}.pdf", content_type="application/pdf")
     notice = Notice.objects.create(application=app, kind=kind, code=code, file=stored, content=content,

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from tongban.core import events
+from tongban.core import events, site
 from tongban.core.models import User
 from tongban.workflow import services as wf
 from tongban.workflow.models import Task
@@ -17,7 +17,7 @@ from tongban.workflow.models import Task
 from .. import files, results, selectors
 from ..errors import ApplicationError
 from ..models import Application, ApplicationItem, Notice
-from .common import ISSUER, base_facts, issue_notice, log
+from .common import base_facts, issue_notice, log
 
 REASON_REQUIRED_OUTCOMES = {"reject": "不予许可", "return": "退回补正"}
 # Retention of closed case files (电子档案保管期限) by item type, in years: licences and other decisions
@@ -122,7 +122,7 @@ def case_file_for_archive(app: Application) -> dict[str, Any]:
             continue
         materials.append(entry)
     return {
-        "application_ref": app.ref, "title": app.title, "organisation": ISSUER,
+        "application_ref": app.ref, "title": app.title, "organisation": site.current().issuer,
         "closed_at": (app.completed_at or timezone.now()).isoformat(),
         "retention_years": max(RETENTION_YEARS.get(ai.item.item_type, 10) for ai in items),
         "applicant": {"name": app.applicant_name, "id_number": app.applicant_id_number},

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog.forms import validate_form
 from tongban.catalog.models import Bundle, ServiceItem
-from tongban.core import credit_gate
+from tongban.core import credit_gate, site
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
@@ -25,15 +25,16 @@ from .window import complete_acceptance
 
 
 def ref_prefix(now: dt.datetime | None = None) -> str:
-    """The prefix of the 办件编号 of the day: YX + date (the one place that decides it)."""
-    now = timezone.localtime(now or timezone.now())
-    return f"YX{now:%Y%m%d}"
+    """The prefix of the 办件编号 of the day, in the site's format (``core.site.reference_stem``, the one place that
+    decides it): by default the site's prefix + date, e.g. MM20261125."""
+    return site.reference_stem(timezone.localtime(now or timezone.now()))[0]
 
 
 def next_ref(now: dt.datetime | None = None) -> str:
-    """办件编号: ``ref_prefix`` + a 6-digit daily sequence, e.g. YX20261125000042 (from a counter row that cannot
-    hand out one number twice; call it inside the creating transaction)."""
-    return next_in_sequence(Application, "ref", ref_prefix(now))
+    """办件编号: ``ref_prefix`` + the day's sequence in the site's width, e.g. MM20261125000042 (from a counter row
+    that cannot hand out one number twice; call it inside the creating transaction)."""
+    stem, width = site.reference_stem(timezone.localtime(now or timezone.now()))
+    return next_in_sequence(Application, "ref", stem, width)
 
 
 def _save_with_new_ref(app: Application) -> None:
@@ -95,7 +96,7 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
     _save_with_new_ref(app)
     for item, situation in selection:
         ApplicationItem.objects.create(application=app, item=item, situation=situation,
-                                       department=item.competent_department,
+                                       department=catalog_selectors.reviewing_organisation(item),
                                        status=ApplicationItem.Status.PENDING)
     for planned in material_plan(selection):
         row = ApplicationMaterial.objects.create(

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongban.catalog.models import Bundle
+from tongban.core import site
 from tongban.core.models import User
 from tongban.core.services import audit
 
@@ -19,9 +20,9 @@ from .common import log, next_in_sequence, require_editable
 
 
 def next_project_code(now: dt.datetime | None = None) -> str:
-    """投资项目代码: year-division-00-01-sequence, e.g. 2026-910100-00-01-000007."""
+    """投资项目代码: year-division-00-01-sequence, e.g. 2026-330100-00-01-000007 (the site's division code)."""
     year = timezone.localtime(now or timezone.now()).year
-    return next_in_sequence(InvestmentProject, "code", f"{year}-910100-00-01-")
+    return next_in_sequence(InvestmentProject, "code", f"{year}-{site.current().division_code}-00-01-")
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog.models import Material
 from tongban.core import events
 from tongban.core.calendar import default_calendar
@@ -17,6 +18,7 @@ from tongban.core.services import audit
 from .. import documents, workflow_bridge
 from ..errors import ApplicationError
 from ..models import Application, ApplicationMaterial, Notice, Supplement, Visit
+from ..selectors import clerk_place_ids
 from . import auto_decisions
 from .common import (
     DEFAULT_SUPPLEMENT_WORKING_DAYS,
@@ -47,6 +49,28 @@ def _service_rendered(app: Application, notice: Notice, kind: str, clerk: User) 
                    "user_id": app.applicant_id},
     }
     transaction.on_commit(lambda: events.window_service_rendered.send(sender=Application, **payload), robust=True)
+
+
+def local_places(app: Application) -> list[Organisation]:
+    """The township or community centres the case's delegated (下沉) items are handled at (none for city items)."""
+    places = {}
+    for ai in app.items.select_related("item__implementing_org__division"):
+        place = catalog_selectors.delegated_place(ai.item)
+        if place is not None:
+            places[place.pk] = place
+    return list(places.values())
+
+
+def _require_local_window(app: Application, clerk: User) -> None:
+    """A delegated item is accepted where it was delegated to (下沉): at its township or community centre, a service
+    point below it, or (for a community item) the township centre above it (``selectors.clerk_place_ids``)."""
+    allowed = clerk_place_ids(clerk)
+    if allowed is None:
+        return
+    for place in local_places(app):
+        if place.pk not in allowed:
+            raise ApplicationError(f"该事项已下沉至{place.name}办理，请在{place.name}或其下属便民服务站受理",
+                                   code="window.delegated_elsewhere", status=403, detail={"place": place.code})
 
 
 def _require_pending(app: Application) -> None:
@@ -105,6 +129,7 @@ def accept(app: Application, clerk: User, *, tolerate: bool = False, supplement_
     app = Application.objects.select_for_update().get(pk=app.pk)
     _require_clerk(clerk)
     _require_pending(app)
+    _require_local_window(app, clerk)
     missing = missing_materials(app, tolerate=tolerate)
     if missing:
         raise ApplicationError("材料不齐全，不能受理：" + "、".join(m.name for m in missing)
@@ -134,7 +159,9 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
         log(app, "tolerated", f"容缺受理：{'、'.join(m.name for m in owed)} 须于 {deadline:%Y-%m-%d} 前补齐", actor)
     log(app, "accepted", "自动受理" if auto else "窗口受理", actor)
     audit("application.accept", actor=actor, obj=app, detail={"auto": auto, "tolerated": [m.key for m in owed]})
+    places = local_places(app)
     issue_notice(app, Notice.Kind.ACCEPTANCE, {
+        **({"issuer": "、".join(p.name for p in places)} if places else {}),
         "addressee": app.applicant_name,
         "paragraphs": [f"您的申请材料齐全、符合法定形式，决定予以受理。承诺办结时限：{app.promised_limit_days or '—'} 个工作日。",
                        *(["以下材料实行容缺受理，请在期限内补齐，补齐前不发放审批结果："

@@ -141,6 +141,7 @@ class _Checker:
         code = _str(item, "code") or "?"
         self.org(item, "competent_department", path)
         self.org(item, "implementing_org", path)
+        self.org(item, "reviewing_org", path)
         node = item.get("node", "main")
         parent = _str(item, "parent")
         if parent is not None:

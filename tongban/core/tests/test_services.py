@@ -38,6 +38,7 @@ def test_role_granted_with_children_covers_sub_organisations(demo_core):
     assert AuditLog.objects.filter(action="role.grant", detail__user="centre-head").count() == 1
 
 
+@pytest.mark.django_db  # every page shows the site record (core/site.py)
 def test_pages_are_chinese_unless_english_is_chosen(client, settings):
     r = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert r.headers["Content-Language"] == "zh-hans"

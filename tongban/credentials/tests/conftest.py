@@ -11,8 +11,9 @@ COMPANY = "云溪星火科技有限公司"
 @pytest.fixture
 def licence_types(demo_core):
     from tongban.credentials import services
+    from tongban.credentials.demo import DEMO_ISSUERS
 
-    return {t.code: t for t in services.ensure_licence_types()}
+    return {t.code: t for t in services.ensure_licence_types(DEMO_ISSUERS)}
 
 
 @pytest.fixture

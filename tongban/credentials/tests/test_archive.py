@@ -57,6 +57,7 @@ def test_build_makes_a_valid_bag_with_manifests_and_bag_info(tmp_path):
     assert check.valid and check.file_count == len(payload) == 6
 
 
+@pytest.mark.django_db  # a case naming no organisation is archived under the site's operator (core/site.py)
 def test_bad_cases_are_refused(tmp_path):
     with pytest.raises(InvalidData):
         build_archive({}, 10, tmp_path)
