@@ -4,18 +4,19 @@ a figure, CSV/XLSX exports and the monthly PDF report. Thin: the figures come fr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tongban.core.auth import AuthedRequest
-
 from . import dashboard, exports
 from .errors import InsightError
 from .indicators import Period
+
+if TYPE_CHECKING:  # core.auth reaches core.services (login protection): the type only, never the module
+    from tongban.core.auth import AuthedRequest
 
 
 def _refused(request: HttpRequest, exc: InsightError) -> HttpResponse:
