@@ -4,7 +4,7 @@ a figure, CSV/XLSX exports and the monthly PDF report. Thin: the figures come fr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -14,9 +14,6 @@ from django.utils import timezone
 from . import dashboard, exports
 from .errors import InsightError
 from .indicators import Period
-
-if TYPE_CHECKING:  # core.auth reaches core.services (login protection): the type only, never the module
-    from tongban.core.auth import AuthedRequest
 
 
 def _refused(request: HttpRequest, exc: InsightError) -> HttpResponse:
@@ -52,7 +49,7 @@ def public_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def staff_page(request: AuthedRequest) -> HttpResponse:
+def staff_page(request: HttpRequest) -> HttpResponse:
     """Staff: the same figures with targets met or missed and a drill-down link on each figure."""
     if not dashboard.is_staff(request.user):
         return render(request, "insight/error.html", {"message": "仅工作人员可以访问"}, status=403)
@@ -66,7 +63,7 @@ def staff_page(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-def drill_page(request: AuthedRequest) -> HttpResponse:
+def drill_page(request: HttpRequest) -> HttpResponse:
     """Staff: the cases (records) behind one figure; staff other than administrators and evaluators see their own
     organisation's only."""
     scope = dashboard.drill_scope(request.user)
