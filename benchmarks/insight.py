@@ -84,6 +84,7 @@ class Inserter:
         self.fixed_values = [f.get_db_prep_save(f.pre_save(template, True), connection) for f in fixed]
         cols = [f.column for f in self.vary] + [f.column for f in fixed]
         qn = connection.ops.quote_name
+        self.copy_sql = (f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in cols)}) FROM STDIN")
         self.sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in cols)}) "
                     f"VALUES ({', '.join(['%s'] * len(cols))})")
 
@@ -98,6 +99,8 @@ class Inserter:
         return value
 
     def insert(self, rows: Iterable[tuple]) -> int:
+        if self.connection.vendor == "postgresql":
+            return self._copy(rows)
         n = 0
         with self.connection.cursor() as cur:
             chunk: list[list[Any]] = []
@@ -110,6 +113,16 @@ class Inserter:
             if chunk:
                 cur.executemany(self.sql, chunk)
                 n += len(chunk)
+        return n
+
+
+    def _copy(self, rows: Iterable[tuple]) -> int:
+        """PostgreSQL: ``COPY ... FROM STDIN`` (psycopg 3), far faster than row inserts."""
+        n = 0
+        with self.connection.cursor() as cur, cur.cursor.copy(self.copy_sql) as copy:
+            for row in rows:
+                copy.write_row([self._adapt(f, v) for f, v in zip(self.vary, row, strict=True)] + self.fixed_values)
+                n += 1
         return n
 
 
