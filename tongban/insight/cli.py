@@ -67,3 +67,7 @@ def load_indicators_command(
         raise typer.Exit(1) from None
     state = "new version" if created else "unchanged"
     typer.echo(f"indicators v{defs.version} ({state}) sha256={defs.sha256} indicators={len(defs.indicators)}")
+
+from .mining.cli import add_commands as _mining_commands  # noqa: E402  (process mining: export-log, mine)
+
+_mining_commands(insight_app)
