@@ -16,7 +16,7 @@ from tongban.core.models import Role, RoleAssignment
 def navigation(request: HttpRequest) -> dict[str, Any]:
     links: list[tuple[str, str]] = [("/catalog/", _("办事指南")), ("/apply/", _("我要办事")), ("/lists/", _("权责清单")),
                                     ("/feedback/stats/", _("好差评公示")),
-                                    ("/enforcement/public/", _("执法公示"))]
+                                    ("/enforcement/public/", _("执法公示")), ("/insight/", _("评估指标"))]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         roles = set(RoleAssignment.objects.filter(user=user).values_list("role__code", flat=True))
@@ -49,6 +49,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             links.append(("/enforcement/head/", _("执法决定")))
         if user.is_staff:
             links.append(("/workflow/definitions/", _("流程")))
+        if user.kind == "staff" or user.is_superuser:
+            links.append(("/insight/staff/", _("指标工作台")))
         if Role.SECURITY_ADMIN in roles or user.is_superuser:
             links.append(("/security/incidents/", _("安全事件")))
     return {"nav_links": links, "site": site.current()}

@@ -849,6 +849,15 @@ page("GET", "enforcement/head/", ENF, "enforcement heads: filings, decisions, de
 INS = "insight"
 api("GET", "/api/insight/indicators", INS, "public (open to third parties and the public)", ALL,
     url=_const("/api/insight/indicators?period=2026-03"))
+page("GET", "insight/", INS, "public dashboard (figures, trends, rankings; no case lists)", ALL,
+     url=_const("/insight/?period=2026-03"))
+page("GET", "insight/export.csv", INS, "public", ALL, url=_const("/insight/export.csv?period=2026-03"))
+page("GET", "insight/export.xlsx", INS, "public", ALL, url=_const("/insight/export.xlsx?period=2026-03"))
+page("GET", "insight/report.pdf", INS, "public monthly report", ALL, url=_const("/insight/report.pdf?period=2026-03"))
+page("GET", "insight/staff/", INS, "staff (工作人员)", STAFF, url=_const("/insight/staff/?period=2026-03"))
+page("GET", "insight/staff/drill/", INS,
+     "staff: administrators and evaluators any organisation's cases, other staff their own organisation's", STAFF,
+     url=_const("/insight/staff/drill/?indicator=on_time_rate&period=2026-03"))
 
 
 # ============================================================================================================

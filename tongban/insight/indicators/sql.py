@@ -60,7 +60,8 @@ def _macro(name: str, args: list[str], vendor: str) -> str:
         return f"date({arg}, '{_utc_offset_minutes():+d} minutes')"
     if name == "DAY":
         (arg,) = args
-        return f"to_char({arg}, 'YYYY-MM-DD')" if vendor == "postgresql" else f"({arg})"
+        # SQLite: a date column has NUMERIC affinity; as TEXT it compares with day strings and uses their indexes
+        return f"to_char({arg}, 'YYYY-MM-DD')" if vendor == "postgresql" else f"CAST({arg} AS TEXT)"
     first, second = args
     table = _workday_table()
     return (f"((SELECT wn2.seq FROM {table} wn2 WHERE wn2.day = {second})"
