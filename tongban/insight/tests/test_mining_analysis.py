@@ -81,11 +81,11 @@ def test_conformance_fits_and_detects_a_deviation(mining, demo_core):
     from tongban.workflow import services as wf
 
     assert wf.deploy(v2, "mining_t.bpmn")[0].version == 2
-    inst = ml.run_case("C4", [("accept", "", ml.at(11, 9), ml.at(11, 9), ml.at(11, 10)),
+    inst = ml.run_case("C4", [("accept", "accept", ml.at(11, 9), ml.at(11, 9), ml.at(11, 10)),
                               ("review", "approve", ml.at(11, 10), ml.at(11, 10), ml.at(11, 11)),
                               ("fire", "pass", ml.at(11, 11), ml.at(11, 12), ml.at(11, 13)),
                               ("decide", "", ml.at(11, 13), ml.at(11, 13), ml.at(11, 14))])
-    running = ml.run_case("C5", [("accept", "", ml.at(12, 9), ml.at(12, 9), ml.at(12, 10))])
+    running = ml.run_case("C5", [("accept", "accept", ml.at(12, 9), ml.at(12, 9), ml.at(12, 10))])
     m = mine(build_log(ml.KEY))
     assert m.cases == 5 and m.finished_cases == 4
     c = m.conformance
