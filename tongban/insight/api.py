@@ -34,3 +34,10 @@ def indicators(request: HttpRequest, period: str, org: str = ""):
     from .indicators import figures_json
 
     return figures_json(period, org=org)
+
+
+# --- process mining (tongban/insight/mining/, docs/insight-mining.md) ---------------------------------------------
+
+from .mining.api import router as _mining_router  # noqa: E402
+
+ROUTERS.append(("insight/mining", _mining_router))

@@ -45,3 +45,7 @@ class WorkdayNumber(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} #{self.seq}"
+
+
+# 容错纠错 (docs/insight-mining.md): accountability leads and fault-tolerance applications
+from .accountability.models import AccountabilityLead, ToleranceApplication  # noqa: E402,F401

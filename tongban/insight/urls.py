@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .mining import views as mining_views
 
 app_name = "insight"
 
@@ -12,4 +13,6 @@ urlpatterns: list = [
     path("insight/export.csv", views.export_csv, name="export_csv"),
     path("insight/export.xlsx", views.export_xlsx, name="export_xlsx"),
     path("insight/report.pdf", views.report_pdf, name="report_pdf"),
+    # process mining (docs/insight-mining.md)
+    path("insight/mining/", mining_views.mining_page, name="mining"),
 ]

@@ -859,6 +859,13 @@ page("GET", "insight/staff/drill/", INS,
      "staff: administrators and evaluators any organisation's cases, other staff their own organisation's", STAFF,
      url=_const("/insight/staff/drill/?indicator=on_time_rate&period=2026-03"))
 
+# insight: process mining (the service-management office and third-party evaluators)
+MINERS = {"admin", "evaluator"}
+MINING_RULE = "the service-management office (administrators) and third-party evaluators"
+api("GET", "/api/insight/mining/processes", INS, MINING_RULE, MINERS)
+api("GET", "/api/insight/mining", INS, MINING_RULE, MINERS, url=_const("/api/insight/mining?process=tongban_item_review"))
+page("GET", "insight/mining/", INS, MINING_RULE, MINERS, url=_const("/insight/mining/?process=tongban_item_review"))
+
 
 # ============================================================================================================
 # the table in docs/authorisation.md

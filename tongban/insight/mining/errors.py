@@ -16,3 +16,8 @@ class MiningError(DomainError):
 class NotFound(MiningError):
     code = NOT_FOUND
     status = 404
+
+
+class Forbidden(MiningError):
+    code = "insight.mining_forbidden"
+    status = 403

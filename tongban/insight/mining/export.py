@@ -113,8 +113,9 @@ def ocel_object(log: EventLog) -> Any:
 
 
 def write_ocel(log: EventLog, path: Path) -> int:
-    import pm4py
+    from . import pm4py as _pm4py
 
+    pm4py = _pm4py()
     ocel = ocel_object(log)
     pm4py.write_ocel2_json(ocel, str(path))
     return len(ocel.events)

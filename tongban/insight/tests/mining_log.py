@@ -3,15 +3,14 @@ set by hand so that every waiting and working time is known.
 
 Process ``mining_t`` (市场监管局 and 消防救援支队):
 
-    start → 受理 (accept) → 审查 (review: approve | return)
+    start → 受理 (accept: accept | refuse) → 是否受理 gateway on accept_outcome → 审查 (review: approve | return)
         return  → 补正材料 (correction, 特殊环节) → 审查
         approve → 现场核查 (site, 市场监管局) → 消防核查 (fire, 消防救援支队) → 消防结论 gateway on fire_outcome
                   → 决定 (decide) → end
 
 ``site → fire`` is a serial pair of two departments with no data dependency (a parallel candidate);
 ``fire → decide`` is not (the gateway between them reads ``fire_outcome``); ``review → site`` neither (the gateway
-reads ``review_outcome``); ``accept → review`` follows directly, of two bodies (the window, 市场监管局): the tests
-say which pairs are proposed and why.
+reads ``review_outcome``), nor ``accept → review`` (``accept_outcome``); ``correction`` is the applicant's 特殊环节.
 """
 
 from __future__ import annotations
@@ -28,7 +27,9 @@ KEY = "mining_t"
 
 XML = bpmn(KEY, "\n".join([
     '    <bpmn:startEvent id="start" name="申请"/>',
-    user_task("accept", "受理", org="yx-zwzx", role="window_clerk"),
+    user_task("accept", "受理", org="yx-zwzx", role="window_clerk", outcomes="accept,refuse"),
+    '    <bpmn:exclusiveGateway id="gw_accept" name="是否受理" default="f_accepted"/>',
+    '    <bpmn:endEvent id="refused" name="不予受理"/>',
     user_task("review", "审查", outcomes="approve,return"),
     '    <bpmn:exclusiveGateway id="gw_review" name="审查结果" default="f_ok"/>',
     user_task("correction", "补正材料", org="", role="applicant", extra='tongban:excludedStep="补正材料"'),
@@ -38,7 +39,10 @@ XML = bpmn(KEY, "\n".join([
     user_task("decide", "决定"),
     '    <bpmn:endEvent id="end" name="办结"/>',
     '    <bpmn:endEvent id="end_fail" name="不予许可"/>',
-    chain("start", "accept", "review", "gw_review"),
+    chain("start", "accept", "gw_accept"),
+    flow("f_refused", "gw_accept", "refused", "${accept_outcome == 'refuse'}"),
+    flow("f_accepted", "gw_accept", "review"),
+    chain("review", "gw_review"),
     flow("f_ret", "gw_review", "correction", "${review_outcome == 'return'}"),
     flow("f_back", "correction", "review"),
     flow("f_ok", "gw_review", "site"),
@@ -72,13 +76,13 @@ def run_case(business_key: str, steps: list[Step]) -> ProcessInstance:
 # The three cases. Waiting = claimed − created, working = completed − claimed (all on working days).
 CASES: dict[str, list[Step]] = {
     # straight through: 5 activities
-    "C1": [("accept", "", at(2, 9), at(2, 9), at(2, 10)),
+    "C1": [("accept", "accept", at(2, 9), at(2, 9), at(2, 10)),
            ("review", "approve", at(2, 10), at(3, 10), at(3, 12)),          # waits 1 day (24 h), works 2 h
            ("site", "", at(3, 12), at(3, 14), at(4, 14)),                    # waits 2 h, works 1 day
            ("fire", "pass", at(4, 14), at(6, 14), at(6, 16)),               # waits 2 days, works 2 h
            ("decide", "", at(6, 16), at(6, 16), at(6, 17))],
     # one rework loop (审查 → 补正材料 → 审查)
-    "C2": [("accept", "", at(2, 9), at(2, 9), at(2, 10)),
+    "C2": [("accept", "accept", at(2, 9), at(2, 9), at(2, 10)),
            ("review", "return", at(2, 10), at(2, 11), at(2, 12)),
            ("correction", "", at(2, 12), at(2, 12), at(4, 12)),
            ("review", "approve", at(4, 12), at(5, 12), at(5, 13)),          # waits 1 day
@@ -86,7 +90,7 @@ CASES: dict[str, list[Step]] = {
            ("fire", "pass", at(6, 14), at(10, 14), at(10, 15)),             # Fri → Tue over a weekend: 2 working days
            ("decide", "", at(10, 15), at(10, 15), at(10, 16))],
     # refused by the fire brigade: ends after 消防核查
-    "C3": [("accept", "", at(9, 9), at(9, 9), at(9, 10)),
+    "C3": [("accept", "accept", at(9, 9), at(9, 9), at(9, 10)),
            ("review", "approve", at(9, 10), at(9, 10), at(9, 11)),
            ("site", "", at(9, 11), at(9, 12), at(10, 12)),
            ("fire", "fail", at(10, 12), at(12, 12), at(12, 13))],

@@ -108,3 +108,17 @@ def test_cli_export_log(cases, tmp_path, app):
     assert result.exit_code == 1 and "insight.unknown_process" in result.output and not bad.exists()
     result = runner.invoke(app, ["insight", "export-log", "--process", ml.KEY, "--format", "csv", str(bad)])
     assert result.exit_code == 1 and not bad.exists()
+
+
+def test_cli_mine(cases, app):
+    runner = CliRunner()
+    result = runner.invoke(app, ["insight", "mine", "--process", ml.KEY])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == "bottleneck=消防核查 fitness=1.000"
+    assert "「现场核查」与「消防核查」并联办理" in result.output
+    result = runner.invoke(app, ["insight", "mine", "--process", ml.KEY, "--format", "json"])
+    data = json.loads(result.output)
+    assert data["bottleneck"] == "消防核查" and data["conformance"]["log_fitness"] == 1.0
+    assert {p["kind"] for p in data["proposals"]} == {"waiting", "parallel"}
+    result = runner.invoke(app, ["insight", "mine", "--process", "nope"])
+    assert result.exit_code == 1
