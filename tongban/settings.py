@@ -204,6 +204,18 @@ TASKS = {
     }
 }
 
+# E-mail (notifications' e-mail channel, docs/notifications.md): written to files under TONGBAN_HOME/outbox/mail
+# unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("TONGBAN_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("TONGBAN_EMAIL_DIR") or str(TONGBAN_HOME / "outbox" / "mail")
+EMAIL_HOST = os.environ.get("TONGBAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("TONGBAN_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("TONGBAN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TONGBAN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("TONGBAN_EMAIL_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("TONGBAN_EMAIL_FROM", "noreply@localhost")
+
 NINJA_PAGINATION_PER_PAGE = 20
 # The login page lists the demo accounts while they exist (turn off in production).
 TONGBAN_SHOW_DEMO_ACCOUNTS = _env_bool("TONGBAN_SHOW_DEMO_ACCOUNTS", True)
