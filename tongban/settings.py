@@ -170,6 +170,19 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# 统一身份认证 (OpenID Connect, docs/security.md "Unified identity"): on when an issuer is configured.
+TONGBAN_OIDC_ISSUER = os.environ.get("TONGBAN_OIDC_ISSUER", "")
+TONGBAN_OIDC_CLIENT_ID = os.environ.get("TONGBAN_OIDC_CLIENT_ID", "")
+TONGBAN_OIDC_CLIENT_SECRET = os.environ.get("TONGBAN_OIDC_CLIENT_SECRET", "")
+TONGBAN_OIDC_SCOPES = os.environ.get("TONGBAN_OIDC_SCOPES", "openid profile")
+TONGBAN_OIDC_SIGN_ALGO = os.environ.get("TONGBAN_OIDC_SIGN_ALGO", "RS256")
+TONGBAN_OIDC_ID_NUMBER_CLAIM = os.environ.get("TONGBAN_OIDC_ID_NUMBER_CLAIM", "id_number")
+TONGBAN_OIDC_KIND_CLAIM = os.environ.get("TONGBAN_OIDC_KIND_CLAIM", "user_kind")
+TONGBAN_OIDC_NAME_CLAIM = os.environ.get("TONGBAN_OIDC_NAME_CLAIM", "name")
+TONGBAN_OIDC_LABEL = os.environ.get("TONGBAN_OIDC_LABEL", "统一身份认证登录")
+TONGBAN_OIDC_VERIFY_SSL = _env_bool("TONGBAN_OIDC_VERIFY_SSL", True)
+if TONGBAN_OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("tongban.core.oidc.OIDCBackend")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 

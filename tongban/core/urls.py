@@ -1,7 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import oidc, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # 统一身份认证 (OpenID Connect, optional: tongban/core/oidc.py)
+    path("oidc/authenticate/", oidc.AuthenticateView.as_view(), name="oidc_authenticate"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_callback"),
 ]

@@ -627,6 +627,15 @@ page("POST", "security/my-notices/<int:notice_id>/read/", SEC, "the person the n
 
 
 # ============================================================================================================
+# core: unified identity (统一身份认证, OpenID Connect; off in this world: both send back to the password login)
+# ============================================================================================================
+
+OIDC_RULE = "anyone: the way to sign in (to the identity provider when configured, else back to the login page)"
+page("GET", "oidc/authenticate/", "core", OIDC_RULE, ALL)
+page("GET", "oidc/callback/", "core", OIDC_RULE, ALL, url=_const("/oidc/callback/?code=x&state=y"))
+
+
+# ============================================================================================================
 # notifications: a person's messages (我的消息) and channel choices
 # ============================================================================================================
 
