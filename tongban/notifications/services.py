@@ -81,9 +81,10 @@ def notify(user: User | int | None, event: str, context: dict[str, Any] | None =
         else:
             rows.append(Delivery(message=message, channel=channel.key, status=Delivery.Status.SKIPPED,
                                  last_error=f"未留{channel.label}地址"))
-    Delivery.objects.bulk_create(rows)
-    for row in Delivery.objects.filter(message=message, status=Delivery.Status.PENDING).values_list("pk", flat=True):
-        _enqueue(row)
+    Delivery.objects.bulk_create(rows)  # sets the primary keys (PostgreSQL, SQLite ≥ 3.35)
+    for row in rows:
+        if row.status == Delivery.Status.PENDING:
+            _enqueue(row.pk)
     return message
 
 

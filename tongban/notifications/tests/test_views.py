@@ -72,3 +72,23 @@ def test_api_messages_read_and_preferences(told):
     bad = api.post("/api/notifications/preferences", {"channels": ["fax"]})
     assert bad.status_code == 400 and bad.json()["code"] == "notifications.invalid"
     assert Client().get("/api/notifications/messages").status_code == 401
+
+
+def test_the_inbox_page_costs_the_same_queries_for_5_or_30_messages(told):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    zhang = User.objects.get(username="zhangsan")
+    c = _client("zhangsan")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get("/messages/").status_code == 200
+        return len(ctx.captured_queries)
+
+    for _ in range(4):
+        services.notify(zhang, messages.ACCEPTED, {"title": "户外招牌设置", "ref": "YX2026000010"})
+    few = count()
+    for _ in range(25):
+        services.notify(zhang, messages.ACCEPTED, {"title": "户外招牌设置", "ref": "YX2026000010"})
+    assert count() == few <= 12
