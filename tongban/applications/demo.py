@@ -10,3 +10,5 @@ from . import workflow_bridge
 def load(console: Console) -> None:
     deployed = workflow_bridge.deploy_processes()
     console.print(f"[green]applications[/green]: 审批流程 {', '.join(deployed)}")
+    rules = workflow_bridge.deploy_rules()
+    console.print(f"[green]applications[/green]: 秒批决策表 {', '.join(rules)}")

@@ -354,3 +354,52 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.message}"
+
+
+class SequenceCounter(models.Model):
+    """The last number handed out under one prefix (办件编号 per day, 投资项目代码 per year).
+
+    ``services.common.next_in_sequence`` increments it with ``UPDATE … RETURNING``: the row lock makes
+    concurrent creates queue for a moment instead of colliding on the unique reference."""
+
+    prefix = models.CharField("前缀", max_length=40, unique=True)
+    last = models.PositiveBigIntegerField("最后序号", default=0)
+
+    class Meta:
+        verbose_name = "编号计数器"
+        verbose_name_plural = "编号计数器"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.last}"
+
+
+class AutoDecision(models.Model):
+    """An automatic decision (秒批) of one application item by its DMN decision table: the table and version,
+    the inputs as evaluated, the rules that hit and the outcome. Kept for audit: ``tongban decision explain
+    CASE_NO`` re-runs the recorded version over the recorded inputs and says whether it still agrees."""
+
+    class Outcome(models.TextChoices):
+        APPROVE = "approve", "规则准予（秒批）"
+        REFER = "refer", "转人工审查"
+
+    application_item = models.OneToOneField(ApplicationItem, on_delete=models.CASCADE, related_name="auto_decision")
+    decision_key = models.CharField("决策表", max_length=100)
+    decision_name = models.CharField("决策表名称", max_length=200, blank=True)
+    decision_version = models.PositiveIntegerField("决策表版本")
+    inputs = EncryptedJSONField("输入", default=dict, blank=True)  # personal data: encrypted as a whole
+    sources = models.JSONField("输入来源", default=dict, blank=True)
+    missing = models.JSONField("缺少的输入", default=list, blank=True)
+    result = models.JSONField("决策结果", default=dict, blank=True)
+    hits = models.JSONField("命中规则", default=list, blank=True)
+    outcome = models.CharField("结论", max_length=10, choices=Outcome.choices)
+    reason = models.CharField("理由", max_length=300, blank=True)
+    decided_at = models.DateTimeField("决策时间", default=timezone.now)
+    elapsed_ms = models.PositiveIntegerField("用时（毫秒）", default=0)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+        verbose_name = "秒批决策记录"
+        verbose_name_plural = "秒批决策记录"
+
+    def __str__(self) -> str:
+        return f"{self.decision_key} v{self.decision_version}: {self.outcome}"

@@ -223,3 +223,17 @@ def get_project(code: str) -> InvestmentProject | None:
         "applications__items__item", "applications__items__department").order_by("order")
     return (InvestmentProject.objects.select_related("owner").prefetch_related(Prefetch("stages", queryset=stages))
             .filter(code=code).first())
+
+
+def auto_decision_view(ai: ApplicationItem) -> dict[str, Any] | None:
+    """秒批: the recorded automatic decision of an item for pages (inputs with their Chinese labels), or None."""
+    from .models import AutoDecision
+
+    rec = AutoDecision.objects.filter(application_item=ai).first()
+    if rec is None:
+        return None
+    labels = (rec.result or {}).get("labels") or {}
+    shown = {True: "是", False: "否", None: "（缺）"}
+    inputs = [{"label": labels.get(k, k), "value": shown.get(v, v) if isinstance(v, bool) or v is None else v}
+              for k, v in (rec.inputs or {}).items()]
+    return {"record": rec, "inputs": inputs, "missing": [labels.get(k, k) for k in rec.missing]}

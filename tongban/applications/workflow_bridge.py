@@ -21,6 +21,8 @@ from .models import Application, ApplicationItem
 from .selectors import ITEM_PROCESS
 
 PROCESS_DIR = Path(__file__).parent / "processes"
+# The auto-decision tables (秒批) of the demo items; a city deploys its own with ``tongban decision import``.
+RULES_DIR = Path(__file__).parent / "rules"
 BUNDLE_PROCESS = "tongban_bundle"
 
 
@@ -33,25 +35,36 @@ def deploy_processes() -> list[str]:
     return [f"{definition.key} v{definition.version}" for definition in PROCESSES.deploy()]
 
 
-def item_variables(ai: ApplicationItem) -> dict[str, Any]:
+def deploy_rules() -> list[str]:
+    """Deploy (or keep) the shipped auto-decision tables (秒批); idempotent: a new version only when a file changed."""
+    return [f"{d.key} v{d.version}" for path in sorted(RULES_DIR.glob("*.dmn"))
+            for d in wf.deploy_decision_file(path)]
+
+
+def item_variables(ai: ApplicationItem, auto_outcome: str = "") -> dict[str, Any]:
+    """One item's process variables; ``auto_outcome`` ``approve`` (秒批) skips the review task."""
     item = ai.item
     return {"code": item.code, "name": item.name, "department": ai.department.code,
             "application_item_id": ai.pk, "promised_limit_days": item.promised_limit_days,
-            "statutory_limit_days": item.statutory_limit_days}
+            "statutory_limit_days": item.statutory_limit_days, "auto_outcome": auto_outcome}
 
 
 def start_review(app: Application, *, suspended: bool = False) -> ProcessInstance:
-    """Start the approval of an accepted application: one process (a bundle fans out per item)."""
-    items = list(app.items.select_related("item", "department"))
+    """Start the approval of an accepted application: one process (a bundle fans out per item). Items with an
+    auto-decision table (秒批) are decided by it first; those it approves skip their review task."""
+    from .services import auto_decisions
+
+    items = list(app.items.select_related("item", "department", "application"))
+    outcomes = {ai.pk: (rec.outcome if (rec := auto_decisions.decide(ai)) is not None else "") for ai in items}
     base = {"application_ref": app.ref, "application_id": app.pk, "applicant_name": app.applicant_name}
     if app.bundle_id:
         instance = PROCESSES.start(BUNDLE_PROCESS, business_key=app.ref,
-                                   variables={**base, "items": [item_variables(ai) for ai in items],
+                                   variables={**base, "items": [item_variables(ai, outcomes[ai.pk]) for ai in items],
                                               "promised_limit_days": app.promised_limit_days})
     else:
         ai = items[0]
         instance = PROCESSES.start(ITEM_PROCESS, business_key=f"{app.ref}/{ai.item.code}",
-                                   variables={**base, "item": item_variables(ai)})
+                                   variables={**base, "item": item_variables(ai, outcomes[ai.pk])})
     app.process_instance_id = instance.pk
     app.save(update_fields=["process_instance_id"])
     for child in ProcessInstance.objects.filter(root_id=instance.pk) | ProcessInstance.objects.filter(
@@ -79,16 +92,25 @@ def _record_item_decision(ctx: ServiceContext) -> dict[str, Any]:
 
     item = ctx.variables.get("item") or {}
     outcome = ctx.variables.get("review_outcome") or ctx.variables.get("outcome")
+    by_rules = not outcome and item.get("auto_outcome") == "approve"  # 秒批: no review task ran
+    outcome = outcome or item.get("auto_outcome")
     with transaction.atomic():
         ai = ApplicationItem.objects.select_related("item", "department").select_for_update().get(
             pk=item["application_item_id"])
         if ai.status in {ApplicationItem.Status.APPROVED, ApplicationItem.Status.REJECTED}:
             return {"decision": ai.status}  # already recorded (a retried service task)
-        opinion = Task.objects.filter(instance_id=ctx.instance_id, element_id="review",
-                                      state=Task.State.COMPLETED).order_by("-completed_at").values_list(
-            "opinion", "assignee__display_name").first() or ("", "")
+        if by_rules:
+            rule = getattr(ai, "auto_decision", None)
+            label = f"{rule.decision_name or rule.decision_key} v{rule.decision_version}" if rule else ""
+            opinion = ("秒批：符合规则" + (f"（{label}）" if label else ""), "秒批（规则自动审批）")
+        else:
+            opinion = Task.objects.filter(instance_id=ctx.instance_id, element_id="review",
+                                          state=Task.State.COMPLETED).order_by("-completed_at").values_list(
+                "opinion", "assignee__display_name").first() or ("", "")
         services.record_item_decision(ai, str(outcome), opinion=opinion[0] or "", decided_by=opinion[1] or "")
-    return {"decision": str(outcome)}
+        if by_rules and ai.by_commitment:
+            services.auto_decisions.commitment_follow_up(ai)
+    return {"decision": str(outcome), "by_rules": by_rules}
 
 
 @register_handler("applications.combine_results")

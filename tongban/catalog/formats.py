@@ -40,6 +40,8 @@ ITEM_DEFAULTS: dict[str, Any] = {
     "form_schema": None,
     "result_licence_type": "",
     "result_mapping": {},
+    "auto_decision_key": "",
+    "auto_decision_inputs": {},
     "status": "published",
 }
 ITEM_REQUIRED = ("code", "name", "item_type", "competent_department", "implementing_org", "exercise_level")

@@ -126,6 +126,15 @@ class ServiceItem(models.Model):
     post_approval_check = models.CharField(
         "后续监管措施", max_length=300, blank=True,
         help_text="What follows an approval, e.g. 纳入双随机抽查 / 告知承诺事后核查 / 现场核查.")
+    auto_decision_key = models.CharField(
+        "秒批决策表", max_length=100, blank=True,
+        help_text="秒批 (approval by rules): the DMN decision (deployed on the workflow engine) that decides this item; "
+                  "its output `outcome` is approve or refer. Empty: a person reviews every application.")
+    auto_decision_inputs = models.JSONField(
+        "秒批输入", default=dict, blank=True,
+        help_text='decision input → where it comes from: "form.FIELD", "evidence.MATERIAL_CODE.FIELD", '
+                  '"applicant.kind" / "applicant.age", "commitment", "fact.NAME" (e.g. fact.credit_grade), '
+                  'e.g. {"age": "applicant.age", "household_address": "evidence.household.household_address"}')
     status = models.CharField("状态", max_length=10, choices=ItemStatus.choices, default=ItemStatus.PUBLISHED)
     version = models.PositiveIntegerField("版本", default=1)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

@@ -7,7 +7,7 @@ class SupervisionConfig(AppConfig):
     verbose_name = "事中事后监管 supervision"
 
     def ready(self) -> None:
-        from tongban.core import credit_gate, events
+        from tongban.core import credit_gate, events, subject_facts
 
         from . import jobs, receivers  # noqa: F401 - jobs registers the periodic check
 
@@ -15,3 +15,4 @@ class SupervisionConfig(AppConfig):
         events.commitment_approved.connect(receivers.on_commitment_approved,
                                            dispatch_uid="supervision.post_check_on_commitment")
         credit_gate.COMMITMENT_GATES.register("supervision.credit_grade", receivers.commitment_refusal)
+        subject_facts.PROVIDERS.register("credit_grade", receivers.credit_grade)

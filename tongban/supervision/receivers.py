@@ -48,3 +48,11 @@ def commitment_refusal(subject_id_number: str) -> str | None:
     from .services import commitment_refusal as refusal
 
     return refusal(subject_id_number)
+
+
+def credit_grade(subject_id_number: str) -> str | None:
+    """The entity's credit grade (A–D) for rules (秒批 inputs ``fact.credit_grade``), None when not registered."""
+    from .selectors import find_entity
+
+    entity = find_entity(subject_id_number)
+    return entity.grade if entity is not None else None

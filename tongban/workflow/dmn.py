@@ -210,7 +210,9 @@ def _parse_decision(dec: Any, issues: list[Issue]) -> dict[str, Any] | None:
                 if msg:
                     issues.append(Issue(e.sourceline or 0, rid, f"invalid output entry {text!r}: {msg}"))
             out_texts.append(text)
-        parsed_rules.append({"id": rid, "line": rel.sourceline or 0, "inputs": in_texts, "outputs": out_texts})
+        described = [c for c in rel if local(c.tag) == "description"]
+        parsed_rules.append({"id": rid, "line": rel.sourceline or 0, "inputs": in_texts, "outputs": out_texts,
+                             "description": (described[0].text or "").strip() if described else ""})
     return {
         "key": did, "name": name, "kind": "table", "hit_policy": hit_policy, "aggregation": aggregation,
         "inputs": inputs, "outputs": outputs, "rules": parsed_rules,

@@ -5,6 +5,7 @@
 - ``intake``: creating, saving and submitting an application;
 - ``materials``: uploads, fetching with consent (免证办理), the commitment (告知承诺制);
 - ``window``: window intake (综合窗口): accept, tolerate (容缺受理), one-time notice, refuse, record visits;
+- ``auto_decisions``: 秒批, items decided by their DMN decision table, recorded for audit;
 - ``decisions``: approver decisions, each item's decision, the one combined result, the case for the archive;
 - ``supplements``: owed materials after tolerance (容缺补正) and corrections after a return (退回补正);
 - ``post_checks``: the reaction to a failed post-check (owned by supervision): the approval is revoked;
@@ -19,6 +20,7 @@ Inside the applications context import from the submodule; this package re-expor
 
 from __future__ import annotations
 
+from . import auto_decisions
 from .common import (
     DEFAULT_SUPPLEMENT_WORKING_DAYS,
     FINAL_STATUSES,
@@ -61,6 +63,7 @@ from .supplements import complete_correction, send_supplement_reminders, supplem
 from .window import accept, issue_one_time_notice, record_visit, refuse
 
 __all__ = [
+    "auto_decisions",
     "DEFAULT_SUPPLEMENT_WORKING_DAYS", "FINAL_STATUSES", "OPEN_STATUSES", "PENDING_STATUSES",
     "REASON_REQUIRED_OUTCOMES", "RETENTION_YEARS",
     "PlannedMaterial", "Selection",

@@ -19,7 +19,7 @@ from tongban.core.services import audit
 from .. import documents, workflow_bridge
 from ..errors import ApplicationError
 from ..models import Application, ApplicationMaterial, Notice, Supplement, Visit
-from . import messages
+from . import auto_decisions, messages
 from .common import (
     DEFAULT_SUPPLEMENT_WORKING_DAYS,
     PENDING_STATUSES,
@@ -147,7 +147,7 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
         "facts": base_facts(app) + [("受理时间", timezone.localtime(now).strftime("%Y-%m-%d %H:%M"))],
     }, actor)
     messages.accepted(app, [m.name for m in owed], deadline if owed else None)
-    if hasattr(app, "commitment"):
+    if hasattr(app, "commitment") and not auto_decisions.has_rules(app):
         _approve_by_commitment(app)
     else:
         workflow_bridge.start_review(app, suspended=suspends)

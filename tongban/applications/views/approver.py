@@ -107,6 +107,7 @@ def task_detail(request: AuthedRequest, task_id: int) -> HttpResponse:
     if row.ai is not None:
         context.update(case_context(row.ai.application, staff=True))
         context["other_items"] = [ai for ai in context["case"].items if ai.pk != row.ai.pk]
+        context["auto_decision"] = selectors.auto_decision_view(row.ai)
     if row.ai is not None:
         context["wf_events"] = [{"at": e.at, "label": EVENT_LABELS.get(e.type, e.type), "element": e.element_id,
                                  "actor": e.actor_label, "text": (e.data or {}).get("text", "")}

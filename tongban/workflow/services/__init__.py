@@ -41,7 +41,14 @@ from .clock import (
     resume_clock,
     suspend_clock,
 )
-from .deploy import deploy, deploy_decision_file, deploy_decisions, deploy_file, evaluate_decision
+from .deploy import (
+    deploy,
+    deploy_decision_file,
+    deploy_decisions,
+    deploy_file,
+    evaluate_decision,
+    explain_decision,
+)
 from .locks import RUNNING, is_candidate
 from .runtime import (
     add_opinion,
@@ -57,7 +64,7 @@ from .runtime import (
 __all__ = [
     "RUNNING", "DefinitionError", "ProcessBinding", "WorkflowError", "add_opinion", "cancel_instance", "check_clocks", "claim",
     "complete", "deploy", "deploy_decision_file", "deploy_decisions", "deploy_file", "escalation_recipients",
-    "evaluate_decision", "fire_due_timers", "fire_timer", "is_candidate", "mark_notification_read",
+    "evaluate_decision", "explain_decision", "fire_due_timers", "fire_timer", "is_candidate", "mark_notification_read",
     "overdue_filter", "resend_stale_service_tasks", "resume_clock", "retry_service_task", "run_service_task",
     "set_variables", "start", "start_by_user", "suspend_clock", "unclaim",
 ]

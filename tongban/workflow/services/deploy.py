@@ -15,6 +15,7 @@ from tongban.core.services import audit
 from .. import dmn
 from ..bpmn import DefinitionError, Issue, ParsedProcess, parse_bpmn
 from ..errors import WorkflowError
+from ..expressions import ExpressionError
 from ..lookups import actor_id
 from ..models import DecisionDefinition, ProcessDefinition
 
@@ -125,3 +126,32 @@ def evaluate_decision(key: str, variables: dict[str, Any]) -> Any:
         return dmn.evaluate(decision_table(key), variables)
     except dmn.DecisionError as exc:
         raise WorkflowError(str(exc), code=exc.code, status=409) from exc
+
+
+def explain_decision(key: str, variables: dict[str, Any], version: int | None = None) -> dict[str, Any]:
+    """Evaluate one version of a deployed decision (the latest when ``version`` is None) and explain it: the
+    result, and every rule whose input entries all match (the hit rules) with its tests, outputs and description.
+
+    What an automatic decision (秒批) records, and what its audit re-runs over the recorded inputs."""
+    rows = DecisionDefinition.objects.filter(key=key)
+    definition = (rows.filter(version=version) if version is not None else rows.order_by("-version")).first()
+    if definition is None:
+        raise WorkflowError(f"没有已部署的决策 {key}" + (f" 版本 {version}" if version is not None else ""),
+                            code="workflow.decision_not_found", status=404, detail={"key": key, "version": version})
+    table = definition.table
+    try:
+        result = dmn.evaluate(table, variables)
+        hit_ids = dmn.matched_rules(table, variables)
+    except (dmn.DecisionError, ExpressionError) as exc:
+        raise WorkflowError(str(exc), code=getattr(exc, "code", "workflow.decision_failed"), status=409) from exc
+    by_id = {r["id"]: r for r in table.get("rules", [])}
+    hits = []
+    for rid in hit_ids:
+        rule = by_id[rid]
+        tests = [f"{i['label']} {t}" for i, t in zip(table["inputs"], rule["inputs"], strict=True)
+                 if t and t != "-"]
+        outputs = {o["name"]: t for o, t in zip(table["outputs"], rule["outputs"], strict=True)}
+        hits.append({"id": rid, "description": rule.get("description", ""), "tests": tests, "outputs": outputs})
+    return {"key": definition.key, "name": definition.name, "version": definition.version,
+            "hit_policy": table.get("hit_policy", ""), "result": result, "hits": hits,
+            "inputs": [{"label": i["label"], "expression": i["expression"]} for i in table.get("inputs", [])]}
