@@ -16,6 +16,7 @@ BOUNDED_CONTEXTS: list[str] = [
     "core",
     "catalog",
     "workflow",
+    "notifications",
     "applications",
     "exchange",
     "credentials",

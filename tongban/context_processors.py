@@ -22,7 +22,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         roles = set(RoleAssignment.objects.filter(user=user).values_list("role__code", flat=True))
         if user.is_superuser:
             roles |= {Role.WINDOW_CLERK, Role.APPROVER, Role.DATA_OWNER}
-        links += [("/my/", _("我的办件")), ("/credentials/wallet/", _("证照夹")), ("/exchange/my-data/", _("我的数据"))]
+        links += [("/my/", _("我的办件")), ("/credentials/wallet/", _("证照夹")), ("/exchange/my-data/", _("我的数据")),
+                  ("/messages/", _("我的消息"))]
         if Role.WINDOW_CLERK in roles:
             links.append(("/window/", _("综合窗口")))
         if Role.APPROVER in roles or Role.SUPERVISOR in roles:

@@ -169,6 +169,19 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# 统一身份认证 (OpenID Connect, docs/security.md "Unified identity"): on when an issuer is configured.
+TONGBAN_OIDC_ISSUER = os.environ.get("TONGBAN_OIDC_ISSUER", "")
+TONGBAN_OIDC_CLIENT_ID = os.environ.get("TONGBAN_OIDC_CLIENT_ID", "")
+TONGBAN_OIDC_CLIENT_SECRET = os.environ.get("TONGBAN_OIDC_CLIENT_SECRET", "")
+TONGBAN_OIDC_SCOPES = os.environ.get("TONGBAN_OIDC_SCOPES", "openid profile")
+TONGBAN_OIDC_SIGN_ALGO = os.environ.get("TONGBAN_OIDC_SIGN_ALGO", "RS256")
+TONGBAN_OIDC_ID_NUMBER_CLAIM = os.environ.get("TONGBAN_OIDC_ID_NUMBER_CLAIM", "id_number")
+TONGBAN_OIDC_KIND_CLAIM = os.environ.get("TONGBAN_OIDC_KIND_CLAIM", "user_kind")
+TONGBAN_OIDC_NAME_CLAIM = os.environ.get("TONGBAN_OIDC_NAME_CLAIM", "name")
+TONGBAN_OIDC_LABEL = os.environ.get("TONGBAN_OIDC_LABEL", "统一身份认证登录")
+TONGBAN_OIDC_VERIFY_SSL = _env_bool("TONGBAN_OIDC_VERIFY_SSL", True)
+if TONGBAN_OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("tongban.core.oidc.OIDCBackend")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
@@ -202,6 +215,18 @@ TASKS = {
         "BACKEND": os.environ.get("TONGBAN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# E-mail (notifications' e-mail channel, docs/notifications.md): written to files under TONGBAN_HOME/outbox/mail
+# unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("TONGBAN_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("TONGBAN_EMAIL_DIR") or str(TONGBAN_HOME / "outbox" / "mail")
+EMAIL_HOST = os.environ.get("TONGBAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("TONGBAN_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("TONGBAN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TONGBAN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("TONGBAN_EMAIL_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("TONGBAN_EMAIL_FROM", "noreply@localhost")
 
 NINJA_PAGINATION_PER_PAGE = 20
 # The login page lists the demo accounts while they exist (turn off in production).

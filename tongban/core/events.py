@@ -21,7 +21,8 @@ decision_made = Signal()
 case_closed = Signal()
 
 # A credential (e-licence) was issued / changed status.
-# kwargs: credential_id (str), licence_type (str), holder_id_number (str), status (str), application_ref (str)
+# kwargs: credential_id (str), licence_type (str), holder_id_number (str), status (str), application_ref (str);
+#         credential_issued also: licence_name (str), number (str: the licence number), valid_until (str, for people)
 credential_issued = Signal()
 credential_status_changed = Signal()
 

@@ -36,4 +36,8 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         if settings.TONGBAN_SHOW_DEMO_ACCOUNTS and User.objects.filter(username="admin").exists():
             context["demo_accounts"] = demo_accounts()
+        from . import oidc
+
+        if oidc.enabled():
+            context["oidc_label"] = oidc.label()
         return context

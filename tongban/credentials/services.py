@@ -380,7 +380,9 @@ def issue_credential(licence_type: str | LicenceType, holder: Holder | dict[str,
                           "application_ref": application_ref})
             payload = {"credential_id": str(credential.id), "licence_type": lt.code,
                        "holder_id_number": holder.id_number, "status": credential.status,
-                       "application_ref": application_ref}
+                       "application_ref": application_ref, "licence_name": lt.name, "number": number,
+                       "valid_until": (f"{credential.valid_until.year}年{credential.valid_until.month}月"
+                                       f"{credential.valid_until.day}日" if credential.valid_until else "长期")}
             transaction.on_commit(lambda: events.credential_issued.send(sender=Credential, **payload))
     except Exception:
         for path in written:

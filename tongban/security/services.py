@@ -21,6 +21,8 @@ from django.utils import timezone
 from tongban.core import crypto
 from tongban.core.models import User
 from tongban.core.services import audit
+from tongban.notifications import services as notifications
+from tongban.notifications.messages import SECURITY_NOTICE
 from tongban.workflow import services as wf
 from tongban.workflow.models import Task
 
@@ -234,6 +236,9 @@ def notify_affected(incident_id: Any) -> int:
     new = [IncidentNotice(incident=incident, person_id=uid, text=text)
            for uid in dict.fromkeys(p.user_id for p in persons if p.user_id) if uid not in already]
     IncidentNotice.objects.bulk_create(new)
+    for notice in new:  # the inbox (我的消息) is the one place a person reads what they are told
+        notifications.notify(notice.person_id, SECURITY_NOTICE, {"text": text}, link="/security/my-notices/",
+                             ref=f"incident-{incident.pk}", dedupe_key=f"security-notice:{incident.pk}:{notice.person_id}")
     fields = ["notified_at"]
     incident.notified_at = incident.notified_at or timezone.now()
     if _later(incident.status, Status.REPORT):

@@ -9,7 +9,7 @@ class SupervisionConfig(AppConfig):
     def ready(self) -> None:
         from tongban.core import credit_gate, events, subject_facts
 
-        from . import receivers
+        from . import jobs, receivers  # noqa: F401 - jobs registers the periodic check
 
         events.decision_made.connect(receivers.on_decision_made, dispatch_uid="supervision.record_on_decision")
         events.commitment_approved.connect(receivers.on_commitment_approved,

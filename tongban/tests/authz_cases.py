@@ -628,6 +628,38 @@ page("POST", "security/my-notices/<int:notice_id>/read/", SEC, "the person the n
 
 
 # ============================================================================================================
+# core: unified identity (统一身份认证, OpenID Connect; off in this world: both send back to the password login)
+# ============================================================================================================
+
+OIDC_RULE = "anyone: the way to sign in (to the identity provider when configured, else back to the login page)"
+page("GET", "oidc/authenticate/", "core", OIDC_RULE, ALL)
+page("GET", "oidc/callback/", "core", OIDC_RULE, ALL, url=_const("/oidc/callback/?code=x&state=y"))
+
+
+# ============================================================================================================
+# notifications: a person's messages (我的消息) and channel choices
+# ============================================================================================================
+
+NTF = "notifications"
+OWN_MESSAGES = "any signed-in user: their own messages only"
+api("GET", "/api/notifications/messages", NTF, OWN_MESSAGES, {"citizen"}, hide=SIGNED_IN - {"citizen"},
+    visible=_json_has("id", lambda w: w.message, items="messages"))
+api("POST", "/api/notifications/messages/{message_id}/read", NTF, "the person the message is for", {"citizen"},
+    url=lambda w: f"/api/notifications/messages/{w.message}/read")
+api("GET", "/api/notifications/preferences", NTF, "any signed-in user: their own choices", SIGNED_IN)
+api("POST", "/api/notifications/preferences", NTF, "any signed-in user: their own choices", SIGNED_IN,
+    body=lambda w, role: {"channels": ["sms"]})
+page("GET", "messages/", NTF, OWN_MESSAGES, {"citizen"}, hide=SIGNED_IN - {"citizen"},
+     visible=_text_has(lambda w: f"/messages/{w.message}/"))
+page("GET", "messages/<int:message_id>/", NTF, "the person the message is for", {"citizen"},
+     url=lambda w: f"/messages/{w.message}/")
+page("POST", "messages/read-all/", NTF, "any signed-in user: marks their own messages read", SIGNED_IN)
+page("GET", "messages/settings/", NTF, "any signed-in user: their own choices", SIGNED_IN)
+page("POST", "messages/settings/", NTF, "any signed-in user: their own choices", SIGNED_IN,
+     body=lambda w, role: {"channels": ["sms"]})
+
+
+# ============================================================================================================
 # feedback: 好差评 ratings, rectification, 12345 work orders, third-party evaluation
 # ============================================================================================================
 

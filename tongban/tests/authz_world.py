@@ -138,6 +138,7 @@ class World:
     org_of: dict[str, str] = field(default_factory=dict)  # role → the code of the account's organisation
     incident: int = 0  # a security incident involving 张三, contained (his notice written), waiting for its report
     incident_notice: int = 0  # 张三's notice of it
+    message: int = 0  # 张三's message (我的消息) that ``case_ref`` was accepted
     # feedback: 张三's services at 人社局 (closed cases), and his 12345 work orders
     rate_service: str = ""  # not rated yet
     rectification: int = 0  # his real-name bad rating of another service: 人社局 to verify
@@ -175,6 +176,7 @@ def build_world() -> World:
     w = World()
     api = _sign_in(w)
     _applications(w, api)
+    _messages(w)
     _commitment(w, api["company"])
     _supervision(w, api)
     _proxy_and_project(w, api)
@@ -332,6 +334,12 @@ def _exchange(w: World, api: dict[str, Api]) -> None:
     w.log_entry = AccessLogEntry.objects.filter(pii.matching("subject_id", ID_NUMBERS["zhangsan"])).order_by("-pk").first().pk
     accesslog.sync_tree()
     w.tree_size = accesslog.sign_tree_head().tree_size
+
+
+def _messages(w: World) -> None:
+    from tongban.notifications.models import Message
+
+    w.message = Message.objects.get(recipient__username="zhangsan", event="application.accepted", ref=w.case_ref).pk
 
 
 def _security(w: World, security: Api) -> None:

@@ -17,6 +17,7 @@ from tongban.workflow.models import Task
 from .. import files, results, selectors
 from ..errors import ApplicationError
 from ..models import Application, ApplicationItem, Notice
+from . import messages
 from .common import base_facts, issue_notice, log
 
 REASON_REQUIRED_OUTCOMES = {"reject": "不予许可", "return": "退回补正"}
@@ -91,6 +92,7 @@ def release_result(app: Application, final: str) -> None:
         "lists": [("各事项审批结果：", [f"{ai.item.name}（{ai.department.name}）：{ai.get_status_display()}"
                                   + (f"，{ai.opinion}" if ai.opinion else "") for ai in items])],
     }, None)
+    messages.decided(app, items)
     holder = {"kind": app.applicant_kind, "name": app.applicant_name, "id_number": app.applicant_id_number,
               "user_id": app.applicant_id}
     window_code = app.window.code if app.window is not None else ""  # who served, for the 好差评 invitation (feedback)

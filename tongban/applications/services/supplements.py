@@ -16,6 +16,7 @@ from .. import workflow_bridge
 from ..errors import ApplicationError
 from ..models import Application, ApplicationItem, ApplicationMaterial, StoredFile, Supplement
 from ..selectors import application_item_for_task, may_supplement, open_correction_tasks
+from . import messages
 from .common import log, material_row, require_party
 from .decisions import combined_status, release_result
 
@@ -59,6 +60,8 @@ def send_supplement_reminders(today: dt.date | None = None) -> int:
         sup.reminders = [*sup.reminders, {"on": today.isoformat(), "message": message}]
         sup.save(update_fields=["reminders"])
         log(sup.application, "reminder", message)
+        names = list(sup.application.materials.filter(key__in=sup.material_keys).values_list("name", flat=True))
+        messages.supplement_due(sup, today, names)
         sent += 1
     return sent
 

@@ -4,6 +4,8 @@ records every on-site visit (跑动次数)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,7 +21,7 @@ from .. import documents, workflow_bridge
 from ..errors import ApplicationError
 from ..models import Application, ApplicationMaterial, Notice, Supplement, Visit
 from ..selectors import clerk_place_ids
-from . import auto_decisions
+from . import auto_decisions, messages
 from .common import (
     DEFAULT_SUPPLEMENT_WORKING_DAYS,
     PENDING_STATUSES,
@@ -97,6 +99,7 @@ def issue_one_time_notice(app: Application, clerk: User, *, note: str = "") -> N
         "lists": [("需补正的材料：", [m.name for m in missing])],
     }, clerk)
     audit("application.one_time_notice", actor=clerk, obj=app, detail={"missing": [m.key for m in missing]})
+    messages.one_time_notice(app, [m.name for m in missing], note)
     _service_rendered(app, notice, "notice", clerk)
     return notice
 
@@ -117,6 +120,7 @@ def refuse(app: Application, clerk: User, reason: str) -> Notice:
         "addressee": app.applicant_name, "paragraphs": [f"经审查，您的申请不予受理。理由：{reason}",
                                                         "如不服本决定，可依法申请行政复议或者提起行政诉讼。"],
         "facts": base_facts(app)}, clerk)
+    messages.refused(app, reason)
     _service_rendered(app, notice, "refusal", clerk)
     return notice
 
@@ -149,6 +153,7 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
     app.save(update_fields=["status", "accepted_at", "accepted_by", "verification_code"])
     owed = [m for m in missing_materials(app) if m.requirement == Material.Requirement.TOLERABLE]
     suspends = False
+    deadline: date | None = None
     if owed:
         days = supplement_days or DEFAULT_SUPPLEMENT_WORKING_DAYS
         deadline = default_calendar().add_working_days(timezone.localdate(), days)
@@ -168,6 +173,7 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
                           + "、".join(m.name for m in owed)] if owed else [])],
         "facts": base_facts(app) + [("受理时间", timezone.localtime(now).strftime("%Y-%m-%d %H:%M"))],
     }, actor)
+    messages.accepted(app, [m.name for m in owed], deadline if owed else None)
     if hasattr(app, "commitment") and not auto_decisions.has_rules(app):
         _approve_by_commitment(app)
     else:

@@ -166,7 +166,15 @@ def test_decision_made_issues_once(licence_types, company_user, django_capture_o
     assert not Credential.objects.filter(application_ref="R-1").exists()
     assert received == [{"signal": events.credential_issued, "credential_id": str(c.id),
                          "licence_type": "food_operation_licence", "holder_id_number": ID_NUMBERS["yunxi-tech"],
-                         "status": "active", "application_ref": "YX-2025-000777"}]
+                         "status": "active", "application_ref": "YX-2025-000777",
+                         "licence_name": c.licence_type.name, "number": c.licence_number,
+                         "valid_until": f"{c.valid_until.year}年{c.valid_until.month}月{c.valid_until.day}日"}]
+    # the holder is told (我的消息): notifications reacts to credential_issued
+    from tongban.notifications.models import Message
+
+    told = Message.objects.get(recipient=company_user, event="credential.issued")
+    assert told.subject == f"您的电子证照已发放：{c.licence_type.name}" and c.licence_number in told.body
+    assert told.link == "/credentials/wallet/"
 
 
 def test_decision_with_bad_data_does_not_break_the_sender(licence_types):

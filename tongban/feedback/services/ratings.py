@@ -21,6 +21,8 @@ from tongban.core.calendar import WorkingCalendar
 from tongban.core.models import Organisation, Role, User
 from tongban.core.selectors import has_role
 from tongban.core.services import audit
+from tongban.notifications import services as notifications
+from tongban.notifications.messages import RATING_INVITATION
 
 from .. import conf, selectors
 from ..errors import ALREADY_RATED, NOT_YOURS, RATING_CLOSED, BadState, FeedbackError, Forbidden
@@ -38,14 +40,25 @@ def record_service(*, ref: str, department: Organisation, kind: str = ServiceRec
                    served_at: dt.datetime | None = None) -> ServiceRecord:
     """The service ``ref`` (created once; a repeated event leaves the first record as it is)."""
     served_at = served_at or timezone.now()
-    record, _ = ServiceRecord.objects.get_or_create(ref=ref, defaults={
+    record, created = ServiceRecord.objects.get_or_create(ref=ref, defaults={
         "kind": kind, "application_ref": application_ref, "item_code": item_code, "item_name": item_name,
         "department": department, "window": window, "staff": staff, "staff_label": str(staff) if staff else "",
         "person": person, "person_name": person_name or (str(person) if person else ""),
         "person_id_number": person_id_number or (person.id_number if person else ""), "outcome": outcome,
         "served_at": served_at, "rate_until": served_at + dt.timedelta(days=conf.rating_window_days()),
     })
+    if created and person is not None:
+        _invite(record)
     return record
+
+
+def _invite(record: ServiceRecord) -> None:
+    """评价邀请: the person served is invited to rate (我的消息, and e-mail / SMS as they chose)."""
+    until = timezone.localtime(record.rate_until).date()
+    notifications.notify(record.person_id, RATING_INVITATION, {
+        "item_name": record.item_name or record.get_kind_display(), "department": record.department.name,
+        "rate_until": f"{until.year}年{until.month}月{until.day}日", "name": record.person_name},
+        link="/feedback/rate/", ref=record.ref[:80], dedupe_key=f"rating-invitation:{record.ref}"[:200])
 
 
 def _clean_indicators(indicators: dict[str, Any] | None) -> dict[str, int]:

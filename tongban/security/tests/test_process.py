@@ -57,6 +57,10 @@ def test_the_response_runs_to_close_and_notifies_the_persons_involved(incident):
     assert incident.status == Status.REPORT and incident.notified_at is not None
     [notice] = IncidentNotice.objects.all()
     assert notice.person == _user("zhangsan") and "第五十七条" in notice.text and "已停用该接入系统密钥" in notice.text
+    from tongban.notifications.models import Message  # the notice reaches 我的消息 too (the one inbox)
+
+    [told] = Message.objects.filter(event="security.incident_notice")
+    assert told.recipient == notice.person and notice.text in told.body and told.link == "/security/my-notices/"
 
     incident = services.transition(incident, "close", security, "结案报告：密钥已吊销，未发生数据泄露。")
     assert incident.status == Status.CLOSED and incident.closed_by == security and incident.closed_at

@@ -38,6 +38,7 @@ from .log import (
 from .post_checks import (
     complete_post_check,
     open_post_checks,
+    remind_post_checks,
 )
 from .records import (
     receive_record,
@@ -83,6 +84,7 @@ __all__ = [
     "record_result",
     "receive_record",
     "open_post_checks",
+    "remind_post_checks",
     "complete_post_check",
     "add_credit_event",
     "_grading",

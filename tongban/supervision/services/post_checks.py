@@ -8,9 +8,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from tongban.core import events
+from tongban.core import events, pii
 from tongban.core.models import Organisation, User
 from tongban.core.services import audit
+from tongban.notifications import conf as notification_conf
+from tongban.notifications import selectors as notification_selectors
+from tongban.notifications import services as notifications
+from tongban.notifications.messages import POST_CHECK_DUE
 
 from .. import selectors
 from ..errors import Conflict, Forbidden, InvalidInput
@@ -45,6 +49,33 @@ def open_post_checks(payload: dict[str, Any]) -> list[PostCheck]:
                           "subject_id_number": str(holder.get("id_number") or ""), "due_on": due})
             checks.append(check)
     return checks
+
+
+def remind_post_checks(today: date | None = None) -> int:
+    """Remind each person whose commitment approval is checked within ``TONGBAN_NOTIFY_POST_CHECK_DAYS`` (once per
+    post-check; the engine's periodic check runs this). Returns how many were told."""
+    from datetime import timedelta
+
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=notification_conf.post_check_days())
+    due = list(PostCheck.objects.filter(status=PostCheck.Status.PENDING, due_on__gte=today, due_on__lte=horizon)
+               .select_related("department").order_by("due_on", "pk")[:500])
+    keys = {check.pk: f"post-check-due:{check.pk}" for check in due}
+    told = notification_selectors.already_told(list(keys.values()))
+    sent = 0
+    for check in due:
+        if keys[check.pk] in told or not check.subject_id_number:
+            continue
+        person = User.objects.filter(pii.matching("id_number", check.subject_id_number)).order_by("pk").first()
+        if person is None:
+            continue
+        message = notifications.notify(person, POST_CHECK_DUE, {
+            "title": check.title, "ref": check.application_ref, "name": check.subject_name,
+            "department": check.department.name,
+            "due_on": f"{check.due_on.year}年{check.due_on.month}月{check.due_on.day}日"},
+            link=f"/my/applications/{check.application_ref}/", ref=check.application_ref, dedupe_key=keys[check.pk])
+        sent += message is not None
+    return sent
 
 
 @transaction.atomic
