@@ -104,7 +104,7 @@ def application_summary(app: Application) -> dict[str, Any]:
 
 
 def application_detail(app: Application) -> dict[str, Any]:
-    case = selectors.case_file(app)
+    case = selectors.case_file(app, workflow_events=False)
     proxy = app.proxy
     return {
         **application_summary(app),

@@ -49,7 +49,7 @@ def pick_situation(item: ServiceItem, answers: dict[str, Any]) -> Situation | No
 
 
 def situation_by_code(item: ServiceItem, code: str) -> Situation:
-    s = item.situations.filter(code=code).first()
+    s = next((s for s in item.situations.all() if s.code == code), None)  # prefetched with the definition
     if s is None:
         raise ApplicationError(f"“{item.name}”没有办理情形“{code}”", code="application.unknown_situation")
     return s
@@ -118,7 +118,7 @@ def resolve_selection(application_items: list[ServiceItem], choices: dict[str, S
         choice = choices.get(item.code)
         if choice and choice.situation_code:
             situation: Situation | None = situation_by_code(item, choice.situation_code)
-        elif item.situations.exists():
+        elif item.situations.all():
             situation = pick_situation(item, (choice.answers if choice else None) or {})
         else:
             situation = None
