@@ -6,8 +6,8 @@
 Builds a scratch database (temporary SQLite under a temporary TONGBAN_HOME, or the PostgreSQL database of
 ``--database-url``, created if missing), migrates it and loads the demo data, starts the web server exactly as
 ``tongban serve`` does (``tongban.core.server``; workers = cores unless ``--workers``; no background worker), and
-then, one workload after the other, keeps ``--concurrency`` clients (threads with keep-alive connections) busy for
-``--seconds`` each:
+then keeps ``--concurrency`` clients (threads with keep-alive connections) busy for ``--seconds`` per workload, in
+``--rounds`` alternating slices (so that a change of the machine's load during the run hits every workload):
 
 - ``baseline``: ``GET /api/notices/{code}/verify`` of an existing notice: one indexed read through the whole
   stack (middleware, routing, JSON);
@@ -22,12 +22,24 @@ requests/s (8 × complete submissions/s), i.e. how many baseline requests one ca
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
-# This file is named http.py: drop its own folder from the import path, or it would hide the standard library's
-# ``http`` package (imported below, and by Django).
-if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
+# This file is named http.py, like the standard library's package. Run as a script, its folder is first on the
+# import path: drop it, or ``import http.client`` (below, and in Django) would find this file. Imported as ``http``
+# by another script of this folder (benchmarks/workflow.py imports Django, which imports http.cookies), hand the
+# importer the real package instead of this file.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if __name__ == "http":
+    _saved = list(sys.path)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+    del sys.modules["http"]
+    try:
+        sys.modules["http"] = importlib.import_module("http")
+    finally:
+        sys.path[:] = _saved
+elif sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
     sys.path.pop(0)
 
 import argparse  # noqa: E402
@@ -153,11 +165,19 @@ def drive(name: str, unit: Callable[[Client], None], make_client: Callable[[], C
     for t in threads:
         t.join(seconds + 120)
     elapsed = time.monotonic() - began
-    done = sorted(x for per in latencies for x in per)
+    done = [x for per in latencies for x in per]
     errs = [e for per in errors for e in per]
+    return {"name": name, "latencies": done, "elapsed": elapsed, "errors": errs}
 
-    def pct(p: float) -> float:
-        return done[min(len(done) - 1, int(p * len(done)))] * 1000 if done else float("nan")
+
+def combine(name: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One workload's slices together: completed units over the time spent, latency percentiles, errors."""
+    done = sorted(x for p in parts for x in p["latencies"])
+    errs = [e for p in parts for e in p["errors"]]
+    elapsed = sum(p["elapsed"] for p in parts)
+
+    def pct(q: float) -> float:
+        return done[min(len(done) - 1, int(q * len(done)))] * 1000 if done else float("nan")
 
     return {"name": name, "count": len(done), "rps": len(done) / elapsed, "p50": pct(0.50), "p95": pct(0.95),
             "p99": pct(0.99), "mean": statistics.fmean(done) * 1000 if done else float("nan"),
@@ -170,12 +190,14 @@ def main() -> None:
                         help="e.g. postgres://postgres@127.0.0.1:5432/tongban_bench_http (default: temporary SQLite)")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--seconds", type=float, default=30, help="seconds per workload (default 30)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="slices per workload, alternating between the workloads (default 3)")
     parser.add_argument("--server", default="", help="granian or gunicorn (default: what tongban serve uses)")
     parser.add_argument("--workers", type=int, default=0, help="server processes (default: cores)")
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     args = parser.parse_args()
-    if args.concurrency < 1 or args.seconds <= 0:
-        parser.error("--concurrency must be at least 1 and --seconds positive")
+    if args.concurrency < 1 or args.seconds <= 0 or args.rounds < 1:
+        parser.error("--concurrency and --rounds must be at least 1 and --seconds positive")
     home = Path(tempfile.mkdtemp(prefix="tongban-bench-http-"))
     try:
         setup(args.database_url, home)
@@ -229,16 +251,19 @@ def run(args: argparse.Namespace) -> None:
             if detail.get("status") != "in_review":
                 raise RuntimeError(f"submission ended in status {detail.get('status')}")
 
-        results = []
-        for name, unit, with_token in (("baseline", baseline, False), ("catalogue", catalogue, False),
-                                       ("submission", submission, True)):
-            results.append(drive(name, unit, lambda t=with_token: Client(port, token if t else ""),
-                                 args.concurrency, args.seconds))
+        workloads = (("baseline", baseline, False), ("catalogue", catalogue, False),
+                     ("submission", submission, True))
+        parts: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in workloads}
+        for r in range(args.rounds):  # alternating slices: a change of the machine's load hits every workload
+            for name, unit, with_token in workloads[r % 3:] + workloads[:r % 3]:
+                parts[name].append(drive(name, unit, lambda t=with_token: Client(port, token if t else ""),
+                                         args.concurrency, args.seconds / args.rounds))
+        results = [combine(name, parts[name]) for name, _, _ in workloads]
     finally:
         web.stop(process)
     load = os.getloadavg()
     print(f"http benchmark: {server} with {workers} workers, {args.concurrency} concurrent clients, "
-          f"{args.seconds:g} s per workload, database {db}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+          f"{args.seconds:g} s per workload in {args.rounds} slices, database {db}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'workload':<12}{'done':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for r in results:
         print(f"{r['name']:<12}{r['count']:>8}{r['rps']:>10.1f}{r['p50']:>10.1f}{r['p95']:>10.1f}{r['p99']:>10.1f}"

@@ -134,7 +134,7 @@ def application_detail(app: Application) -> dict[str, Any]:
 
 
 def _app_for(request: AuthedRequest, ref: str) -> Application:
-    app = selectors.get_application(ref)
+    app = selectors.get_application(ref, light=True)
     if app is None or not selectors.can_view(request.user, app):
         raise ApplicationError(f"办件“{ref}”不存在或无权查看", code="application.not_found", status=404)
     return app

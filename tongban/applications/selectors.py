@@ -91,9 +91,12 @@ def may_supplement(user: User, app: Application) -> bool:
     return app.status != Application.Status.DRAFT and organisations_for_role(user, Role.WINDOW_CLERK).exists()
 
 
-def get_application(ref: str) -> Application | None:
-    return (Application.objects.select_related("item", "bundle", "proxy", "applicant", "submitted_by", "window")
-            .filter(ref=ref).first())
+def get_application(ref: str, *, light: bool = False) -> Application | None:
+    """Application ``ref``; ``light`` (the API) leaves the applicant's, submitter's and window's rows to be read
+    when used."""
+    related = ("item", "bundle", "proxy") if light else ("item", "bundle", "proxy", "applicant", "submitted_by",
+                                                         "window")
+    return next(iter(Application.objects.select_related(*related).filter(ref=ref).order_by()[:1]), None)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tongban.catalog import definitions
 from tongban.catalog.forms import material_key, merge_schemas
 from tongban.catalog.models import Material, ServiceItem, Situation
 
@@ -131,5 +132,9 @@ def selection_of(app: Application) -> list[tuple[ServiceItem, Situation | None]]
 
 
 def application_schema(app: Application) -> dict[str, Any]:
-    """The (merged) JSON Schema of an application's form."""
-    return form_schema(selection_of(app), app.title)
+    """The (merged) JSON Schema of an application's form (kept per process like the published definitions:
+    merging checks the result against the JSON Schema meta-schema, the costly part of a submission)."""
+    selection = selection_of(app)
+    key = ("application_schema", app.title, tuple((item.pk, situation.pk if situation else None)
+                                                  for item, situation in selection))
+    return definitions.cached(key, lambda: form_schema(selection, app.title))
