@@ -1,6 +1,6 @@
 """Workflow engine benchmark: tongban vs SpiffWorkflow on the same BPMN process, same database, same run.
 
-    python benchmarks/workflow.py --instances N [--database-url URL] [--rounds R] [--floor]
+    python benchmarks/workflow.py --instances N [--concurrency K] [--database-url URL] [--rounds R] [--floor]
 
 The process (one file both engines accept): start → parallel fork → three departmental user tasks (市场监管,
 消防, 城管) → join → DMN decision (business rule task) → end. Each instance takes four steps: start, then the
@@ -20,6 +20,8 @@ engines:
 Transitions = BPMN flow nodes completed (start, fork, 3 tasks, join, decision, end = 8 per instance in both).
 The engines run in ``--rounds`` rounds (default 3), each engine N instances per round in rotating order; each
 row reports the median round, which keeps a burst of load on the machine from deciding the ratio.
+With ``--concurrency K`` each round runs the N instances of each engine in K forked processes at once (N/K each,
+their own database connection, released together); transitions/s is then over the wall-clock time of the round.
 The script builds its own scratch database: a temporary SQLite file by default, or the database named by
 ``--database-url`` (created if missing, tables via ``migrate``). It never touches ``var/``.
 Last line of output: ``ratio_vs_spiffworkflow=X.XX`` (tongban transitions/s ÷ SpiffWorkflow's, both stateless).
@@ -28,11 +30,13 @@ Last line of output: ``ratio_vs_spiffworkflow=X.XX`` (tongban transitions/s ÷ S
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +158,7 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def run_tongban(n: int, prefix: str) -> tuple[int, float, int]:
+def run_tongban(n: int, prefix: str, ready: Callable[[], None] = lambda: None) -> tuple[int, float, int]:
     from django.db import connection
 
     from tongban.core import store
@@ -162,11 +166,13 @@ def run_tongban(n: int, prefix: str) -> tuple[int, float, int]:
     from tongban.workflow import services
     from tongban.workflow.models import Event, ProcessInstance
 
-    services.deploy_decisions(DMN, "bench.dmn")
-    services.deploy(BPMN, "bench.bpmn")
+    if not FORKED[0]:  # deployed by the parent before the processes are forked
+        services.deploy_decisions(DMN, "bench.dmn")
+        services.deploy(BPMN, "bench.bpmn")
     users = {u.username: u for u in User.objects.filter(username__in=[d[1] for d in DEPARTMENTS])}
     counter = QueryCounter()
     statements = store.STATEMENTS[0]
+    ready()
     started = time.perf_counter()
     ids = []
     with connection.execute_wrapper(counter):
@@ -186,7 +192,8 @@ def run_tongban(n: int, prefix: str) -> tuple[int, float, int]:
     return transitions, elapsed, counter.count
 
 
-def run_spiff(n: int, prefix: str, reload: bool = False) -> tuple[int, float, int]:
+def run_spiff(n: int, prefix: str, reload: bool = False, ready: Callable[[], None] = lambda: None
+              ) -> tuple[int, float, int]:
     """SpiffWorkflow saving its serialised workflow to a row after every step. With ``reload`` every step first
     restores the workflow from that row, as a stateless server does (tongban reads its state from the database
     on every step); without it the workflow object stays in the benchmark's memory (informational)."""
@@ -211,6 +218,7 @@ def run_spiff(n: int, prefix: str, reload: bool = False) -> tuple[int, float, in
     counter = QueryCounter()
     transitions = 0
     decisions = {"grant": 0, "deny": 0}
+    ready()
 
     def persist(row_id: int | None, business_key: str, workflow: BpmnWorkflow) -> int:
         state = serializer.serialize_json(workflow)
@@ -311,10 +319,72 @@ def measure_floor(repeat: int = 1000) -> tuple[float, float]:
 
 
 ENGINES = (
-    ("tongban", lambda n, prefix: run_tongban(n, prefix)),
-    ("SpiffWorkflow", lambda n, prefix: run_spiff(n, prefix, reload=True)),
-    ("Spiff in memory*", lambda n, prefix: run_spiff(n, prefix)),
+    ("tongban", lambda n, prefix, ready=lambda: None: run_tongban(n, prefix, ready)),
+    ("SpiffWorkflow", lambda n, prefix, ready=lambda: None: run_spiff(n, prefix, reload=True, ready=ready)),
+    ("Spiff in memory*", lambda n, prefix, ready=lambda: None: run_spiff(n, prefix, ready=ready)),
 )
+FORKED = [False]  # in a child process of --concurrency
+
+
+def run_concurrently(run: Callable[..., tuple[int, float, int]], n: int, prefix: str, k: int
+                     ) -> tuple[int, float, int]:
+    """``run`` in ``k`` forked processes (n/k instances each, own database connection), released together once
+    all are ready; the wall-clock time from the release until the last one is done, transitions and statements
+    summed."""
+    from django.db import connections
+
+    if k == 1:
+        return run(n, prefix)
+    connections.close_all()  # every child opens its own connection
+    go_r, go_w = os.pipe()
+    children = []
+    for j in range(k):
+        ready_r, ready_w = os.pipe()
+        out_r, out_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 0
+            try:
+                FORKED[0] = True
+                os.close(go_w)
+
+                def ready(ready_w: int = ready_w) -> None:
+                    os.write(ready_w, b"r")
+                    os.read(go_r, 1)
+
+                share = n // k + (1 if j < n % k else 0)
+                result = run(share, f"{prefix}-p{j}", ready)
+                os.write(out_w, json.dumps(result).encode())
+            except BaseException as exc:  # noqa: BLE001
+                os.write(out_w, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+                code = 1
+            finally:
+                connections.close_all()
+                os._exit(code)
+        os.close(ready_w)
+        os.close(out_w)
+        children.append((pid, ready_r, out_r))
+    os.close(go_r)
+    for _pid, ready_r, _out in children:
+        if os.read(ready_r, 1) != b"r":
+            raise SystemExit("a benchmark process failed before it was ready")
+    started = time.perf_counter()
+    os.write(go_w, b"g" * k)
+    results = []
+    for pid, ready_r, out_r in children:
+        chunks = []
+        while chunk := os.read(out_r, 65536):
+            chunks.append(chunk)
+        os.waitpid(pid, 0)
+        os.close(ready_r)
+        os.close(out_r)
+        results.append(json.loads(b"".join(chunks) or b'{"error": "no result"}'))
+    elapsed = time.perf_counter() - started
+    os.close(go_w)
+    errors = [r["error"] for r in results if isinstance(r, dict)]
+    if errors:
+        raise SystemExit(f"benchmark process failed: {errors[0]}")
+    return sum(r[0] for r in results), elapsed, sum(r[2] for r in results)
 
 
 def main() -> None:
@@ -326,6 +396,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per engine; the median round counts "
                                                               "(default 3)")
     parser.add_argument("--warmup", type=int, default=5, help="instances per engine run first and not timed")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="K forked processes per engine, running the instances of a round together (default 1)")
     parser.add_argument("--floor", action="store_true",
                         help="also measure the bare SQL cost of one step for each engine (no engine work)")
     args = parser.parse_args()
@@ -333,6 +405,8 @@ def main() -> None:
         parser.error("--instances must be at least 1")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.concurrency < 1 or args.concurrency > args.instances:
+        parser.error("--concurrency must be between 1 and --instances")
     home = Path(tempfile.mkdtemp(prefix="tongban-bench-"))
     try:
         setup(args.database_url, home)
@@ -346,15 +420,18 @@ def main() -> None:
         for r in range(args.rounds):
             order = ENGINES[r % len(ENGINES):] + ENGINES[:r % len(ENGINES)]
             for name, run in order:
-                rounds[name].append(run(args.instances, f"bench-{stamp}-{r}-{name}"))
+                rounds[name].append(run_concurrently(run, args.instances, f"bench-{stamp}-{r}-{name}",
+                                                     args.concurrency))
         steps = args.instances * 4
         results = {}
         for name, runs in rounds.items():
             ordered = sorted(runs, key=lambda x: x[0] / x[1])  # by transitions/s
             results[name] = ordered[len(ordered) // 2]
         db = f"{connection.vendor} ({connection.settings_dict['NAME']})"
+        load = os.getloadavg()
         print(f"workflow benchmark: {args.instances} instances per engine and round, {args.rounds} rounds "
-              f"(median shown), {steps} persisted steps per round, database {db}")
+              f"(median shown), {steps} persisted steps per round, {args.concurrency} process(es) per engine, "
+              f"database {db}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         print(f"{'engine':<17}{'transitions':>12}{'seconds':>10}{'transitions/s':>15}{'ms/step':>10}"
               f"{'queries/step':>14}")
         for name, (trans, secs, queries) in results.items():

@@ -42,3 +42,14 @@ def _fresh_workflow_caches():
     yield
     engine.clear_caches()
     site.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalog_definitions():
+    """Published definitions are kept per process (catalog/definitions.py); a rolled-back test's rows must not
+    be served to the next test."""
+    from tongban.catalog import definitions
+
+    definitions.clear()
+    yield
+    definitions.clear()

@@ -266,6 +266,8 @@ if os.environ.get("TONGBAN_CSP_REPORT_URI"):
 
 # --- Platform behaviour (each one is a row of the README's configuration table) -------------------------------
 TONGBAN_API_TOKEN_MAX_AGE = _env_int("TONGBAN_API_TOKEN_MAX_AGE", 8 * 3600, minimum=60)  # bearer token lifetime
+# published item/bundle definitions and merged forms kept per process (catalog/definitions.py); 0 = off
+TONGBAN_CATALOG_CACHE_SECONDS = _env_int("TONGBAN_CATALOG_CACHE_SECONDS", 5, minimum=0)
 TONGBAN_MAX_UPLOAD_BYTES = _env_int("TONGBAN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
 TONGBAN_VIRUS_SCANNER = os.environ.get("TONGBAN_VIRUS_SCANNER", "")  # dotted path of a scanner; "" = built-in
 TONGBAN_CLOCK_YELLOW_SHARE = _env_float("TONGBAN_CLOCK_YELLOW_SHARE", 0.8, minimum=0.0, maximum=1.0)

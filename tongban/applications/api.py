@@ -104,7 +104,7 @@ def application_summary(app: Application) -> dict[str, Any]:
 
 
 def application_detail(app: Application) -> dict[str, Any]:
-    case = selectors.case_file(app)
+    case = selectors.case_file(app, workflow_events=False)
     proxy = app.proxy
     return {
         **application_summary(app),
@@ -134,7 +134,7 @@ def application_detail(app: Application) -> dict[str, Any]:
 
 
 def _app_for(request: AuthedRequest, ref: str) -> Application:
-    app = selectors.get_application(ref)
+    app = selectors.get_application(ref, light=True)
     if app is None or not selectors.can_view(request.user, app):
         raise ApplicationError(f"办件“{ref}”不存在或无权查看", code="application.not_found", status=404)
     return app

@@ -92,9 +92,12 @@ def may_supplement(user: User, app: Application) -> bool:
     return app.status != Application.Status.DRAFT and organisations_for_role(user, Role.WINDOW_CLERK).exists()
 
 
-def get_application(ref: str) -> Application | None:
-    return (Application.objects.select_related("item", "bundle", "proxy", "applicant", "submitted_by", "window")
-            .filter(ref=ref).first())
+def get_application(ref: str, *, light: bool = False) -> Application | None:
+    """Application ``ref``; ``light`` (the API) leaves the applicant's, submitter's and window's rows to be read
+    when used."""
+    related = ("item", "bundle", "proxy") if light else ("item", "bundle", "proxy", "applicant", "submitted_by",
+                                                         "window")
+    return next(iter(Application.objects.select_related(*related).filter(ref=ref).order_by()[:1]), None)
 
 
 @dataclass
@@ -110,16 +113,24 @@ class CaseFile:
     supplements: list[Any]
 
 
-def case_file(app: Application) -> CaseFile:
-    """Everything of one case for its pages and the API's detail."""
+def case_file(app: Application, *, workflow_events: bool = True) -> CaseFile:
+    """Everything of one case for its pages and the API's detail (the engine's event log only when asked for)."""
+    items = list(app.items.select_related("item", "department", "situation"))
+    instance_ids = [ai.process_instance_id for ai in items if ai.process_instance_id]
+    if app.process_instance_id:
+        instance_ids.append(app.process_instance_id)
+    tasks = list(Task.objects.filter(instance_id__in=instance_ids).select_related("candidate_org", "assignee")
+                 .order_by("created_at", "id")) if instance_ids else []
+    events = list(Event.objects.filter(instance_id__in=instance_ids).order_by("at", "id")) \
+        if instance_ids and workflow_events else []
     return CaseFile(
         application=app,
-        items=list(app.items.select_related("item", "department", "situation")),
+        items=items,
         materials=list(app.materials.select_related("file")),
         notices=list(app.notices.all()),
         timeline=list(app.events.all()),
-        tasks=tasks_for_application(app),
-        workflow_events=events_for_application(app),
+        tasks=tasks,
+        workflow_events=events,
         visits=visit_report(app),
         supplements=list(app.supplements.all()),
     )

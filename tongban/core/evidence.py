@@ -33,6 +33,7 @@ class EvidenceRequest:
     case_ref: str = ""  # application reference (办件编号)
     consent_ref: str = ""  # the applicant's consent record
     actor_id: int | None = None  # the user acting (approver, clerk), if any
+    actor_label: str = ""  # their username, when the caller has it (saves the access log a lookup)
     fields: tuple[str, ...] = ()  # requested fields; empty = all granted fields
 
 

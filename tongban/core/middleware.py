@@ -21,7 +21,9 @@ class BearerTokenMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         header = request.headers.get("Authorization", "")
         if header[:7].lower() == "bearer ":
-            user = user_for_token(header[7:].strip())
+            token = header[7:].strip()
+            user = user_for_token(token)
+            request._tongban_bearer = (token, user)  # type: ignore[attr-defined]  # the API's auth reuses it
             if user is not None:
                 request.user = user
                 request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]  # Django's private CSRF flag

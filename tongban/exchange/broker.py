@@ -65,7 +65,7 @@ def acting_as(label: str) -> Iterator[None]:
 
 
 def _actor_label(request: EvidenceRequest) -> str:
-    label = _actor.get()
+    label = _actor.get() or request.actor_label
     if label:
         return label
     if request.actor_id:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tongban.catalog import definitions
 from tongban.catalog.forms import material_key, merge_schemas
 from tongban.catalog.models import Material, ServiceItem, Situation
 
@@ -49,7 +50,7 @@ def pick_situation(item: ServiceItem, answers: dict[str, Any]) -> Situation | No
 
 
 def situation_by_code(item: ServiceItem, code: str) -> Situation:
-    s = item.situations.filter(code=code).first()
+    s = next((s for s in item.situations.all() if s.code == code), None)  # prefetched with the definition
     if s is None:
         raise ApplicationError(f"“{item.name}”没有办理情形“{code}”", code="application.unknown_situation")
     return s
@@ -118,7 +119,7 @@ def resolve_selection(application_items: list[ServiceItem], choices: dict[str, S
         choice = choices.get(item.code)
         if choice and choice.situation_code:
             situation: Situation | None = situation_by_code(item, choice.situation_code)
-        elif item.situations.exists():
+        elif item.situations.all():
             situation = pick_situation(item, (choice.answers if choice else None) or {})
         else:
             situation = None
@@ -131,5 +132,9 @@ def selection_of(app: Application) -> list[tuple[ServiceItem, Situation | None]]
 
 
 def application_schema(app: Application) -> dict[str, Any]:
-    """The (merged) JSON Schema of an application's form."""
-    return form_schema(selection_of(app), app.title)
+    """The (merged) JSON Schema of an application's form (kept per process like the published definitions:
+    merging checks the result against the JSON Schema meta-schema, the costly part of a submission)."""
+    selection = selection_of(app)
+    key = ("application_schema", app.title, tuple((item.pk, situation.pk if situation else None)
+                                                  for item, situation in selection))
+    return definitions.cached(key, lambda: form_schema(selection, app.title))

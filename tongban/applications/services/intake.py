@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from tongban.catalog import selectors as catalog_selectors
+from tongban.catalog import definitions
 from tongban.catalog.forms import validate_form
 from tongban.catalog.models import Bundle, ServiceItem
 from tongban.core import credit_gate, site
@@ -44,14 +44,14 @@ def _save_with_new_ref(app: Application) -> None:
 
 
 def _published_item(code: str) -> ServiceItem:
-    item = catalog_selectors.get_item(code)
+    item = definitions.published_item(code)
     if item is None:
         raise ApplicationError(f"事项“{code}”不存在或未发布", code="application.unknown_item", status=404)
     return item
 
 
 def _published_bundle(code: str) -> Bundle:
-    bundle = catalog_selectors.get_bundle(code)
+    bundle = definitions.published_bundle(code)
     if bundle is None:
         raise ApplicationError(f"一件事“{code}”不存在或未发布", code="application.unknown_bundle", status=404)
     return bundle
@@ -94,16 +94,21 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
         promised_visits=max(i.onsite_visits for i in items),
     )
     _save_with_new_ref(app)
-    for item, situation in selection:
-        ApplicationItem.objects.create(application=app, item=item, situation=situation,
-                                       department=catalog_selectors.reviewing_organisation(item),
-                                       status=ApplicationItem.Status.PENDING)
-    for planned in material_plan(selection):
-        row = ApplicationMaterial.objects.create(
+    ApplicationItem.objects.bulk_create([
+        ApplicationItem(application=app, item=item, situation=situation,
+                        department=catalog_selectors.reviewing_organisation(item),
+                        status=ApplicationItem.Status.PENDING) for item, situation in selection])
+    plan = material_plan(selection)
+    rows = ApplicationMaterial.objects.bulk_create([
+        ApplicationMaterial(
             application=app, key=planned.key, name=planned.name, item_codes=planned.item_codes,
             requirement=planned.requirement, source=planned.source,
             status=ApplicationMaterial.Status.WAIVED if planned.waivable else ApplicationMaterial.Status.MISSING)
-        row.materials.set(planned.materials)
+        for planned in plan])
+    through = ApplicationMaterial.materials.through
+    through.objects.bulk_create([through(applicationmaterial_id=row.pk, material_id=m.pk)
+                                 for row, planned in zip(rows, plan, strict=True)
+                                 for m in {m.pk: m for m in planned.materials}.values()])
     log(app, "created", f"创建申请（{'代办：' + str(user) if proxy else name}）", user)
     if proxy is not None:
         log(app, "proxy", f"由{proxy.get_kind_display()}“{user}”代为申请，授权范围：{proxy.scope}", user,

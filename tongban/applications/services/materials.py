@@ -3,11 +3,13 @@ that replaces materials (告知承诺制)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from tongban.catalog import definitions
 from tongban.catalog.models import Material
 from tongban.core import credit_gate
 from tongban.core import evidence as core_evidence
@@ -15,8 +17,9 @@ from tongban.core.models import Organisation, User
 
 from .. import files
 from ..errors import ApplicationError
-from ..models import Application, ApplicationMaterial, Commitment, StoredFile
+from ..models import Application, ApplicationEvent, ApplicationMaterial, Commitment, StoredFile
 from ..selectors import commitment_allowed
+from .common import _label as log_label
 from .common import log, material_row, require_editable
 from .supplements import supplement_material
 
@@ -58,58 +61,114 @@ def attach_evidence(app: Application, key: str, evidence: dict[str, Any], user: 
     return row
 
 
-def evidence_plan(app: Application, key: str) -> dict[str, Any]:
-    """What will be fetched for material ``key``, from whom, for which departments (shown before consent)."""
-    row = _fetchable(app, key)
+@dataclass
+class _Plan:
+    row: ApplicationMaterial
+    material: Material
+    code: str
+    consumers: list[tuple[str, str]]  # (code, name) of the departments whose items need the material
+
+
+def _provider_org(source: str, code: str) -> str:
+    return definitions.cached(("evidence.provider_org", source, code),
+                              lambda: core_evidence.provider_for(source, code).organisation_code)
+
+
+def _org_name(code: str) -> str:
+    return definitions.cached(("org.name", code), lambda: Organisation.objects.filter(code=code)
+                              .values_list("name", flat=True).first() or "")
+
+
+def _plan(app: Application, row: ApplicationMaterial, item_codes: list[str] | None = None) -> _Plan:
     m = row.materials.select_related("issuing_department").first()
     if m is None:  # a material row always comes from the catalogue's materials; a deleted one cannot be fetched
         raise ApplicationError(f"“{row.name}”在事项目录中已不存在，不能调取", code="material.not_fetchable")
     code = m.licence_type if row.source == Material.Source.ISSUED else m.data_resource
-    consumers = list(app.items.filter(item__code__in=row.item_codes).select_related("department")
-                     .values_list("department__code", "department__name").distinct())
+    consumers = list(dict.fromkeys((ai.department.code, ai.department.name) for ai in app.items.all()
+                                   .select_related("item", "department")
+                                   if ai.item.code in (item_codes or row.item_codes)))
+    return _Plan(row, m, code, consumers)
+
+
+def evidence_plan(app: Application, key: str) -> dict[str, Any]:
+    """What will be fetched for material ``key``, from whom, for which departments (shown before consent)."""
+    plan = _plan(app, _fetchable(app, key))
+    row, m = plan.row, plan.material
     try:
-        provider_org, available = core_evidence.provider_for(row.source, code).organisation_code, True
+        provider_org, available = _provider_org(row.source, plan.code), True
     except core_evidence.EvidenceError:
         provider_org, available = (m.issuing_department.code if m.issuing_department else ""), False
-    provider_name = Organisation.objects.filter(code=provider_org).values_list("name", flat=True).first() or ""
-    return {"key": key, "name": row.name, "source": row.source, "code": code, "provider_org": provider_org,
-            "provider_name": provider_name, "available": available,
-            "consumers": [{"code": c, "name": n} for c, n in consumers],
-            "purpose": f"办理“{app.title}”（{app.ref}）"}
+    return {"key": key, "name": row.name, "source": row.source, "code": plan.code, "provider_org": provider_org,
+            "provider_name": _org_name(provider_org) if provider_org else "", "available": available,
+            "consumers": [{"code": c, "name": n} for c, n in plan.consumers],
+            "purpose": _purpose(app)}
+
+
+def _purpose(app: Application) -> str:
+    return f"办理“{app.title}”（{app.ref}）"
 
 
 def fetch_evidence(app: Application, key: str, user: User) -> ApplicationMaterial:
     """免证办理: with the applicant's consent, fetch material ``key`` from the department that holds it.
 
-    Call it outside any transaction of your own, so that the access-log entry the exchange writes stays
-    even when the fetch is refused (the API view does). A provider that is down gives
-    ``evidence.provider_unavailable`` (503) with advice to upload instead; nothing already entered is lost.
+    One transaction: the consent (one per application and evidence, given for the requesting department and
+    naming every department that uses it), the fetch (the exchange's access-log entry) and every material row
+    of the application that the same evidence provides (two items asking for the parents' ID card are served by
+    one fetch); a material already fetched that way answers at once, without writing. A refusal or a provider
+    that is down commits the consent and the access-log entry and gives ``evidence.*`` (503 for a provider that
+    is down, with advice to upload instead); nothing already entered is lost.
     """
     require_editable(app, user)
-    plan = evidence_plan(app, key)
-    purpose = plan["purpose"]
-    try:
-        consent_ref = ""
-        for consumer in plan["consumers"]:
-            ref = core_evidence.record_consent(
-                subject_id=app.applicant_id_number, source=plan["source"], code=plan["code"],
-                consumer_org=consumer["code"], purpose=purpose, case_ref=app.ref, user=user)
-            consent_ref = consent_ref or ref
-        ev = core_evidence.fetch(core_evidence.EvidenceRequest(
-            source=plan["source"], code=plan["code"], subject_id=app.applicant_id_number,
-            requester_org=plan["consumers"][0]["code"], purpose=purpose, case_ref=app.ref,
-            consent_ref=consent_ref, actor_id=user.pk))
-    except core_evidence.ProviderUnavailable as exc:
-        raise ApplicationError(f"{exc}。您可以改为上传该材料，已填写的内容不会丢失。", code=exc.code,
-                               status=503) from exc
-    except core_evidence.EvidenceNotFound as exc:
-        raise ApplicationError(f"{exc}。请改为上传该材料。", code=exc.code, status=404) from exc
-    except core_evidence.EvidenceError as exc:
-        raise ApplicationError(str(exc), code=exc.code, status=403) from exc
-    evidence = {"provider_org": ev.provider_org, "title": ev.title, "data": ev.data, "reference": ev.reference,
-                "fetched_at": ev.fetched_at.isoformat(), "code": ev.code, "source": ev.source,
-                "masked_fields": list(ev.masked_fields)}
-    return attach_evidence(app, key, evidence, user)
+    rows = list(app.materials.all())
+    row = next((r for r in rows if r.key == key), None)
+    if row is None:
+        raise ApplicationError(f"办件没有材料“{key}”", code="material.unknown", status=404)
+    if row.source == Material.Source.APPLICANT:
+        raise ApplicationError(f"“{row.name}”须由申请人提供，不能调取", code="material.not_fetchable")
+    if row.status == ApplicationMaterial.Status.FETCHED and row.evidence:
+        return row
+    # the exchange answers for the applicant's id number: every row of the same source and code gets this evidence
+    same = [r for r in rows if r.source == row.source and r.status != ApplicationMaterial.Status.FETCHED
+            and r.key.split(":")[:2] == row.key.split(":")[:2]]
+    plan = _plan(app, row, [c for r in same for c in r.item_codes])
+    purpose = _purpose(app)
+    requester = plan.consumers[0][0]
+    failure: core_evidence.EvidenceError | None = None
+    with transaction.atomic():
+        try:
+            consent_ref = core_evidence.record_consent(
+                subject_id=app.applicant_id_number, source=row.source, code=plan.code, consumer_org=requester,
+                purpose=f"{purpose}，用于{'、'.join(n for _, n in plan.consumers)}", case_ref=app.ref, user=user)
+            ev = core_evidence.fetch(core_evidence.EvidenceRequest(
+                source=row.source, code=plan.code, subject_id=app.applicant_id_number, requester_org=requester,
+                purpose=purpose, case_ref=app.ref, consent_ref=consent_ref, actor_id=user.pk,
+                actor_label=user.get_username()))
+        except core_evidence.EvidenceError as exc:  # committed with the consent and the access-log entry
+            failure = exc
+        else:
+            evidence = {"provider_org": ev.provider_org, "title": ev.title, "data": ev.data,
+                        "reference": ev.reference, "fetched_at": ev.fetched_at.isoformat(), "code": ev.code,
+                        "source": ev.source, "masked_fields": list(ev.masked_fields)}
+            _attach_evidence(app, same, evidence, user)
+    if isinstance(failure, core_evidence.ProviderUnavailable):
+        raise ApplicationError(f"{failure}。您可以改为上传该材料，已填写的内容不会丢失。", code=failure.code,
+                               status=503) from failure
+    if isinstance(failure, core_evidence.EvidenceNotFound):
+        raise ApplicationError(f"{failure}。请改为上传该材料。", code=failure.code, status=404) from failure
+    if failure is not None:
+        raise ApplicationError(str(failure), code=failure.code, status=403) from failure
+    return row
+
+
+def _attach_evidence(app: Application, rows: list[ApplicationMaterial], evidence: dict[str, Any],
+                     user: User) -> None:
+    now = timezone.now()
+    for r in rows:
+        r.evidence, r.status, r.provided_at = evidence, ApplicationMaterial.Status.FETCHED, now
+    ApplicationMaterial.objects.bulk_update(rows, ["evidence", "status", "provided_at"])
+    ApplicationEvent.objects.bulk_create([ApplicationEvent(
+        application=app, kind="evidence", actor_label=log_label(user), data={},
+        message=f"已调取“{r.name}”（来自{evidence.get('provider_org', '')}），申请人无需提交"[:300]) for r in rows])
 
 
 @transaction.atomic
