@@ -6,13 +6,15 @@ Every bounded context may contribute commands in ``tongban/<app>/cli.py`` throug
 
 from __future__ import annotations
 
-import functools
 import os
-import signal
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from django.core.management.base import BaseCommand
 
 app = typer.Typer(
     help="通办 tongban: integrated government service platform.",
@@ -46,14 +48,6 @@ def _start_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "tongban", "worker"])
 
 
-def _stop_on_sigterm(worker: subprocess.Popen[bytes] | None, *_: object) -> None:
-    """Stop the worker, then leave at once. Not by raising SystemExit: the handler may run inside a finalizer
-    (e.g. during runserver's system checks), where a raised exception is printed and ignored."""
-    if worker is not None:
-        _stop_worker(worker)
-    os._exit(0)
-
-
 def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
     worker.terminate()
     try:
@@ -63,26 +57,33 @@ def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
         worker.wait(timeout=5)
 
 
-def _serve(port: int, with_worker: bool = True) -> None:
-    from django.core.management import call_command
+def _serve(port: int, with_worker: bool = True, workers: int | None = None, server: str | None = None) -> None:
+    """Serve on 127.0.0.1:``port`` with the production server (``tongban.core.server``: granian by default,
+    workers = cores) and the background worker; SIGTERM or Ctrl+C stops both."""
+    from tongban.core import server as web
 
+    server = server or web.default_server()
+    workers = workers or web.default_workers()
     worker = _start_worker() if with_worker else None
-    # A service manager stops us with SIGTERM: the handler stops the worker, then exits; Ctrl+C reaches the worker
-    # by itself and leaves through ``finally``. Either way the worker does not outlive the server.
-    previous = signal.signal(signal.SIGTERM, functools.partial(_stop_on_sigterm, worker))
-    typer.echo(f"通办 tongban 已启动: http://127.0.0.1:{port}/  (Ctrl+C 退出)")
-    try:
-        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    typer.echo(f"通办 tongban 已启动: http://127.0.0.1:{port}/  ({server}, {workers} 个进程; Ctrl+C 退出)")
+
+    def stop_worker() -> None:
         if worker is not None:
             _stop_worker(worker)
+
+    web.run(server, "127.0.0.1", port, workers, on_stop=stop_worker)
+
+
+_WORKERS_HELP = "Web server processes (default: TONGBAN_WEB_WORKERS or the number of cores)."
+_SERVER_HELP = "granian (default, or TONGBAN_SERVER), gunicorn, or runserver (development only)."
 
 
 @app.command()
 def demo(
     port: int = typer.Option(8000, help="Port to serve on (127.0.0.1)."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Only migrate and load the demo data."),
+    workers: int = typer.Option(0, help=_WORKERS_HELP),
+    server: str = typer.Option("", help=_SERVER_HELP),
 ) -> None:
     """Migrate, load the demo data (idempotent), then serve on 127.0.0.1."""
     from tongban.demo import load_demo
@@ -90,16 +91,18 @@ def demo(
     _migrate()
     load_demo()
     if not no_serve:
-        _serve(port)
+        _serve(port, workers=workers or None, server=server or None)
 
 
 @app.command()
 def serve(port: int = typer.Option(8000, help="Port to serve on (127.0.0.1)."),
-          worker: bool = typer.Option(True, "--worker/--no-worker", help="Also start the background worker.")
+          worker: bool = typer.Option(True, "--worker/--no-worker", help="Also start the background worker."),
+          workers: int = typer.Option(0, help=_WORKERS_HELP),
+          server: str = typer.Option("", help=_SERVER_HELP),
           ) -> None:
     """Serve the platform (migrating first) with its background worker."""
     _migrate()
-    _serve(port, with_worker=worker)
+    _serve(port, with_worker=worker, workers=workers or None, server=server or None)
 
 
 def _worker_start_hooks() -> None:
@@ -120,6 +123,8 @@ def worker(
     beat: bool = typer.Option(True, "--beat/--no-beat", help="Celery: also run beat (the periodic check); "
                               "keep it on one worker only."),
     queue: str = typer.Option("", help="Celery: queue to consume (default TONGBAN_CELERY_QUEUE or 'tongban')."),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                help="Log every task run (-v: start and end of each task, -vv: debug)."),
 ) -> None:
     """Run the background worker (timers, service tasks) until stopped: the database worker, or a Celery worker
     with ``--celery`` or when the Celery backend is configured."""
@@ -130,7 +135,25 @@ def worker(
         _celery_worker(concurrency, beat, queue)
         return
     _worker_start_hooks()
-    call_command("db_worker", interval=1.0)
+    call_command(_database_worker(), interval=1.0, verbosity=verbose)
+
+
+def _database_worker() -> BaseCommand:
+    """django-tasks-db's ``db_worker``, quiet by default: at verbosity 0 only warnings and failures are logged
+    (the stock command logs two lines for every task, the periodic tick included, or nothing at all)."""
+    import logging
+
+    from django_tasks_db.compat import TASKS_LOGGER
+    from django_tasks_db.management.commands.db_worker import Command
+
+    class QuietWorker(Command):
+        def configure_logging(self, verbosity: int) -> None:
+            super().configure_logging(verbosity)
+            if verbosity == 0:
+                for name in (TASKS_LOGGER, "django_tasks_db"):
+                    logging.getLogger(name).setLevel(logging.WARNING)
+
+    return QuietWorker()
 
 
 def _celery_worker(concurrency: int, beat: bool, queue: str) -> None:

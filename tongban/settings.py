@@ -288,6 +288,9 @@ TONGBAN_SECURITY_PERSONAL_WINDOW_HOURS = _env_int("TONGBAN_SECURITY_PERSONAL_WIN
 TONGBAN_SECURITY_LOGIN_FAILURES = _env_int("TONGBAN_SECURITY_LOGIN_FAILURES", 30, minimum=1)
 TONGBAN_SECURITY_LOGIN_WINDOW_MINUTES = _env_int("TONGBAN_SECURITY_LOGIN_WINDOW_MINUTES", 15, minimum=1)
 
+# insight: the indicator file (YAML); empty = the one shipped in tongban/insight/indicators/definitions.yaml
+TONGBAN_INSIGHT_INDICATORS = os.environ.get("TONGBAN_INSIGHT_INDICATORS", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -356,6 +356,23 @@ class ApplicationEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.message}"
 
 
+class SequenceCounter(models.Model):
+    """The last number handed out under one prefix (办件编号 per day, 投资项目代码 per year).
+
+    ``services.common.next_in_sequence`` increments it with ``UPDATE … RETURNING``: the row lock makes
+    concurrent creates queue for a moment instead of colliding on the unique reference."""
+
+    prefix = models.CharField("前缀", max_length=40, unique=True)
+    last = models.PositiveBigIntegerField("最后序号", default=0)
+
+    class Meta:
+        verbose_name = "编号计数器"
+        verbose_name_plural = "编号计数器"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.last}"
+
+
 class AutoDecision(models.Model):
     """An automatic decision (秒批) of one application item by its DMN decision table: the table and version,
     the inputs as evaluated, the rules that hit and the outcome. Kept for audit: ``tongban decision explain

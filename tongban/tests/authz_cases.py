@@ -842,6 +842,15 @@ page("GET", "enforcement/head/", ENF, "enforcement heads: filings, decisions, de
 
 
 # ============================================================================================================
+# insight: indicators (public figures; the staff dashboard and drill-down are for staff)
+# ============================================================================================================
+
+INS = "insight"
+api("GET", "/api/insight/indicators", INS, "public (open to third parties and the public)", ALL,
+    url=_const("/api/insight/indicators?period=2026-03"))
+
+
+# ============================================================================================================
 # the table in docs/authorisation.md
 # ============================================================================================================
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -13,7 +13,7 @@ from tongban.core.models import User
 
 from .. import documents, files
 from ..errors import ApplicationError
-from ..models import Application, ApplicationEvent, ApplicationMaterial, Notice
+from ..models import Application, ApplicationEvent, ApplicationMaterial, Notice, SequenceCounter
 from ..selectors import is_party
 
 DEFAULT_SUPPLEMENT_WORKING_DAYS = 5
@@ -34,9 +34,26 @@ def log(application: Application, kind: str, message: str, actor: User | None = 
 
 
 def next_in_sequence(model: type[models.Model], field: str, prefix: str, width: int = 6) -> str:
-    """``prefix`` + the next number of a daily/yearly sequence kept in ``field`` (zero-padded to ``width``)."""
-    last = model._default_manager.filter(**{f"{field}__startswith": prefix}).aggregate(m=Max(field))["m"]
-    return f"{prefix}{int(last[len(prefix):]) + 1 if last else 1:0{width}d}"
+    """``prefix`` + the next number of a daily/yearly sequence kept in ``field`` (zero-padded to ``width``).
+
+    The number comes from the prefix's counter row, incremented with ``UPDATE … RETURNING``: the row lock
+    held until the caller's transaction ends makes concurrent creates wait for each other instead of
+    reading the same last number. The first call for a prefix seeds the counter from the highest number
+    already in ``field`` (rows created before the counter existed); a rolled-back create leaves no gap
+    because the increment rolls back with it."""
+    table = connection.ops.quote_name(SequenceCounter._meta.db_table)
+    sql = f"UPDATE {table} SET last = last + 1 WHERE prefix = %s RETURNING last"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [prefix])
+        row = cursor.fetchone()
+        if row is None:
+            last = model._default_manager.filter(**{f"{field}__startswith": prefix}).aggregate(m=Max(field))["m"]
+            seed = int(last[len(prefix):]) if last else 0
+            # two first-of-the-day creates: the second insert waits for the first and is then ignored
+            SequenceCounter.objects.bulk_create([SequenceCounter(prefix=prefix, last=seed)], ignore_conflicts=True)
+            cursor.execute(sql, [prefix])
+            row = cursor.fetchone()
+    return f"{prefix}{row[0]:0{width}d}"
 
 
 def require_party(app: Application, user: User) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from tongban.catalog import selectors as catalog_selectors
@@ -24,25 +24,22 @@ from .proxies import check_proxy
 from .window import complete_acceptance
 
 
-def next_ref(now: dt.datetime | None = None) -> str:
-    """办件编号: YX + date + a 6-digit daily sequence, e.g. YX20261125000042."""
+def ref_prefix(now: dt.datetime | None = None) -> str:
+    """The prefix of the 办件编号 of the day: YX + date (the one place that decides it)."""
     now = timezone.localtime(now or timezone.now())
-    return next_in_sequence(Application, "ref", f"YX{now:%Y%m%d}")
+    return f"YX{now:%Y%m%d}"
 
 
-def _save_with_new_ref(app: Application, attempts: int = 5) -> None:
-    """Save a new application under the next free 办件编号; two windows creating one at the same moment on
-    PostgreSQL may both read the same last number, so the loser takes the next one (in a savepoint)."""
-    for attempt in range(attempts):
-        app.ref = next_ref()
-        try:
-            with transaction.atomic():
-                app.save(force_insert=True)
-            return
-        except IntegrityError:
-            if attempt == attempts - 1 or not Application.objects.filter(ref=app.ref).exists():
-                raise
-            app.pk = None
+def next_ref(now: dt.datetime | None = None) -> str:
+    """办件编号: ``ref_prefix`` + a 6-digit daily sequence, e.g. YX20261125000042 (from a counter row that cannot
+    hand out one number twice; call it inside the creating transaction)."""
+    return next_in_sequence(Application, "ref", ref_prefix(now))
+
+
+def _save_with_new_ref(app: Application) -> None:
+    """Save a new application under the next 办件编号 of the day."""
+    app.ref = next_ref()
+    app.save(force_insert=True)
 
 
 def _published_item(code: str) -> ServiceItem:

@@ -207,18 +207,31 @@ def test_engine_tick_sends_supplement_reminders(small_catalog, users):
     assert app.events.filter(kind="reminder").count() == 1
 
 
-def test_a_taken_reference_number_is_skipped(small_catalog, users, monkeypatch):
+def test_reference_numbers_follow_each_other_and_continue_after_existing_ones(small_catalog, users):
+    from tongban.applications.models import Application, SequenceCounter
+
     first = services.create_application(user=users["zhangsan"], item_code="T-SHOP-01")
-    real_next = intake.next_ref
-    calls = []
-
-    def stale_then_real(now=None):  # the first read is stale, as when another window saved in between
-        calls.append(1)
-        return first.ref if len(calls) == 1 else real_next(now)
-
-    monkeypatch.setattr(intake, "next_ref", stale_then_real)
+    prefix = intake.ref_prefix()
+    assert first.ref == f"{prefix}000001"
     second = services.create_application(user=users["zhangsan"], item_code="T-SHOP-01")
-    assert second.ref != first.ref and len(calls) == 2
+    assert second.ref == f"{prefix}000002"
+    # rows numbered before the counter existed (or a counter lost): the next number continues after them
+    Application.objects.filter(pk=second.pk).update(ref=f"{prefix}000041")
+    SequenceCounter.objects.filter(prefix=prefix).delete()
+    third = services.create_application(user=users["zhangsan"], item_code="T-SHOP-01")
+    assert third.ref == f"{prefix}000042"
+
+
+def test_a_rolled_back_create_does_not_use_up_a_number(small_catalog, users, monkeypatch):
+    def broken(selection):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(intake, "material_plan", broken)  # fails after the number was taken
+        with pytest.raises(RuntimeError):
+            services.create_application(user=users["zhangsan"], item_code="T-SHOP-01")
+    first = services.create_application(user=users["zhangsan"], item_code="T-SHOP-01")
+    assert first.ref.endswith("000001")
 
 
 def test_a_refusal_and_a_one_time_notice_tell_the_window_service_after_commit(small_catalog, users,

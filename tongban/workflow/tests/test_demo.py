@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 def test_demo_loads_real_processes_idempotently(demo_core):
     demo.load(Console(quiet=True))
     keys = set(ProcessDefinition.objects.values_list("key", flat=True))
-    assert {"permit_single", "joint_approval", "certificate_auto", "bundle_one_thing", "bundle_item"} <= keys
+    assert {"permit_single", "joint_approval", "certificate_auto", "bundle_one_thing", "bundle_item",
+            "swimlane_joint_review"} <= keys
     assert set(DecisionDefinition.objects.values_list("key", flat=True)) == {"certificate_risk", "certificate_rules"}
     counts = (ProcessDefinition.objects.count(), ProcessInstance.objects.count(), Task.objects.count())
     demo.load(Console(quiet=True))
@@ -33,7 +34,7 @@ def test_demo_loads_real_processes_idempotently(demo_core):
     assert auto.status == "completed"
 
 
-def test_demo_files_carry_diagrams():
+def test_demo_files_carry_diagrams(demo_core):
     from tongban.workflow.bpmn import parse_bpmn
 
     for path in demo.DEMO_DIR.glob("*.bpmn"):
