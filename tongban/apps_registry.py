@@ -24,6 +24,7 @@ BOUNDED_CONTEXTS: list[str] = [
     "security",
     "enforcement",
     "insight",
+    "policies",
 ]
 
 
