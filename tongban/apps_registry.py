@@ -25,6 +25,7 @@ BOUNDED_CONTEXTS: list[str] = [
     "security",
     "enforcement",
     "insight",
+    "policies",
 ]
 
 

@@ -53,3 +53,13 @@ def _fresh_catalog_definitions():
     definitions.clear()
     yield
     definitions.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_search_index():
+    """The catalogue search keeps its index in memory; a rolled-back test must not leak it into the next."""
+    from tongban.catalog import search
+
+    search.clear_index()
+    yield
+    search.clear_index()

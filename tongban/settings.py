@@ -305,6 +305,9 @@ AXES_ENABLE_ADMIN = False  # core's admin registers the attempts with an audited
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failed sign-in: the security scan's failed-login rule counts them
 
+# --- 免申即享 (tongban/policies, docs/smart-services.md): hours between the nightly batch matches (0: never) ---------
+TONGBAN_POLICIES_BATCH_HOURS = _env_int("TONGBAN_POLICIES_BATCH_HOURS", 24)
+
 # --- Security operations (tongban/security: detection rules, incidents, docs/security-operations.md) -----------
 TONGBAN_SECURITY_SCAN_SECONDS = _env_int("TONGBAN_SECURITY_SCAN_SECONDS", 300, minimum=10)
 TONGBAN_SECURITY_REFUSED_QUERIES = _env_int("TONGBAN_SECURITY_REFUSED_QUERIES", 20, minimum=1)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from tongban.catalog import selectors as catalog_selectors
@@ -274,3 +274,52 @@ def auto_decision_view(ai: ApplicationItem) -> dict[str, Any] | None:
     inputs = [{"label": labels.get(k, k), "value": shown.get(v, v) if isinstance(v, bool) or v is None else v}
               for k, v in (rec.inputs or {}).items()]
     return {"record": rec, "inputs": inputs, "missing": [labels.get(k, k) for k in rec.missing]}
+
+
+def next_services(app: Application, limit: int = 5) -> list[dict[str, Any]]:
+    """Life-event suggestions (下一步可能需要办理): after an approval, the services the person will likely need next.
+
+    From the catalogue's links (items that ask for the licence just issued; the other items of a 一件事 the item
+    belongs to) and from the event log (what other applicants whose same item was approved applied for next),
+    without the items this applicant already applied for. Each suggestion says why, in plain Chinese."""
+    from tongban.catalog.models import BundleItem, ItemStatus, Material, ServiceItem
+
+    if app.status not in {Application.Status.APPROVED, Application.Status.PARTIAL}:
+        return []
+    approved = list(app.items.filter(status=ApplicationItem.Status.APPROVED).select_related("item"))
+    if not approved:
+        return []
+    item_ids = {ai.item_id for ai in approved}
+    mine = set(ApplicationItem.objects.filter(application__applicant_id=app.applicant_id).values_list(
+        "item_id", flat=True)) if app.applicant_id else set(item_ids)
+    scores: dict[int, float] = {}
+    reasons: dict[int, str] = {}
+
+    def offer(item_id: int, score: float, reason: str) -> None:
+        if item_id in mine or item_id in item_ids:
+            return
+        scores[item_id] = scores.get(item_id, 0.0) + score
+        reasons.setdefault(item_id, reason)
+
+    licences = {ai.item.result_licence_type: ai.item.result_name or ai.item.name for ai in approved
+                if ai.item.result_licence_type}
+    for item_id, licence in Material.objects.filter(licence_type__in=list(licences)).values_list(
+            "item_id", "licence_type"):
+        offer(item_id, 2.0, f"需要您刚取得的“{licences[licence]}”，可免于提交")
+    links = BundleItem.objects.filter(bundle__bundle_items__item_id__in=item_ids,
+                                      bundle__status=ItemStatus.PUBLISHED).values_list("item_id", "bundle__name")
+    for item_id, bundle_name in links:
+        offer(item_id, 1.5, f"属于“{bundle_name}”，可一次申请")
+    others = Application.objects.filter(items__item_id__in=item_ids, items__status=ApplicationItem.Status.APPROVED
+                                        ).exclude(applicant_id=app.applicant_id).values("applicant_id")
+    follow = (ApplicationItem.objects.filter(application__applicant_id__in=others)
+              .exclude(item_id__in=item_ids).values_list("item_id").annotate(n=Count("application__applicant_id", distinct=True))
+              .order_by("-n")[:20])
+    for item_id, n in follow:
+        offer(item_id, 1.0 * n, f"办过同一事项的人中有 {n} 人接着办理了它")
+    if not scores:
+        return []
+    ranked = sorted(scores, key=lambda i: -scores[i])
+    items = {i.pk: i for i in ServiceItem.objects.filter(pk__in=ranked, status=ItemStatus.PUBLISHED)}
+    return [{"code": items[i].code, "name": items[i].name, "reason": reasons[i]} for i in ranked
+            if i in items][:limit]

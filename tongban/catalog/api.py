@@ -59,12 +59,19 @@ class ItemSummaryOut(Schema):
     guide_url: str
 
 
+class BundleMatchOut(Schema):
+    code: str
+    name: str
+    description: str
+
+
 class ItemPageOut(Schema):
     count: int
     page: int
     page_size: int
     pages: int
     items: list[ItemSummaryOut]
+    bundles: list[BundleMatchOut] = []  # 一件事 matching the query's life event, best first (with a query only)
 
 
 class MaterialOut(Schema):
@@ -251,11 +258,14 @@ def search_items(
     page: int = Query(1, ge=1),
     page_size: int = Query(20, ge=1, le=selectors.MAX_PAGE_SIZE),
 ) -> dict[str, Any]:
-    """Published items whose name or code contains every word of ``q``; ``count`` is the total."""
+    """Published items ranked by the catalogue search (docs/catalog.md): Chinese segmentation, colloquial phrases
+    (开饭店 → 餐饮), typo tolerance; ``bundles`` lists the 一件事 matching the query, best first. A query of codes
+    only (ASCII) matches codes and names as before, ordered by code. ``count`` is the total."""
     result = selectors.search_items(q, department=department, item_type=item_type, exercise_level=exercise_level,
                                     online_level=online_level, page=page, page_size=page_size)
     return {"count": result.count, "page": result.page, "page_size": result.page_size, "pages": result.pages,
-            "items": [_item_summary(i) for i in result.items]}
+            "items": [_item_summary(i) for i in result.items],
+            "bundles": [{"code": b.code, "name": b.name, "description": b.description} for b in result.bundles]}
 
 
 @catalog_router.get("/items/{code}", response={200: ItemDetailOut, 404: ErrorOut},

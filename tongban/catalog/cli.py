@@ -209,7 +209,26 @@ def lists_diff(org_code: Annotated[str, typer.Argument(metavar="ORG")],
         console.print("  两个版本内容相同")
 
 
+def search_eval_command(
+    path: Annotated[Path | None, typer.Argument(help="JSON: {\"queries\": [{\"q\": ..., \"expected\": [CODE]}]}")] = None,
+    show: Annotated[bool, typer.Option("--show", help="print every query's rank and top 3")] = False,
+) -> None:
+    """Evaluate the catalogue search on a query set (default: the shipped one): mean reciprocal rank, recall@5."""
+    import json
+
+    from . import demo, search
+
+    path = path or demo.DEMO_FILE.parent / "search_queries.json"
+    cases = json.loads(path.read_text(encoding="utf-8"))["queries"]
+    result = search.evaluate(cases)
+    for row in result["rows"]:
+        if show or row["rank"] != 1:
+            typer.echo(f"{row['rank'] or '-'}\t{row['q']}\t{' '.join(row['top'])}")
+    typer.echo(f"queries={result['queries']} mrr={result['mrr']:.3f} recall@5={result['recall_at_5']:.3f}")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("search-eval")(search_eval_command)
     app.command("load-catalog")(load_catalog_command)
     app.command("export-catalog")(export_catalog_command)
     app.add_typer(lists_app, name="lists")

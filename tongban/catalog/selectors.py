@@ -35,6 +35,7 @@ class Page(Generic[T]):
     count: int
     page: int
     page_size: int
+    bundles: list[Bundle] = field(default_factory=list)  # 一件事 matching a ranked query, best first
 
     @property
     def pages(self) -> int:
@@ -62,14 +63,20 @@ def search_items(q: str = "", *, department: str | None = None, item_type: str |
                  exercise_level: str | None = None, online_level: str | None = None,
                  status: str | None = ItemStatus.PUBLISHED, page: int = 1, page_size: int = 20
                  ) -> Page[ServiceItem]:
-    """Items matching every word of ``q`` in their name or code, filtered, ordered by code, one page of them.
+    """One page of the items matching ``q``, filtered.
 
-    ``department`` matches the competent department or the implementing organisation (by code);
+    A query with Chinese (or any non-code text) over published items is ranked by the catalogue search
+    (:mod:`tongban.catalog.search`: segmentation, colloquial phrases, typos), and ``bundles`` holds the matching
+    一件事; a query of ASCII words (codes), or one over other statuses, matches every word in name or code,
+    ordered by code. ``department`` matches the competent department or the implementing organisation (by code);
     ``status=None`` searches all statuses. ``count`` is the total number of matches.
     """
     qs = ServiceItem.objects.all()
     if status:
         qs = qs.filter(status=status)
+    if q.strip() and not q.isascii() and status == ItemStatus.PUBLISHED:
+        return _ranked_search(q, qs, department=department, item_type=item_type, exercise_level=exercise_level,
+                              online_level=online_level, page=page, page_size=page_size)
     for term in q.split():
         condition = Q(name__icontains=term)
         if term.isascii():  # codes are ASCII: a Chinese word can only match the name
@@ -90,6 +97,38 @@ def search_items(q: str = "", *, department: str | None = None, item_type: str |
     items = list(qs.select_related("competent_department", "implementing_org").only(*SUMMARY_FIELDS)
                  [offset:offset + page_size]) if offset < count else []
     return Page(items=items, count=count, page=page, page_size=page_size)
+
+
+def _ranked_search(q: str, qs: QuerySet[ServiceItem], *, department: str | None, item_type: str | None,
+                   exercise_level: str | None, online_level: str | None, page: int, page_size: int
+                   ) -> Page[ServiceItem]:
+    """The ranked path of :func:`search_items`: rank in memory, filter by the database (one query for the allowed
+    ids, one for the page), keep the rank order."""
+    from . import search
+
+    hits = search.rank(q)
+    item_ids = [h.pk for h in hits if h.kind == "item"]
+    if department:
+        qs = qs.filter(Q(competent_department__code=department) | Q(implementing_org__code=department))
+    if item_type:
+        qs = qs.filter(item_type=item_type)
+    if exercise_level:
+        qs = qs.filter(exercise_level=exercise_level)
+    if online_level:
+        qs = qs.filter(online_level=online_level)
+    allowed = set(qs.filter(pk__in=item_ids).values_list("pk", flat=True)) if item_ids else set()
+    ordered = [pk for pk in item_ids if pk in allowed]
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    page = max(1, page)
+    wanted = ordered[(page - 1) * page_size:page * page_size]
+    rows = {i.pk: i for i in ServiceItem.objects.filter(pk__in=wanted).select_related(
+        "competent_department", "implementing_org").only(*SUMMARY_FIELDS)} if wanted else {}
+    bundles: list[Bundle] = []  # from the index (no query): code, name and description are all a result shows
+    if page == 1 and not (department or item_type or exercise_level or online_level):
+        bundles = [Bundle(pk=h.pk, code=h.code, name=h.display[0], description=h.display[1])
+                   for h in hits if h.kind == "bundle"]
+    return Page(items=[rows[pk] for pk in wanted if pk in rows], count=len(ordered), page=page,
+                page_size=page_size, bundles=bundles)
 
 
 def item_departments() -> list[Organisation]:

@@ -55,6 +55,10 @@ enforcement_lead_reported = Signal()
 #         reason (str), occurred_on (datetime.date)
 credit_fact = Signal()
 
+# Market entities' credit grades changed (信用分级分类, supervision), after the change is written.
+# kwargs: usccs (list[str]: the unified social credit codes whose grade changed)
+entity_graded = Signal()
+
 # A window service ended without a case decision (一次性告知 / 不予受理): the person is invited to rate it (好差评).
 # Sent after the commit. kwargs: application_ref (str), kind ("notice" | "refusal"), notice_code (str),
 #         item_code (str), department_code (str), window_code (str), served_by (int | None),

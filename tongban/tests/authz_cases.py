@@ -900,6 +900,36 @@ page("GET", "insight/mining/", INS, MINING_RULE, MINERS, url=_const("/insight/mi
 
 
 # ============================================================================================================
+# policies: 免申即享 (proactive notices for the person matched; policy management for the administration)
+# ============================================================================================================
+
+POL = "policies"
+POL_OFFICER = frozenset({"admin"})  # the role administrator (政务服务管理机构); superusers hold every role
+POL_RULE = "policy officers (role administrator)"
+POL_OWNER = "the person (or entity) the notice is for"
+api("GET", "/api/policies/my-notices", POL, "any signed-in user: the notices of policies they qualify for",
+    {"company"}, hide=SIGNED_IN - {"company"}, visible=_json_has("id", lambda w: w.policy_notice))
+api("POST", "/api/policies/my-notices/{notice_id}/confirm", POL, POL_OWNER, {"company"},
+    url=lambda w: f"/api/policies/my-notices/{w.policy_notice}/confirm")
+api("POST", "/api/policies/my-notices/{notice_id}/decline", POL, POL_OWNER, {"company"},
+    url=lambda w: f"/api/policies/my-notices/{w.policy_notice}/decline")
+api("POST", "/api/policies/opt-out", POL, "any signed-in person or entity with a verified identity (证件号码)",
+    APPLICANTS, body=lambda w, role: {"all_policies": True})
+api("GET", "/api/policies/", POL, POL_RULE, POL_OFFICER)
+api("POST", "/api/policies/{code}/dry-run", POL, POL_RULE, POL_OFFICER,
+    url=lambda w: f"/api/policies/{w.policy_draft}/dry-run")
+api("POST", "/api/policies/{code}/publish", POL, POL_RULE, POL_OFFICER,
+    url=lambda w: f"/api/policies/{w.policy_draft}/publish")
+page("GET", "policies/", POL, POL_RULE, POL_OFFICER, visible=_text_has(lambda w: "个体工商户一次性创业补贴"))
+page("GET", "policies/my/", POL, "any signed-in user: the notices of policies they qualify for", {"company"},
+     hide=SIGNED_IN - {"company"}, visible=_text_has(lambda w: f'id="match-{w.policy_notice}"'))
+page("POST", "policies/my/<int:match_id>/<str:action>/", POL, POL_OWNER, {"company"},
+     url=lambda w: f"/policies/my/{w.policy_notice}/decline/")
+page("POST", "policies/manage/<str:code>/<str:action>/", POL, POL_RULE, POL_OFFICER,
+     url=lambda w: f"/policies/manage/{w.policy_draft}/dry-run/")
+
+
+# ============================================================================================================
 # the table in docs/authorisation.md
 # ============================================================================================================
 

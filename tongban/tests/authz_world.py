@@ -139,6 +139,8 @@ class World:
     incident: int = 0  # a security incident involving 张三, contained (his notice written), waiting for its report
     incident_notice: int = 0  # 张三's notice of it
     message: int = 0  # 张三's message (我的消息) that ``case_ref`` was accepted
+    policy_notice: int = 0  # the company's 免申即享 notice (稳岗返还), not answered yet
+    policy_draft: str = "YX-ZC-CYBT"  # a draft policy (dry run, publish)
     # feedback: 张三's services at 人社局 (closed cases), and his 12345 work orders
     rate_service: str = ""  # not rated yet
     rectification: int = 0  # his real-name bad rating of another service: 人社局 to verify
@@ -185,6 +187,7 @@ def build_world() -> World:
     _security(w, api["security"])
     _feedback(w, api)
     _enforcement(w)
+    _policies(w)
     return w
 
 
@@ -359,6 +362,18 @@ def _security(w: World, security: Api) -> None:
     ok(security.post(url, {"action": "contain", "note": "已停用该接入系统密钥"}))
     w.incident = incident.pk
     w.incident_notice = IncidentNotice.objects.get(incident=incident).pk
+
+
+def _policies(w: World) -> None:
+    """The company (grade B) qualifies for the demo's 稳岗返还 and has its notice."""
+    from tongban.policies import services
+    from tongban.policies.models import PolicyMatch
+    from tongban.supervision.models import MarketEntity
+
+    MarketEntity.objects.filter(uscc=ID_NUMBERS["yunxi-tech"]).update(grade="B")
+    services.match(["YX-ZC-WGFH"])
+    w.policy_notice = PolicyMatch.objects.get(policy__code="YX-ZC-WGFH",
+                                              subject_hash=pii.lookup_hash(ID_NUMBERS["yunxi-tech"])).pk
 
 
 def _pdf_upload(name: str) -> SimpleUploadedFile:

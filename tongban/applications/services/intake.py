@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tongban.catalog import definitions
+from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog.forms import validate_form
 from tongban.catalog.models import Bundle, ServiceItem
 from tongban.core import credit_gate, site

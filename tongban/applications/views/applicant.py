@@ -45,6 +45,7 @@ def my_application(request: AuthedRequest, ref: str) -> HttpResponse:
     if not selectors.is_party(request.user, app) and not request.user.is_superuser:
         return forbidden(request, "您无权查看该办件")
     context = case_context(app)
+    context["next_services"] = selectors.next_services(app)
     if request.GET.get("fragment") == "status":
         return page(request, "_status.html", context)
     return page(request, "case.html", context)

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from tongban.core import events
 from tongban.core.models import Organisation, User
 from tongban.core.services import audit
 
@@ -46,9 +47,12 @@ def regrade(entity: MarketEntity, today: date | None = None) -> MarketEntity:
     """Recompute one entity's grade from its unrepaired events."""
     today = today or timezone.localdate()
     g = _grading(entity, entity.credit_events.filter(repaired=False), today)
+    before = entity.grade
     entity.grade, entity.credit_score, entity.grade_reasons, entity.graded_at = g.grade, g.score, g.reasons, \
         timezone.now()
     entity.save(update_fields=["grade", "credit_score", "grade_reasons", "graded_at"])
+    if g.grade != before:
+        events.entity_graded.send(sender=MarketEntity, usccs=[entity.uscc])
     return entity
 
 
@@ -62,9 +66,10 @@ def recompute_credit(entities: QuerySet[MarketEntity] | None = None, *, today: d
     now = timezone.now()
     last_pk = 0
     no_events: dict[date | None, credit.Grading] = {}  # entities without records differ only by their age
+    regraded: list[str] = []
     while True:
         chunk = list(qs.filter(pk__gt=last_pk).values_list("pk", "established_on", "grade", "credit_score",
-                                                           "grade_reasons")[:batch])
+                                                           "grade_reasons", "uscc")[:batch])
         if not chunk:
             break
         last_pk = chunk[-1][0]
@@ -75,7 +80,7 @@ def recompute_credit(entities: QuerySet[MarketEntity] | None = None, *, today: d
                 "entity_id", "kind", "points", "occurred_on", "description"):
             by_entity[ev[0]].append(credit.Event(ev[1], ev[2], ev[3], ev[4]))
         changed = []
-        for pk, established, old_grade, old_score, old_reasons in chunk:
+        for pk, established, old_grade, old_score, old_reasons, uscc in chunk:
             evs = by_entity.get(pk)
             if evs:
                 g = credit.grade(evs, today, established)
@@ -85,7 +90,11 @@ def recompute_credit(entities: QuerySet[MarketEntity] | None = None, *, today: d
             counts[g.grade] += 1
             if (g.grade, g.score, g.reasons) != (old_grade, old_score, old_reasons):
                 changed.append((g.grade, g.score, json.dumps(g.reasons, ensure_ascii=False), now, pk))
+                if g.grade != old_grade:
+                    regraded.append(uscc)
         _write_grades(changed)
+    if regraded:
+        events.entity_graded.send(sender=MarketEntity, usccs=regraded)
     return counts
 
 

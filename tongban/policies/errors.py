@@ -1,0 +1,24 @@
+"""Errors of the policies context (免申即享); the API answers ``{"code", "message"}``."""
+
+from __future__ import annotations
+
+from tongban.core.errors import DomainError
+
+
+class PolicyError(DomainError):
+    code = "policies.invalid"
+
+
+class Forbidden(PolicyError):
+    code = "policies.forbidden"
+    status = 403
+
+
+class NotFound(PolicyError):
+    code = "policies.not_found"
+    status = 404
+
+
+class BadState(PolicyError):
+    code = "policies.bad_state"
+    status = 409
