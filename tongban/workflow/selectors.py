@@ -253,3 +253,15 @@ def working_day_light(start: date, due: date, today: date | None = None) -> str:
         return "red"  # past the due date (also on a weekend after it, when no working day has passed yet)
     limit = elapsed_working_days(cal, start, due)
     return light_for(elapsed_working_days(cal, start, today), limit, yellow_share())
+
+
+def element_names(events: list[Event]) -> dict[tuple[int, str], str]:
+    """(instance id, element id) → the element's name in its process definition, for the events given
+    (one query): pages show 受理 or 审查, never the BPMN ids ``accepted`` or ``review``."""
+    ids = {e.instance_id for e in events}
+    names: dict[tuple[int, str], str] = {}
+    for inst in ProcessInstance.objects.filter(pk__in=ids).select_related("definition"):
+        for eid, node in (inst.definition.graph or {}).get("elements", {}).items():
+            if node.get("name"):
+                names[(inst.pk, eid)] = node["name"]
+    return names
