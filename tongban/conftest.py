@@ -34,14 +34,16 @@ def pytest_configure(config):
 def _fresh_workflow_caches():
     """The engine caches organisation ids and calendars; a rolled-back test must not leak them into the next
     (PostgreSQL does not reuse ids the way SQLite does)."""
-    from tongban.core import site
+    from tongban.core import labels, site
     from tongban.workflow import engine
 
     engine.clear_caches()
     site.clear_cache()
+    labels.clear_cache()
     yield
     engine.clear_caches()
     site.clear_cache()
+    labels.clear_cache()
 
 
 @pytest.fixture(autouse=True)

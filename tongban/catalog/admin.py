@@ -71,6 +71,7 @@ class ServiceItemAdmin(SimpleHistoryAdmin):
         ("收费", {"fields": ("fee_required", "fees")}),
         ("办理信息", {"fields": ("result_name", "result_type", "handling_place", "handling_hours", "consultation",
                              "complaint")}),
+        ("情形引导", {"fields": ("guide",)}),
         ("申请表", {"fields": ("form_schema",), "classes": ("collapse",)}),
     )
 

@@ -39,6 +39,7 @@ ITEM_DEFAULTS: dict[str, Any] = {
     "consultation": "",
     "complaint": "",
     "form_schema": None,
+    "guide": {},
     "result_licence_type": "",
     "result_mapping": {},
     "auto_decision_key": "",

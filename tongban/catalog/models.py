@@ -117,6 +117,10 @@ class ServiceItem(models.Model):
     consultation = models.CharField("咨询方式", max_length=300, blank=True)
     complaint = models.CharField("监督投诉方式", max_length=300, blank=True)
     form_schema = models.JSONField("申请表 JSON Schema", null=True, blank=True)
+    guide = models.JSONField(
+        "情形引导问题", default=dict, blank=True,
+        help_text='每个引导键（情形 conditions 的键）的问题和答案文字，例如 {"married": {"question": "父母是否已办理结婚登记？", '
+                  '"answers": {"是": "已办理结婚登记", "否": "未办理"}}}')
     result_licence_type = models.CharField(
         "结果电子证照类型", max_length=64, blank=True,
         help_text="The e-licence type issued when the item is approved, e.g. business_licence.")

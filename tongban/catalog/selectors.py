@@ -141,6 +141,20 @@ def item_departments() -> list[Organisation]:
 class SituationGuide:
     situation: Situation
     materials: list[Material]
+    conditions: list[dict[str, str]] = field(default_factory=list)  # [{question, answer}] in words
+
+
+def worded_conditions(item: ServiceItem, situation: Situation) -> list[dict[str, str]]:
+    """A situation's conditions as the catalogue's guide words them: 孩子是在哪里出生的？ 在医院等医疗机构出生."""
+    guide = item.guide or {}
+    out = []
+    for key, value in (situation.conditions or {}).items():
+        entry = guide.get(key) or {}
+        answers = entry.get("answers") or {}
+        values = value if isinstance(value, list) else [value]
+        out.append({"question": entry.get("question") or "情形",
+                    "answer": "或".join(answers.get(str(v)) or str(v) for v in values)})
+    return out
 
 
 @dataclass
@@ -175,6 +189,7 @@ def item_guide(code: str, *, published_only: bool = True) -> ItemGuide | None:
     ]
     for guide in situations:
         guide.materials.sort(key=lambda m: (m.order, m.pk))
+        guide.conditions = worded_conditions(item, guide.situation)
     children = list(item.children.filter(status=ItemStatus.PUBLISHED).order_by("code"))
     bundles = list(item.bundles.filter(status=ItemStatus.PUBLISHED).order_by("code"))
     return ItemGuide(item=item, materials=materials, situations=situations, children=children, bundles=bundles,

@@ -16,3 +16,22 @@ class CredentialsConfig(AppConfig):
         events.post_check_failed.connect(receivers.on_post_check_failed,
                                          dispatch_uid="credentials.revoke_on_failed_post_check")
         providers.register_builtin_providers()
+        _install_labels()
+
+
+def _licence_type_names() -> dict[str, str]:
+    from .models import LicenceType
+
+    return dict(LicenceType.objects.values_list("code", "name"))
+
+
+def _install_labels() -> None:
+    """Pages name licence types by their catalogue names (core.labels)."""
+    from django.db.models.signals import post_save
+
+    from tongban.core import labels
+
+    from .models import LicenceType
+
+    labels.cached("licence_type", _licence_type_names)
+    post_save.connect(labels.clear_cache, sender=LicenceType, dispatch_uid="labels.LicenceType.save")

@@ -22,9 +22,41 @@ class ExchangeConfig(AppConfig):
         evidence.register_resolver(evidence.SHARED, resolve_shared)
         evidence.set_broker(broker)
         evidence.set_consent_recorder(_record_consent)
+        _install_labels()
 
 
 def _record_consent(**kwargs: object) -> str:
     from .services import give_consent
 
     return str(give_consent(**kwargs).ref)
+
+
+def _resource_names() -> dict[str, str]:
+    from .models import DataResource
+
+    return dict(DataResource.objects.values_list("code", "name"))
+
+
+def _field_titles() -> dict[str, str]:
+    """Every data item's Chinese title from the resources' own schemas (the first title wins)."""
+    from .models import DataResource
+
+    titles: dict[str, str] = {}
+    for schema in DataResource.objects.values_list("schema", flat=True):
+        for key, spec in ((schema or {}).get("properties") or {}).items():
+            if isinstance(spec, dict) and spec.get("title"):
+                titles.setdefault(key, spec["title"])
+    return titles
+
+
+def _install_labels() -> None:
+    """Pages name data resources and data items by their catalogue titles (core.labels)."""
+    from django.db.models.signals import post_save
+
+    from tongban.core import labels
+
+    from .models import DataResource
+
+    labels.cached("data_resource", _resource_names)
+    labels.cached("data_field", _field_titles)
+    post_save.connect(labels.clear_cache, sender=DataResource, dispatch_uid="labels.DataResource.save")

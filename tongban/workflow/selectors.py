@@ -265,3 +265,15 @@ def with_generated_diagram(xml: str, graph: dict[str, Any]) -> str:
     from .layout import with_diagram
 
     return with_diagram(etree.fromstring(xml.encode("utf-8")), [graph])
+
+
+def element_names(events: list[Event]) -> dict[tuple[int, str], str]:
+    """(instance id, element id) → the element's name in its process definition, for the events given
+    (one query): pages show 受理 or 审查, never the BPMN ids ``accepted`` or ``review``."""
+    ids = {e.instance_id for e in events}
+    names: dict[tuple[int, str], str] = {}
+    for inst in ProcessInstance.objects.filter(pk__in=ids).select_related("definition"):
+        for eid, node in (inst.definition.graph or {}).get("elements", {}).items():
+            if node.get("name"):
+                names[(inst.pk, eid)] = node["name"]
+    return names

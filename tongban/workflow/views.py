@@ -101,10 +101,10 @@ def instance_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     tasks = list(instance.tasks.select_related("candidate_org", "assignee").order_by("created_at", "pk"))
     for t in tasks:
         _for_display(t, clock=selectors.task_clock(t))
-    names = {eid: n.get("name") or eid for eid, n in instance.definition.graph.get("elements", {}).items()}
+    names = {eid: n.get("name") or "" for eid, n in instance.definition.graph.get("elements", {}).items()}
     events = list(selectors.instance_events(instance))
     for e in events:
-        _for_display(e, label=EVENT_LABELS.get(e.type, e.type), element_name=names.get(e.element_id, e.element_id))
+        _for_display(e, label=EVENT_LABELS.get(e.type, e.type), element_name=names.get(e.element_id, ""))
     return render(request, "workflow/instance_detail.html", {
         "instance": instance, "tasks": tasks, "events": events,
         "children": instance.children.order_by("parent_index", "pk"),

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tongban.catalog import definitions
 from tongban.catalog.models import Material
-from tongban.core import credit_gate
+from tongban.core import credit_gate, labels
 from tongban.core import evidence as core_evidence
 from tongban.core.models import Organisation, User
 
@@ -57,7 +57,8 @@ def attach_evidence(app: Application, key: str, evidence: dict[str, Any], user: 
     row = _fetchable(app, key)
     row.evidence, row.status, row.provided_at = evidence, ApplicationMaterial.Status.FETCHED, timezone.now()
     row.save(update_fields=["evidence", "status", "provided_at"])
-    log(app, "evidence", f"已调取“{row.name}”（来自{evidence.get('provider_org', '')}），申请人无需提交", user)
+    log(app, "evidence", f"已调取“{row.name}”（来自{labels.name('organisation', evidence.get('provider_org', ''))}），"
+                           "申请人无需提交", user)
     return row
 
 

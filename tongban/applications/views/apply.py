@@ -65,11 +65,12 @@ class Question:
     value: str = ""
     name: str = ""
     hints: dict[str, list[str]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # answer → its worded text from the catalogue's guide
 
     @property
-    def choices(self) -> list[tuple[str, str]]:
-        """(answer, hint): the hint names the situations the answer leads to."""
-        return [(a, "、".join(self.hints.get(a, []))) for a in self.answers]
+    def choices(self) -> list[tuple[str, str, str]]:
+        """(answer, text, hint): the text words the answer, the hint names the situations it leads to."""
+        return [(a, self.texts.get(a) or a, "、".join(self.hints.get(a, []))) for a in self.answers]
 
 
 def _has_cjk(text: str) -> bool:
@@ -88,6 +89,11 @@ def _questions(items: list[ServiceItem], source: QueryDict) -> list[Question]:
                                                        name=f"q-{len(merged) + 1}")
             question.answers += [a for a in q["answers"] if a not in question.answers]
             question.items.append(item.name)
+            worded = (item.guide or {}).get(q["key"]) or {}
+            if worded.get("question") and not question.label:
+                question.label = worded["question"]
+            for answer, text in (worded.get("answers") or {}).items():
+                question.texts.setdefault(answer, text)
         for situation in item.situations.all():
             for key, value in (situation.conditions or {}).items():
                 for a in condition_answers(value):
@@ -95,7 +101,8 @@ def _questions(items: list[ServiceItem], source: QueryDict) -> list[Question]:
                     if situation.name not in hints:
                         hints.append(situation.name)
     for question in merged.values():
-        question.label = question.key if _has_cjk(question.key) else f"{'、'.join(question.items)}：请选择适用的情形"
+        if not question.label:  # a catalogue without worded questions: the key if it is Chinese, else the items
+            question.label = question.key if _has_cjk(question.key) else f"{'、'.join(question.items)}：请选择适用的情形"
         question.value = (source.get(question.name) or "").strip()
         if question.value not in question.answers:
             question.value = ""

@@ -13,8 +13,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from tongban.core import labels
 from tongban.core.auth import AuthedRequest
 from tongban.core.models import Role
+from tongban.workflow import selectors as wf_selectors
 from tongban.workflow import services as wf
 from tongban.workflow.models import Task
 
@@ -109,12 +111,15 @@ def task_detail(request: AuthedRequest, task_id: int) -> HttpResponse:
         context["other_items"] = [ai for ai in context["case"].items if ai.pk != row.ai.pk]
         context["auto_decision"] = selectors.auto_decision_view(row.ai)
     if row.ai is not None:
-        context["wf_events"] = [{"at": e.at, "label": EVENT_LABELS.get(e.type, e.type), "element": e.element_id,
-                                 "actor": e.actor_label, "text": (e.data or {}).get("text", "")}
-                                for e in context["case"].workflow_events]
+        events = context["case"].workflow_events
+        element_names = wf_selectors.element_names(events)
+        context["wf_events"] = [{"at": e.at, "label": EVENT_LABELS.get(e.type, e.type),
+                                 "element": element_names.get((e.instance_id, e.element_id), ""),
+                                 "actor": labels.name("actor", e.actor_label), "text": (e.data or {}).get("text", "")}
+                                for e in events]
     context["opinions"] = [{**o, "at": _parse_datetime(o.get("at", ""))} for o in task.opinions or []]
     context["can_decide"] = task.is_open and task.assignee_id in {None, request.user.pk}
-    context["outcomes"] = [(o, OUTCOME_LABELS.get(o, o)) for o in task.outcomes]
+    context["outcomes"] = [(o, OUTCOME_LABELS.get(o) or labels.name("outcome", o)) for o in task.outcomes]
     return page(request, "task.html", context)
 
 

@@ -186,6 +186,7 @@ class _Checker:
                 self.error(mpath, "来源为共享数据（shared）的材料须填写共享数据资源 data_resource")
         situations = list(dicts(item, "situations"))
         self.unique((*path, "situations"), situations, "情形编码")
+        self.check_guide(item, situations, path)
         for j, situation in situations:
             seen: set[str] = set()
             for k, mcode in _strs(situation, "materials"):
@@ -195,6 +196,35 @@ class _Checker:
                 elif mcode in seen:
                     self.error(where, f"材料编码 “{mcode}” 在该情形中重复")
                 seen.add(mcode)
+
+    def check_guide(self, item: dict[str, Any], situations: list[tuple[int, dict[str, Any]]],
+                    path: tuple[Any, ...]) -> None:
+        """Every guide key is a condition key of a situation, every worded answer one of its values, and no two
+        keys ask the same question."""
+        guide = item.get("guide")
+        if not isinstance(guide, dict):
+            return
+        values: dict[str, set[str]] = {}
+        for _, situation in situations:
+            conditions = situation.get("conditions")
+            for key, value in (conditions.items() if isinstance(conditions, dict) else []):
+                values.setdefault(key, set()).update(str(a) for a in (value if isinstance(value, list) else [value]))
+        asked: dict[str, str] = {}
+        for key, entry in guide.items():
+            where = (*path, "guide", key)
+            if key not in values:
+                self.error(where, f"引导键 “{key}” 不是任何办理情形的适用条件")
+                continue
+            if not isinstance(entry, dict):
+                continue
+            question = str(entry.get("question") or "").strip()
+            if question in asked:
+                self.error((*where, "question"), f"问题 “{question}” 与引导键 “{asked[question]}” 重复")
+            asked[question] = key
+            for answer in (entry.get("answers") or {}):
+                if answer not in values[key]:
+                    self.error((*where, "answers", answer),
+                               f"答案 “{answer}” 不是引导键 “{key}” 的取值（{'、'.join(sorted(values[key]))}）")
 
     def check_cycles(self) -> None:
         for code, (i, _) in self.file_items.items():

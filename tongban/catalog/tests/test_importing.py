@@ -413,3 +413,46 @@ def test_list_export_import_round_trip(catalog_small, tmp_path, fmt):
         importing.load_list_table(path, organisation="yx-wsjk")
     copy_ = selectors.current_duty_list(Organisation.objects.get(code="yx-wsjk"))
     assert selectors.diff_duty_lists(current, copy_).empty
+
+
+# --- worded situation guides (issue 16) ---------------------------------------------------------------
+
+
+def _food_item(doc: dict[str, Any]) -> dict[str, Any]:
+    return next(i for i in doc["items"] if any(s.get("conditions") for s in i.get("situations", [])))
+
+
+def test_a_worded_guide_is_imported_and_exported(demo_core, small_doc, tmp_path):
+    item = _food_item(small_doc)
+    item["guide"] = {"business_kind": {"question": "您经营的是哪类食品业务？", "answers": {"餐饮": "餐饮服务（堂食、外卖）"}}}
+    path, _ = _write(tmp_path, small_doc, "guide.json")
+    importing.load_catalog(path)
+    stored = ServiceItem.objects.get(code=item["code"])
+    assert stored.guide["business_kind"]["question"] == "您经营的是哪类食品业务？"
+    exported = json.loads(importing.export_catalog_json())
+    again = next(i for i in exported["items"] if i["code"] == item["code"])
+    assert again["guide"] == item["guide"]
+    importing.load_catalog(path)  # the same file again changes nothing
+    assert ServiceItem.objects.get(code=item["code"]).version == stored.version
+
+
+@pytest.mark.parametrize("guide, message", [
+    ({"no_such_key": {"question": "问？"}}, "不是任何办理情形的适用条件"),
+    ({"business_kind": {"question": "问？", "answers": {"零售": "零售"}}}, "不是引导键 “business_kind” 的取值"),
+    ({"business_kind": {"question": ""}}, "business_kind"),
+])
+def test_a_bad_guide_is_refused_and_nothing_changes(demo_core, small_doc, tmp_path, guide, message):
+    _food_item(small_doc)["guide"] = guide
+    path, _ = _write(tmp_path, small_doc)
+    before = _snapshot()
+    errors = _errors(path)
+    assert any(message in e for e in errors), errors
+    assert _snapshot() == before
+
+
+def test_two_guide_keys_may_not_ask_the_same_question(demo_core, small_doc, tmp_path):
+    item = _food_item(small_doc)
+    item["situations"][1]["conditions"] = {"packaged": "是"}
+    item["guide"] = {"business_kind": {"question": "经营什么？"}, "packaged": {"question": "经营什么？"}}
+    path, _ = _write(tmp_path, small_doc)
+    assert any("与引导键 “business_kind” 重复" in e for e in _errors(path))

@@ -48,7 +48,7 @@ def test_catalogue_pagination_keeps_the_filters(client, demo_core):
 def test_item_guide_shows_all_elements(client, catalog_small):
     html = _text(client.get("/catalog/items/T-SCJG-XK-0001-01/"))
     for text in ("食品经营许可证核发", "办理情形及所需材料", "情形1：餐饮服务", "情形2：预包装食品销售",
-                 "容缺", "告知承诺", "免提交", "部门核发（电子证照）", "business_licence", "承诺办结时限",
+                 "容缺", "告知承诺", "免提交", "部门核发（电子证照）", "承诺办结时限",
                  "5 个工作日", "20 个工作日", "业务办理项（新设）", 'href="/catalog/items/T-SCJG-XK-0001/"'):
         assert text in html, text
     situation = re.search(r"情形2：预包装食品销售</h3>(.*?)</div>", html, re.S).group(1)
