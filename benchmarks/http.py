@@ -12,7 +12,7 @@ then keeps ``--concurrency`` clients (threads with keep-alive connections) busy 
 - ``baseline``: ``GET /api/notices/{code}/verify`` of an existing notice: one indexed read through the whole
   stack (middleware, routing, JSON);
 - ``catalogue``: ``GET /api/catalog/items?q=出生`` (the public catalogue search);
-- ``submission``: the full 出生一件事 submission of ``tongban.applications.journeys`` through the JSON API
+- ``submission``: the full 出生一件事 submission of ``tongban.tests.journeys`` through the JSON API
   (create, 5 evidence fetches with consent, 1 upload, submit: 8 calls) as the demo applicant, bearer token.
 
 Prints requests/s (for the submission: complete submissions/s) and p50/p95/p99 latency of each, errors, and as
@@ -209,9 +209,9 @@ def main() -> None:
 def run(args: argparse.Namespace) -> None:
     from django.db import connection
 
-    from tongban.applications.journeys import submit_birth
     from tongban.core import server as web
     from tongban.core.demo import DEMO_PASSWORD, ID_NUMBERS
+    from tongban.tests.journeys import submit_birth
 
     server = args.server or web.default_server()
     workers = args.workers or web.default_workers()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 
 from tongban.workflow import services as wf
 from tongban.workflow.models import ProcessInstance, Task
@@ -71,10 +72,10 @@ def start_review(app: Application, *, suspended: bool = False) -> ProcessInstanc
             pk=instance.pk):
         ai_id = (child.variables.get("item") or {}).get("application_item_id")
         if ai_id:
-            ApplicationItem.objects.filter(pk=ai_id).update(process_instance_id=child.pk)
             # an item decided by rules (秒批) during start() is already approved: keep its decision
-            ApplicationItem.objects.filter(pk=ai_id, status=ApplicationItem.Status.PENDING).update(
-                status=ApplicationItem.Status.IN_REVIEW)
+            pending = When(status=ApplicationItem.Status.PENDING, then=Value(ApplicationItem.Status.IN_REVIEW))
+            ApplicationItem.objects.filter(pk=ai_id).update(
+                process_instance_id=child.pk, status=Case(pending, default=F("status")))
     if suspended:
         wf.suspend_clock(instance, None, "补正材料", check_permissions=False)
     return instance

@@ -40,7 +40,7 @@ MIN_SCORE = 0.5
 NAME_WEIGHT, TEXT_WEIGHT = 3.0, 1.0
 
 # Filler words of spoken questions: they say nothing about which service is meant.
-STOPWORDS = frozenset(["我", "我们", "想", "想要", "要", "需要", "得", "该", "应该", "怎么", "怎样", "如何", "什么", "哪些", "哪个", "哪里", "在哪", "办", "办理", "去", "的", "了", "吗", "呢", "吧", "啊", "呀", "和", "与", "及", "或", "一家", "一个", "个", "家", "请问", "可以", "能", "能不能", "是", "有", "没有", "手续", "流程", "材料", "需要", "东西", "事", "事情", "事项", "相关", "有关", "一下", "下", "给", "帮", "帮我", "自己", "多久", "多少", "钱", "费用", "网上", "在线", "哪", "怎么办", "咋办", "咋", "啥", "准备", "申请", "我家", "孩子", "小孩", "刚", "刚刚", "新", "现在", "最近", "本市", "云溪"])
+STOPWORDS = frozenset(["我", "我们", "想", "想要", "要", "需要", "得", "该", "应该", "怎么", "怎样", "如何", "什么", "哪些", "哪个", "哪里", "在哪", "办", "办理", "去", "的", "了", "吗", "呢", "吧", "啊", "呀", "和", "与", "及", "或", "一家", "一个", "个", "家", "请问", "可以", "能", "能不能", "是", "有", "没有", "手续", "流程", "材料", "需要", "东西", "事", "事情", "事项", "相关", "有关", "一下", "下", "给", "帮", "帮我", "自己", "多久", "多少", "钱", "费用", "网上", "在线", "哪", "怎么办", "咋办", "咋", "啥", "准备", "申请", "我家", "孩子", "小孩", "刚", "刚刚", "新", "现在", "最近", "本市"])
 
 # Words of the catalogue's own vocabulary that say what kind of act, not which service: they count, but little.
 GENERIC = frozenset(["审批", "申领", "登记", "许可", "备案", "证", "办证", "核发", "审核", "确认", "认定", "办事", "业务", "服务"])
@@ -84,6 +84,16 @@ class Term:
     origin: str  # typed / phrase / char / typo
 
 
+def _city_words() -> frozenset[str]:
+    """The served city's own name (from the site record, e.g. "某某市" and "某某"): every service here is of that
+    city, so naming it says nothing about which service is meant."""
+    from tongban.core import site
+
+    name = site.current().city_name.strip()
+    short = name[:-1] if len(name) > 2 and name[-1] in "市县区州盟旗" else name
+    return frozenset(w for w in (name, short) if w)
+
+
 def query_terms(q: str, idx: Index | None = None) -> list[Term]:
     """The weighted terms of a query: phrase-table expansions, the typed words (jieba, search mode), and with an
     index the corrections of typed windows that are one character away from the catalogue's words (typos)."""
@@ -94,7 +104,8 @@ def query_terms(q: str, idx: Index | None = None) -> list[Term]:
             for target in targets:
                 terms.setdefault(target, Term(target, 1.0, "phrase"))
     words = [w.strip() for w in _jieba().cut_for_search(text)]
-    words = [w for w in words if w and not _PUNCT.fullmatch(w) and w not in STOPWORDS]
+    skip = STOPWORDS | _city_words()
+    words = [w for w in words if w and not _PUNCT.fullmatch(w) and w not in skip]
     for word in words:
         if word in colloquial_terms():
             continue  # already replaced by what it means

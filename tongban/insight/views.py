@@ -59,6 +59,7 @@ def staff_page(request: HttpRequest) -> HttpResponse:
     except InsightError as exc:
         return _refused(request, exc)
     context["drill_scope"] = scope
+    context["drill_scope_name"] = dashboard.Names().of("org", scope) if scope else ""
     return render(request, "insight/staff.html", context)
 
 

@@ -21,7 +21,7 @@ class Message(models.Model):
     subject = models.CharField("标题", max_length=200)
     body = models.TextField("内容")
     short_text = models.CharField("短信文本", max_length=300, blank=True)  # the SMS version of the message
-    link = models.CharField("链接", max_length=300, blank=True)  # a path of this site, e.g. /my/YX2026.../
+    link = models.CharField("链接", max_length=300, blank=True)  # a path of this site, e.g. /my/<ref>/
     ref = models.CharField("相关编号", max_length=80, blank=True)  # the application, licence, service ...
     # The same fact is told once: e.g. "supplement-due:<ref>:<deadline>" for a daily reminder job.
     dedupe_key = models.CharField("去重键", max_length=200, null=True, blank=True, unique=True)

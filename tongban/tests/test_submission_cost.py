@@ -1,4 +1,4 @@
-"""What one 出生一件事 submission costs the database: the 8 API calls of ``applications.journeys`` in few SQL
+"""What one 出生一件事 submission costs the database: the 8 API calls of ``tests.journeys`` in few SQL
 statements and few commits (the hot path of issue 14; a regression fails here)."""
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rich.console import Console
 
-from tongban.applications.journeys import submit_birth
 from tongban.core.demo import ID_NUMBERS
 from tongban.demo import load_demo
 from tongban.testing import Api
+from tongban.tests.journeys import submit_birth
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MAX_STATEMENTS = 135  # the whole submission, 8 calls, every statement the database runs (issue 14 aims at 60)
+# The whole submission, 8 calls, every statement the database runs (issue 14 aims at 60). 176 today: the bound of
+# 135 was set before submit decided three of the five items by rules (秒批: ~6 statements each), issued the
+# acceptance notice and told the applicant in the inbox (~8 more).
+MAX_STATEMENTS = 180
 MAX_EVIDENCE_COMMITS = 4  # the 5 evidence fetches together
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
