@@ -39,7 +39,7 @@ COMMON: dict[str, str] = {
 
 def register(kind: str, resolver: Resolver | Mapping[str, str]) -> None:
     """Add a resolver (or a fixed mapping) for ``kind``; several contexts may add names to the same kind."""
-    fn: Resolver = resolver.get if isinstance(resolver, Mapping) else resolver  # type: ignore[assignment]
+    fn: Resolver = resolver.get if isinstance(resolver, Mapping) else resolver
     try:
         resolvers = LABELS.get(kind)
     except LookupError:

@@ -7,17 +7,26 @@ execution. Malformed files give every problem found as ``FILE:LINE: element ID: 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml import etree
-
 from . import expressions
+from .bpmn_assignment import AssignmentMixin, OrganisationLookup, database_organisations
+from .bpmn_xml import (
+    BPMN_NS,
+    BPMNDI_NS,
+    CAMUNDA_NS,
+    TONGBAN_NS,
+    DefinitionError,
+    Issue,
+    extension_attrs,
+    local,
+    parse_xml,
+)
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
-TONGBAN_NS = "https://tongban.org/schema/bpmn"
+__all__ = ["BPMN_NS", "BPMNDI_NS", "CAMUNDA_NS", "TONGBAN_NS", "DefinitionError", "Issue", "ParsedFile", "ParsedProcess",
+           "database_organisations", "extension_attrs", "local", "parse_bpmn", "parse_duration", "parse_xml"]
+
 
 # Flow nodes the engine runs.
 SUPPORTED = {
@@ -61,35 +70,10 @@ _ISO_DURATION = re.compile(
 )
 _INT = re.compile(r"^\d+$")
 _NAME = re.compile(r"^[\w.@-]+$")
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 # Who may start a process through the API (a process attribute: comma-separated names). The Camunda modeler's
 # ``candidateStarterGroups`` are read as role codes and its ``candidateStarterUsers`` as usernames.
 STARTER_ATTRS = {"roles": ("starterRoles", "candidateStarterGroups"), "orgs": ("starterOrgs", None),
                  "users": ("starterUsers", "candidateStarterUsers")}
-
-
-@dataclass
-class Issue:
-    line: int
-    element_id: str
-    message: str
-
-    def format(self, filename: str) -> str:
-        return f"{filename}:{self.line}: element {self.element_id or '-'}: {self.message}"
-
-
-class DefinitionError(ValueError):
-    """A BPMN or DMN file that cannot be deployed; ``issues`` lists every problem with its line."""
-
-    code = "workflow.invalid_definition"
-
-    def __init__(self, issues: list[Issue], filename: str = "<string>") -> None:
-        self.issues = sorted(issues, key=lambda i: (i.line, i.element_id))
-        self.filename = filename
-        super().__init__("\n".join(self.lines()))
-
-    def lines(self) -> list[str]:
-        return [i.format(self.filename) for i in self.issues]
 
 
 @dataclass
@@ -106,12 +90,6 @@ class ParsedFile:
     root: Any = None
 
 
-def local(tag: Any) -> str:
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
-
-
 def parse_duration(text: str) -> dict[str, float] | None:
     """ISO 8601 duration (P5D, PT1H30M, P1Y2M, P2W) as components, or None when malformed."""
     m = _ISO_DURATION.match(text.strip())
@@ -121,27 +99,7 @@ def parse_duration(text: str) -> dict[str, float] | None:
     return parts or None
 
 
-def extension_attrs(el: Any) -> dict[str, str]:
-    """``tongban:*`` attributes (any namespace containing "tongban") and ``<*:property name= value=>`` entries
-    inside ``extensionElements`` (tongban, camunda and zeebe modeler styles)."""
-    attrs: dict[str, str] = {}
-    for ext in el:
-        if local(ext.tag) != "extensionElements":
-            continue
-        for prop in ext.iter():
-            if local(prop.tag) == "property" and prop.get("name"):
-                attrs[prop.get("name")] = prop.get("value", prop.text or "")
-    for name, value in el.attrib.items():
-        if name.startswith("{"):
-            ns, _, ln = name[1:].partition("}")
-            if "tongban" in ns:
-                attrs[ln] = value
-            elif ln in ("collection", "elementVariable", "resultVariable") and ("camunda" in ns or "zeebe" in ns):
-                attrs.setdefault(ln, value)
-    return attrs
-
-
-class _ProcessParser:
+class _ProcessParser(AssignmentMixin):
     def __init__(self, process_el: Any, issues: list[Issue], organisations: OrganisationLookup | None = None) -> None:
         self.process_el = process_el
         self.issues = issues
@@ -428,162 +386,6 @@ class _ProcessParser:
             node.setdefault("default", el.get("default") or "")
         return node
 
-    # --- who does a user task: explicit attributes, BPMN resource assignments, swimlanes ------------------------
-
-    def _resources(self) -> dict[str, str]:
-        """``<resource id name>`` of the file (the targets of ``resourceRef``): id -> name."""
-        if not hasattr(self, "_resource_names"):
-            root = self.process_el.getparent()
-            self._resource_names = {r.get("id"): (r.get("name") or r.get("id") or "").strip()
-                                    for r in (root if root is not None else []) if local(r.tag) == "resource"}
-        return self._resource_names
-
-    def _resource_assignments(self, el: Any, eid: str, node: dict[str, Any]) -> None:
-        """BPMN's standard ``potentialOwner`` / ``humanPerformer`` (and ``performer``) of a user task:
-        ``user(name)`` is the assignee, ``group(role)`` the candidate role, ``org(name)`` the candidate
-        organisation (its code, full or short name); a bare name is a user for ``humanPerformer`` and a role (or
-        an organisation, when it names one) for ``potentialOwner``; a ``resourceRef`` stands for its resource's
-        name. Explicit ``tongban:`` / ``camunda:`` attributes win over what is read here."""
-        users: list[str] = []
-        groups: list[str] = []
-        orgs: list[str] = []
-        bare: list[str] = []
-        for child in el:
-            kind = local(child.tag)
-            if kind not in ("potentialOwner", "humanPerformer", "performer"):
-                continue
-            texts: list[str] = []
-            for part in child.iter():
-                pt = local(part.tag)
-                if pt == "formalExpression" and (part.text or "").strip():
-                    texts.append(part.text.strip())
-                elif pt == "resourceRef" and (part.text or "").strip():
-                    ref = part.text.strip().split(":")[-1]
-                    texts.append(self._resources().get(ref, ref))
-            if child.get("resourceRef"):
-                ref = child.get("resourceRef").split(":")[-1]
-                texts.append(self._resources().get(ref, ref))
-            for text in texts:
-                for token in _split_assignment(text):
-                    m = _ASSIGNMENT.match(token)
-                    if m:
-                        what, value = m.group(1).lower(), m.group(2).strip()
-                        {"user": users, "group": groups, "org": orgs, "organisation": orgs,
-                         "organization": orgs}[what].append(value)
-                    elif kind == "potentialOwner":
-                        bare.append(token)
-                    else:
-                        users.append(token)
-        if not (users or groups or orgs or bare):
-            return
-        node["resource_bare"] = bare
-        if len(set(users)) > 1:
-            node["resource_error"] = True
-            self.error(el, eid, "potentialOwner / humanPerformer names more than one user ("
-                                + ", ".join(sorted(set(users))) + "): a task has one assignee (use group(role))")
-        elif users and not node["assignee"]:
-            node["assignee"] = users[0]
-            self._check_expr(el, eid, "humanPerformer", users[0])
-        if len(set(groups)) > 1:
-            node["resource_error"] = True
-            self.error(el, eid, "potentialOwner names more than one group (" + ", ".join(sorted(set(groups)))
-                                + "): a task is offered to one role")
-        elif groups and not node["candidate_role"]:
-            node["candidate_role"] = groups[0]
-            self._check_expr(el, eid, "potentialOwner", groups[0])
-        if len(set(orgs)) > 1:
-            node["resource_error"] = True
-            self.error(el, eid, "potentialOwner names more than one organisation (" + ", ".join(sorted(set(orgs)))
-                                + "): a task is offered to one organisation")
-        elif orgs and not node["candidate_org"]:
-            node["resource_org"] = orgs[0]
-
-    def _lanes(self) -> dict[str, Any]:
-        """Flow node id -> the innermost lane (``<lane>`` element) that lists it, anywhere in the process."""
-        lane_of: dict[str, Any] = {}
-        for lane in self.process_el.iter(f"{{{BPMN_NS}}}lane"):  # document order: nested lanes come later
-            for ref in lane:
-                if local(ref.tag) == "flowNodeRef" and (ref.text or "").strip():
-                    lane_of[ref.text.strip()] = lane
-        return lane_of
-
-    def _assign_lanes(self) -> None:
-        """Settle each user task's candidate role and organisation. Order of precedence: explicit
-        ``tongban:candidateRole`` / ``camunda:candidateGroups`` and ``tongban:candidateOrg``; the task's
-        ``potentialOwner`` / ``humanPerformer``; the swimlane (泳道) holding the task (or its sub-process), whose
-        name is an organisation's code, full name or short name — the task's role is then ``approver`` unless
-        the task (or the lane's ``tongban:candidateRole``) names another. A lane that has to assign a task but
-        names no known organisation is an error on the lane."""
-        if not self.user_tasks:
-            return
-        tasks = [(eid, el, self.elements[eid]) for eid, el in self.user_tasks.items() if eid in self.elements]
-        found: dict[str, list[str]] = {}
-        reported: set[int] = set()
-
-        def lookup(names: set[str]) -> None:
-            names = {n for n in names if n and n not in found and not expressions.is_wrapped(n)}
-            if names:
-                found.update(self.organisations(names))
-
-        def resolve(el: Any, eid: str, name: str, what: str) -> str:
-            codes = found.get(name, [])
-            if len(codes) == 1:
-                return codes[0]
-            if id(el) not in reported:
-                reported.add(id(el))
-                if not name:
-                    self.error(el, eid, f"{what} has no name: name it after the organisation that does its tasks "
-                                        "(the organisation's code, full name or short name)")
-                elif not codes:
-                    self.error(el, eid, f"{what} '{name}' names no known organisation (use an organisation's code, "
-                                        "full name or short name)")
-                else:
-                    self.error(el, eid, f"{what} '{name}' names more than one organisation ("
-                                        + ", ".join(sorted(codes)) + "): use the organisation's code")
-            return ""
-
-        # 1. potentialOwner names (a bare name may be an organisation, else it is a role)
-        lookup({t for _, _, node in tasks if not node["candidate_org"]
-                for t in [*node.get("resource_bare", []), node.get("resource_org", "")]})
-        for eid, el, node in tasks:
-            bare = node.pop("resource_bare", [])
-            org_ref = node.pop("resource_org", "")
-            for token in bare:
-                if len(found.get(token, [])) == 1 and not org_ref and not node["candidate_org"]:
-                    org_ref = token
-                elif not node["candidate_role"]:
-                    node["candidate_role"] = token
-            if org_ref and not node["candidate_org"]:
-                node["candidate_org"] = (org_ref if expressions.is_wrapped(org_ref)
-                                         else resolve(el, eid, org_ref, "potentialOwner organisation"))
-                node["org_from"] = "potentialOwner"
-        # 2. the lanes of the tasks still without an organisation
-        lane_of = self._lanes()
-        wanted: dict[str, tuple[Any, str]] = {}
-        for eid, _, node in tasks:
-            if node["candidate_org"] or node.get("org_from"):
-                continue
-            lane, holder = None, eid
-            while lane is None and holder:
-                lane = lane_of.get(holder)
-                holder = self.elements[holder]["scope"] if holder in self.elements else ""
-            if lane is not None:
-                wanted[eid] = (lane, _compact(lane.get("name") or ""))
-        lookup({name for _, name in wanted.values()})
-        for eid, el, node in tasks:
-            lane_role = ""
-            if eid in wanted:
-                lane, name = wanted[eid]
-                node["candidate_org"] = resolve(lane, lane.get("id") or "-", name, "lane")
-                node["org_from"] = "lane"
-                node["lane"] = name
-                lane_role = extension_attrs(lane).get("candidateRole", "")
-            if not node["candidate_role"] and node.get("org_from"):
-                node["candidate_role"] = lane_role or "approver"
-            if not node["candidate_role"] and not node.pop("resource_error", False):
-                self.error(el, eid, "user task needs tongban:candidateRole (e.g. approver)")
-            node.pop("resource_error", None)
-
     def _flow(self, el: Any, fid: str, scope: str) -> None:
         cond = None
         for child in el:
@@ -662,70 +464,12 @@ class _ProcessParser:
                                                  "flow out of an exclusive gateway needs a condition or must be the default"))
 
 
-OrganisationLookup = Callable[[set[str]], dict[str, list[str]]]
-_ASSIGNMENT = re.compile(r"^(user|group|org|organisation|organization)\((.*)\)$", re.IGNORECASE | re.DOTALL)
-
-
-def _split_assignment(text: str) -> list[str]:
-    """``user(a), group(b)`` -> ["user(a)", "group(b)"]: commas outside parentheses and ``${...}`` split."""
-    parts: list[str] = []
-    depth = 0
-    current = ""
-    for ch in text:
-        if ch in "({":
-            depth += 1
-        elif ch in ")}":
-            depth = max(0, depth - 1)
-        if ch == "," and depth == 0:
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += ch
-    parts.append(current.strip())
-    return [p for p in parts if p]
-
-
-def _compact(name: str) -> str:
-    """A lane or resource name as drawn: modelers wrap long names, so whitespace is dropped."""
-    return "".join(name.split())
-
-
-def database_organisations(names: set[str]) -> dict[str, list[str]]:
-    """The organisations each name stands for: name -> codes of the organisations whose code, full name or
-    short name it is (one query). Whitespace inside the stored names is ignored, as in lane names."""
-    from django.db.models import Q
-
-    from tongban.core.models import Organisation
-
-    found: dict[str, set[str]] = {}
-    rows = Organisation.objects.filter(Q(code__in=names) | Q(name__in=names) | Q(short_name__in=names)
-                                       ).values_list("code", "name", "short_name")
-    for code, name, short in rows:
-        for value in {code, name, short}:
-            key = _compact(value or "")
-            if key in names:
-                found.setdefault(key, set()).add(code)
-    # a code match wins over a name that happens to equal another organisation's code
-    return {n: ([n] if n in codes else sorted(codes)) for n, codes in found.items()}
-
-
-def _parse_xml(data: bytes | str, filename: str) -> Any:
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=False, huge_tree=False)
-    try:
-        return etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno or (exc.position[0] if exc.position else 0) or 0
-        raise DefinitionError([Issue(line, "-", f"XML syntax error: {exc.msg}")], filename) from exc
-
-
 def parse_bpmn(data: bytes | str, filename: str = "<string>",
                organisations: OrganisationLookup | None = None) -> ParsedFile:
     """Parse a BPMN file into one ``ParsedProcess`` per executable process; raise ``DefinitionError``.
     ``organisations`` resolves swimlane and resource names to organisation codes (default: the database, asked
     only when a lane or a resource assignment has to assign a task)."""
-    root = _parse_xml(data, filename)
+    root = parse_xml(data, filename)
     issues: list[Issue] = []
     if root.tag != f"{{{BPMN_NS}}}definitions":
         raise DefinitionError([Issue(root.sourceline or 1, root.get("id") or "-",

@@ -22,7 +22,8 @@ from functools import lru_cache
 from typing import Any
 
 from . import expressions
-from .bpmn import DefinitionError, Issue, _parse_xml, local
+from .bpmn_xml import DefinitionError, Issue, local
+from .bpmn_xml import parse_xml as _parse_xml
 
 HIT_POLICIES = {"UNIQUE", "FIRST", "ANY", "RULE ORDER", "COLLECT"}
 AGGREGATIONS = {"SUM", "COUNT", "MIN", "MAX"}
