@@ -357,4 +357,5 @@ def verify_notice(request: HttpRequest, code: str) -> dict[str, Any]:
     app = notice.application
     return {"valid": True, "kind": notice.kind, "title": notice.get_kind_display(), "ref": app.ref,
             "application_title": app.title, "applicant": documents.mask_name(app.applicant_name),
-            "issued_at": _dt(notice.issued_at)}
+            "issued_at": _dt(notice.issued_at), "sealed": bool(notice.content.get("seal")),
+            "seal_signer": (notice.content.get("seal") or {}).get("signer", "")}

@@ -17,6 +17,16 @@ class CredentialsConfig(AppConfig):
                                          dispatch_uid="credentials.revoke_on_failed_post_check")
         providers.register_builtin_providers()
         _install_labels()
+        _install_sealer()
+
+
+def _install_sealer() -> None:
+    """Other contexts' documents (告知文书) are sealed with the organisation's PAdES seal (core.sealing)."""
+    from tongban.core import sealing
+
+    from .notices import seal_document
+
+    sealing.SEALERS.register("pdf", seal_document)
 
 
 def _licence_type_names() -> dict[str, str]:

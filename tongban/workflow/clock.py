@@ -86,6 +86,14 @@ def elapsed_working_days(cal: Calendar, start: date, on: date, suspensions: Sequ
     return total
 
 
+def receipt_day(cal: Calendar, start: date) -> date:
+    """``start`` when it is a working day, else the next working day (a case received on a weekend or holiday is
+    deemed received on the next working day)."""
+    if cal.working_days_between(start - timedelta(days=1), start) == 1:
+        return start
+    return cal.add_working_days(start, 1)
+
+
 def due_date(
     cal: Calendar,
     start: date,
@@ -94,7 +102,8 @@ def due_date(
     *,
     on: date | None = None,
 ) -> date:
-    """The working day on which the ``limit_days``-th counted day falls (``start`` when the limit is 0).
+    """The working day on which the ``limit_days``-th counted day falls (with a limit of 0, 即办: the day of
+    receipt, ``receipt_day``).
 
     Known suspensions push it out by their working days. An open suspension (end None) is taken as ending ``on``
     (its start day when ``on`` is not given): the due date moves on for every day it stays open.
@@ -104,7 +113,7 @@ def due_date(
     remaining = limit_days
     cursor = start  # counting resumes after this day
     if remaining == 0:
-        return start
+        return receipt_day(cal, start)
     for a, b in _merged(suspensions, on):
         if b <= cursor:
             continue
@@ -139,7 +148,9 @@ def clock_status(
         raise ValueError(f"limit_days must be >= 0, got {limit_days}")
     if not 0 <= yellow_share <= 1:
         raise ValueError(f"yellow_share must be between 0 and 1, got {yellow_share}")
-    elapsed = elapsed_working_days(cal, start, on, suspensions)
+    # 即办 (limit 0) received on a non-working day counts from the working day it is deemed received on
+    counted_from = receipt_day(cal, start) if limit_days == 0 else start
+    elapsed = elapsed_working_days(cal, counted_from, on, suspensions)
     return ClockStatus(
         limit_days=limit_days,
         elapsed=elapsed,

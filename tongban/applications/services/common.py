@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from tongban.catalog.models import Material
-from tongban.core import site
+from tongban.core import sealing, site
 from tongban.core.models import User
 
 from .. import documents, files
@@ -96,8 +96,11 @@ def issue_notice(app: Application, kind: str, content: dict[str, Any], user: Use
     code = documents.new_code()
     titles = dict(Notice.Kind.choices)
     content = {"issuer": site.current().issuer, "issued_at": timezone.localtime().strftime("%Y年%m月%d日 %H:%M"), **content}
-    pdf = documents.render_notice(titles[kind], content, code)
-    stored = files.store_bytes(pdf, name=f"{app.ref}-{kind}.pdf", content_type="application/pdf")
+    centre = site.current().service_centre_code
+    sealed = sealing.seal_pdf(documents.render_notice(titles[kind], content, code), centre, titles[kind])
+    if sealed.sealed:
+        content["seal"] = {"signer": sealed.signer, "algorithm": sealed.algorithm}
+    stored = files.store_bytes(sealed.pdf, name=f"{app.ref}-{kind}.pdf", content_type="application/pdf")
     notice = Notice.objects.create(application=app, kind=kind, code=code, file=stored, content=content,
                                    issued_by=user if user and user.is_authenticated else None)
     log(app, "notice", f"出具{titles[kind]}（查验码 {code}）", user, notice=code)

@@ -16,6 +16,7 @@ from tongban.workflow.clock import (
     due_date,
     elapsed_working_days,
     light_for,
+    receipt_day,
 )
 
 CAL = from_overrides()
@@ -52,6 +53,18 @@ def test_plain_clock_across_national_day():
     assert elapsed_working_days(CAL, start, start) == 0
     assert elapsed_working_days(CAL, start, date(2026, 9, 1)) == 0
     assert due_date(CAL, start, 0) == start  # limit 0: due on the start day
+
+
+def test_immediate_item_received_on_a_non_working_day_is_due_on_the_next_working_day():
+    saturday = date(2026, 12, 5)
+    monday = date(2026, 12, 7)
+    assert due_date(CAL, saturday, 0) == monday
+    assert clock_status(CAL, saturday, 0, saturday).due == monday
+    on_monday = clock_status(CAL, saturday, 0, monday)
+    assert (on_monday.elapsed, on_monday.light) == (0, "yellow")  # due today, not overdue
+    on_tuesday = clock_status(CAL, saturday, 0, date(2026, 12, 8))
+    assert (on_tuesday.elapsed, on_tuesday.light) == (1, "red")
+    assert due_date(CAL, date(2026, 10, 1), 0) == date(2026, 10, 8)  # after the National Day holiday
 
 
 def test_negative_limit_is_rejected():
@@ -207,6 +220,9 @@ def test_elapsed_matches_the_literal_rule(start, on, suspensions):
 def test_due_date_is_where_the_limit_is_reached(start, limit, suspensions):
     closed = [s for s in suspensions if s.end is not None]
     due = due_date(CAL, start, limit, closed)
+    if limit == 0:  # 即办: the day of receipt, a working day
+        assert due == receipt_day(CAL, start) and CAL.working_days_between(due - timedelta(days=1), due) == 1
+        return
     assert due == brute_due(start, limit, closed)
     assert elapsed_working_days(CAL, start, due, closed) == limit
     if limit > 0:
@@ -218,7 +234,7 @@ def test_due_date_is_where_the_limit_is_reached(start, limit, suspensions):
 @given(days, st.integers(min_value=0, max_value=100))
 def test_without_suspensions_the_clock_is_the_calendar(start, limit):
     due = due_date(CAL, start, limit)
-    assert due == CAL.add_working_days(start, limit)
+    assert due == (CAL.add_working_days(start, limit) if limit else receipt_day(CAL, start))
     assert CAL.working_days_between(start, CAL.add_working_days(start, limit)) == limit
 
 
