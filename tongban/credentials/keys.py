@@ -265,7 +265,7 @@ def required_algorithms() -> list[str]:
     return algorithms
 
 
-def _usable(key: SealKey) -> bool:
+def usable(key: SealKey) -> bool:
     """An active key can sign only if its private file exists (and a seal certificate chains to the root)."""
     if not private_key_path(key).exists():
         return False
@@ -292,7 +292,7 @@ def ensure_org_keys(org: Organisation) -> dict[str, SealKey]:
     result: dict[str, SealKey] = {}
     for algorithm in required_algorithms():
         key = SealKey.objects.filter(organisation=org, algorithm=algorithm, retired_at__isnull=True).first()
-        if key is not None and not _usable(key):
+        if key is not None and not usable(key):
             logger.warning("seal key %s cannot sign any more (private key missing or untrusted); replacing", key.kid)
             key.retired_at = timezone.now()
             key.save(update_fields=["retired_at"])

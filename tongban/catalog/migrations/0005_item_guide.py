@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0004_supervising_department'),
+        ('catalog', '0005_auto_decision'),  # linear: branches reversed on SQLite lose each other's columns
     ]
 
     operations = [

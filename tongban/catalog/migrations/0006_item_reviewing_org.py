@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0005_auto_decision'),
+        ('catalog', '0005_item_guide'),
         ('core', '0002_pii_encryption'),
     ]
 
