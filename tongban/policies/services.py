@@ -147,9 +147,9 @@ def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str
                         m = PolicyMatch.objects.create(policy=policy, subject_id_number=s.id_number,
                                                        subject_name=s.name, user_id=s.user_id, facts=facts,
                                                        reason=reason_for(policy, facts), run=run)
+                        delivery.deliver(m)  # the match and its message stand or fall together
                 except IntegrityError:  # matched meanwhile by another run
                     continue
-                delivery.deliver(m)
                 new += 1
         results.append({"code": policy.code, "name": policy.name, "status": policy.status, "matched": len(hits),
                         "new": new, "opted_out": opted,
