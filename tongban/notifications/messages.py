@@ -109,10 +109,9 @@ TEMPLATES.register(SECURITY_NOTICE, Template(
 TEMPLATES.register(POLICY_ENTITLEMENT, Template(
     label="免申即享政策告知",
     subject="您可以享受：{policy_name}",
-    body="{name}，您好！\n\n{reason}\n\n这项{policy_kind}不用您再跑腿、再交材料：请到“我的政策”查看，"
-         "点一下“确认申请”，我们会为您生成已经填好信息的申请；如果不需要，也可以在那里选择“不需要”或者不再提醒。"
+    body="{name}，您好！\n\n{reason}\n\n{next_step}不需要的，也可以在“我的政策”里选择“不需要”或者不再提醒。"
          "\n政策依据：{legal_basis}。",
-    sms="您可以享受“{policy_name}”，无需另行申报。请登录“我的政策”一键确认；不需要的也可在那里退订提醒。",
+    sms="您可以享受“{policy_name}”，无需另行申报。详情请登录“我的政策”查看；不需要的也可在那里退订提醒。",
 ))
 
 

@@ -25,7 +25,9 @@ def deliver(match: PolicyMatch) -> bool:
         return False
     policy = match.policy
     basis = "；".join(f"{b.get('law', '')}{b.get('article', '')}" for b in policy.legal_basis or [] if b.get("law"))
+    next_step = ("不用您再跑腿、再交材料：请到“我的政策”点一下“确认，一键申请”，我们会为您生成已经填好信息的申请。"
+                 if policy.item_code else f"这项{policy.get_kind_display()}无需申请，将直接为您兑现，详情可在“我的政策”查看。")
     message = notifications.notify(match.user_id, POLICY_ENTITLEMENT, {
-        "policy_name": policy.name, "policy_kind": policy.get_kind_display(), "reason": match.reason,
+        "policy_name": policy.name, "reason": match.reason, "next_step": next_step,
         "legal_basis": basis or "见“我的政策”"}, link=LINK, ref=policy.code, dedupe_key=dedupe_key(match))
     return message is not None

@@ -108,7 +108,7 @@ def _opted_out(policy: Policy) -> set[str]:
 
 def _purpose(policy: Policy, dry_run: bool) -> str:
     """What a read of shared data is for, as the access log (and the person's 我的数据) shows it."""
-    basis = "；".join(b.get("law", "") for b in policy.legal_basis or [] if b.get("law"))
+    basis = "；".join(f"{b.get('law', '')}{b.get('article', '')}" for b in policy.legal_basis or [] if b.get("law"))
     return (f"免申即享政策{'试算' if dry_run else '匹配'}：{policy.name}（{policy.code}）"
             + (f"，依据{basis}" if basis else ""))[:300]
 
