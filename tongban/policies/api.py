@@ -78,7 +78,8 @@ class DryRunOut(Schema):
     status: str
     matched: int
     population: int
-    read: int = Field(description="subjects whose shared data (exchange) was read, each in the access log")
+    requested: int = Field(description="requests of shared data sent to the exchange (one per subject and resource), "
+                                       "each an entry of its access log, granted or not")
     refused: str = Field(description="why the policy matched nobody: the exchange refused or failed; empty if not")
     sample: list[dict[str, str]]
 
@@ -136,7 +137,7 @@ def dry_run(request: AuthedRequest, code: str):
     services.require_officer(request.user)
     result = services.match([code], dry_run=True, actor=request.user)
     row = result["policies"][0]
-    return 200, {**{k: row[k] for k in ("code", "name", "status", "matched", "read", "refused", "sample")},
+    return 200, {**{k: row[k] for k in ("code", "name", "status", "matched", "requested", "refused", "sample")},
                  "population": sum(result["run"].population.values())}
 
 

@@ -237,6 +237,7 @@ def fetch_shared(subjects: list[Subject], names: Iterable[str], *, policy: Any, 
         if ref is not None:
             wanted.setdefault(ref.resource, []).append((full, ref.field))
     out: dict[str, dict[str, Any]] = {s.id_number: {} for s in subjects}
+    sent = 0  # requests sent to the exchange (each one an entry of its access log)
     if not wanted or not subjects:
         return out
     who = f"政策“{policy.name}”（{policy.code}）"
@@ -249,6 +250,7 @@ def fetch_shared(subjects: list[Subject], names: Iterable[str], *, policy: Any, 
         fields = tuple(dict.fromkeys(item for _, item in items))
         detail = {"policy": policy.code, "resource": code, "consumer": policy.department}
         for s in subjects:
+            sent += 1
             request = evidence.EvidenceRequest(
                 source=evidence.SHARED, code=code, subject_id=s.id_number, requester_org=policy.department,
                 purpose=purpose, case_ref=f"policy:{policy.code}"[:64], actor_id=actor_id, actor_label=actor_label,
@@ -261,18 +263,24 @@ def fetch_shared(subjects: list[Subject], names: Iterable[str], *, policy: Any, 
                 continue
             except evidence.EvidenceRefused as exc:
                 raise SharedDataRefused(f"{who}不能调取“{name}”（{code}）：{exc.message}",
-                                        detail={**detail, "reason": exc.code}) from exc
+                                        detail={**detail, "reason": exc.code, "requests": sent}) from exc
             except evidence.EvidenceError as exc:
                 raise SharedDataUnavailable(f"{who}调取“{name}”（{code}）失败，本次不认定该政策：{exc.message}",
-                                            detail={**detail, "reason": exc.code}) from exc
+                                            detail={**detail, "reason": exc.code, "requests": sent}) from exc
             masked = [item for item in fields if item in got.masked_fields]
             if masked:
                 raise SharedDataRefused(
                     f"{who}不能使用“{name}”（{code}）：共享授权只提供脱敏的“{'、'.join(masked)}”，无法据以认定，"
-                    "请提供部门在授权中列为明文数据项", detail={**detail, "reason": "policies.masked", "fields": masked})
+                    "请提供部门在授权中列为明文数据项",
+                    detail={**detail, "reason": "policies.masked", "fields": masked, "requests": sent})
             for full, item in items:
                 out[s.id_number][full] = got.data.get(item)
     return out
+
+
+def requests_for(subjects: list[Subject], rule: list[dict[str, Any]]) -> int:
+    """The exchange requests :func:`fetch_shared` sends for ``subjects`` and the shared conditions ``rule``."""
+    return len(subjects) * len({ref.resource for c in rule if (ref := shared_ref(c["attr"])) is not None})
 
 
 def titles() -> dict[str, str]:

@@ -127,8 +127,9 @@ def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str
     too (its purpose says 试算). When the exchange refuses (no usable grant ...) or the provider fails, the policy
     matches nobody in this run and its row says why (``refused``).
 
-    Returns ``{"run": MatchRun, "policies": [{"code", "name", "matched", "new", "opted_out", "read", "refused",
-    "sample"}]}`` (``read``: subjects whose shared data was read)."""
+    Returns ``{"run": MatchRun, "policies": [{"code", "name", "matched", "new", "opted_out", "requested", "refused",
+    "sample"}]}`` (``requested``: the requests of shared data sent to the exchange, one per subject and resource, each
+    an entry of its access log, granted or not)."""
     qs = Policy.objects.all() if dry_run else Policy.objects.filter(status=Policy.Status.PUBLISHED)
     if codes:
         qs = qs.filter(code__in=codes)
@@ -158,7 +159,7 @@ def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str
         local = rules.compile_rule([c for c in policy.rule if not attributes.is_shared(c["attr"])])
         shared_rule = [c for c in policy.rule if attributes.is_shared(c["attr"])]
         candidates = [s for s in by_subject[policy.subject] if local(s.attrs)]
-        new = opted = read = 0
+        new = opted = requested = 0
         refused = ""
         barred: set[str] = set()
         known: set[str] = set()
@@ -177,12 +178,13 @@ def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str
                                                   actor_id=actor.pk if actor and actor.pk else None)
             except PolicyError as exc:  # SharedDataRefused / SharedDataUnavailable: decided on no partial data
                 refused, hits = exc.message, []
+                requested = (exc.detail or {}).get("requests", 0)
                 log.warning("policies: %s", exc.message)
             else:
                 test = rules.compile_rule(shared_rule)
                 attrs_of = {s.id_number: {**s.attrs, **fetched[s.id_number]} for s in to_read}
                 hits = [s for s in to_read if test(attrs_of[s.id_number])]
-            read = len(to_read)
+                requested = attributes.requests_for(to_read, shared_rule)
         else:
             hits = candidates
         if not dry_run and hits:
@@ -204,11 +206,11 @@ def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str
                     continue
                 new += 1
         results.append({"code": policy.code, "name": policy.name, "status": policy.status, "matched": len(hits),
-                        "new": new, "opted_out": opted, "read": read, "refused": refused,
+                        "new": new, "opted_out": opted, "requested": requested, "refused": refused,
                         "sample": [{"name": s.name, "reason": reason_for(
                             policy, {a: attrs_of.get(s.id_number, s.attrs).get(a) for a in used}, titles)}
                                    for s in hits[:sample]]})
-    run.counts = {r["code"]: {k: r[k] for k in ("matched", "new", "opted_out", "read", "refused")}
+    run.counts = {r["code"]: {k: r[k] for k in ("matched", "new", "opted_out", "requested", "refused")}
                   for r in results}
     run.seconds = round(time.perf_counter() - started, 3)
     if not dry_run:

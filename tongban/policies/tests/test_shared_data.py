@@ -22,7 +22,7 @@ def test_with_the_grant_the_shared_data_decides_and_every_read_is_logged(insuran
     services.save_policy(INSURED, publish=True)
     [row] = services.match()["policies"]
     assert row["refused"] == "" and row["matched"] == 1 and row["new"] == 1
-    assert row["read"] == 1  # 王奶奶 (85) fails the age condition: her insurance record is not read at all
+    assert row["requested"] == 1  # 王奶奶 (85) fails the age condition: her insurance record is not read at all
     m = PolicyMatch.objects.get()
     young = population["young"]
     assert m.subject_name == "小李" and m.facts == {
@@ -37,7 +37,7 @@ def test_with_the_grant_the_shared_data_decides_and_every_read_is_logged(insuran
     assert entry.case_ref == "policy:T-QNZF" and entry.actor == "policies:batch"
     assert "免申即享政策匹配：青年人租房补贴（T-QNZF）" in entry.purpose
     again = services.match()["policies"][0]
-    assert again["read"] == 0 and again["new"] == 0  # already told: not read again
+    assert again["requested"] == 0 and again["new"] == 0  # already told: not read again
     assert AccessLogEntry.objects.count() == 1
 
 
@@ -89,7 +89,7 @@ def test_dry_run_reads_and_logs_as_a_dry_run_and_tells_nobody(insurance_register
     grant(insurance_register)
     services.save_policy(INSURED)  # a draft
     [row] = services.match(["T-QNZF"], dry_run=True, actor=users_admin)["policies"]
-    assert row["matched"] == 1 and row["read"] == 1 and row["sample"][0]["reason"].startswith("您在本市正常参保")
+    assert row["matched"] == 1 and row["requested"] == 1 and row["sample"][0]["reason"].startswith("您在本市正常参保")
     assert not PolicyMatch.objects.exists() and not Message.objects.exists()
     [entry] = AccessLogEntry.objects.all()
     assert entry.outcome == "granted" and entry.actor == users_admin.username
@@ -101,7 +101,7 @@ def test_people_who_opted_out_are_not_read(insurance_register, population):
     services.save_policy(INSURED, publish=True)
     services.opt_out(population["young"], all_policies=True)
     [row] = services.match()["policies"]
-    assert row["read"] == 0 and row["opted_out"] == 1 and row["matched"] == 0
+    assert row["requested"] == 0 and row["opted_out"] == 1 and row["matched"] == 0
     assert not AccessLogEntry.objects.exists()
 
 
@@ -111,7 +111,7 @@ def test_no_record_in_the_register_does_not_qualify(insurance_register, populati
     User.objects.create(username="xiaozhao", display_name="小赵", kind=User.Kind.NATURAL_PERSON,
                         id_number="910102199905050031")
     [row] = services.match()["policies"]
-    assert row["read"] == 2 and row["matched"] == 1 and row["refused"] == ""
+    assert row["requested"] == 2 and row["matched"] == 1 and row["refused"] == ""
     assert set(AccessLogEntry.objects.values_list("outcome", flat=True)) == {"granted", "failed"}
 
 
