@@ -133,3 +133,50 @@ def test_the_officer_sees_the_shared_data_by_name_and_source(insurance_register)
     shared = [d for d in row["data"] if d["shared"]]
     assert [d["title"] for d in shared] == ["参保状态（社会保险参保信息）", "累计缴费月数（社会保险参保信息）"]
     assert shared[0]["source"] == "社会保险参保信息（云溪市人力资源和社会保障局），经数据共享交换按授权调取"
+
+
+def test_each_subject_read_costs_a_fixed_few_queries(insurance_register, population):
+    """The per-subject path is the broker's: its authorisation query, the register read and the log append
+    (``tongban.core.store`` statements); the ORM queries of a run do not grow with the subjects read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tongban.core import store
+    from tongban.exchange import services as exchange
+
+    grant(insurance_register)
+    services.save_policy(INSURED)
+    services.match(["T-QNZF"], dry_run=True)  # warm the per-process caches (resources, validators)
+
+    def cost() -> tuple[int, int, int]:
+        before = store.STATEMENTS[0]
+        with CaptureQueriesContext(connection) as ctx:
+            row = services.match(["T-QNZF"], dry_run=True)["policies"][0]
+        return len(ctx.captured_queries), store.STATEMENTS[0] - before, row["requested"]
+
+    orm_one, store_one, sent_one = cost()
+    for n in range(3):
+        person = User.objects.create(username=f"qn{n}", display_name=f"青年{n}", kind=User.Kind.NATURAL_PERSON,
+                                     id_number=f"91010219990{n + 1}01003{n}")
+        exchange.upsert_provider_record(insurance_register, {"id_number": person.id_number, "status": "正常参保",
+                                                             "months_paid": 12})
+    orm_four, store_four, sent_four = cost()
+    assert (sent_one, sent_four) == (1, 4)
+    assert store_four - store_one == 3 * 3  # per subject: authorisation, register read, log append
+    assert orm_four == orm_one, (orm_one, orm_four)
+
+
+def test_an_event_reads_only_the_subject_it_is_about(insurance_register, population,
+                                                     django_capture_on_commit_callbacks):
+    from tongban.core import events
+
+    grant(insurance_register)
+    services.save_policy({**INSURED, "events": ["decision_made:X-ITEM"]}, publish=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        events.decision_made.send(sender=None, application_ref="A1", item_code="X-ITEM", outcome="approved",
+                                  holder={"id_number": population["young"].id_number}, result={},
+                                  organisation_code="yx-rsj")
+    m = PolicyMatch.objects.get()
+    assert m.subject_name == "小李" and m.run.trigger == "event"
+    [entry] = AccessLogEntry.objects.all()
+    assert entry.actor == "policies:event" and entry.subject_id == population["young"].id_number
