@@ -113,6 +113,30 @@ def _purpose(policy: Policy, dry_run: bool) -> str:
             + (f"，依据{basis}" if basis else ""))[:300]
 
 
+def _read_shared(policy: Policy, candidates: list[attributes.Subject], shared_rule: list[dict[str, Any]], *,
+                 skip: tuple[set[str], set[str]], dry_run: bool, label: str, actor: User | None
+                 ) -> tuple[list[attributes.Subject], dict[str, dict[str, Any]], int, int, str]:
+    """The second step of a policy over shared data: read it through the exchange for the ``candidates`` (those who
+    passed the other conditions) less the opted-out and already-told subjects (``skip``: their keyed hashes), then
+    test the shared conditions. Returns (hits, attributes by ID number, opted out, requests sent, refusal)."""
+    barred, known = skip
+    digests = {s.id_number: pii.lookup_hash(s.id_number) for s in candidates}
+    opted = sum(1 for s in candidates if digests[s.id_number] in barred)  # not read at all
+    left_out = barred | known
+    to_read = [s for s in candidates if digests[s.id_number] not in left_out]
+    try:
+        fetched = attributes.fetch_shared(to_read, rules.attributes_of(shared_rule), policy=policy,
+                                          purpose=_purpose(policy, dry_run), actor_label=label,
+                                          actor_id=actor.pk if actor and actor.pk else None)
+    except PolicyError as exc:  # SharedDataRefused / SharedDataUnavailable: never decided on partial data
+        log.warning("policies: %s", exc.message)
+        return [], {}, opted, (exc.detail or {}).get("requests", 0), exc.message
+    test = rules.compile_rule(shared_rule)
+    attrs_of = {s.id_number: {**s.attrs, **fetched[s.id_number]} for s in to_read}
+    hits = [s for s in to_read if test(attrs_of[s.id_number])]
+    return hits, attrs_of, opted, attributes.requests_for(to_read, shared_rule), ""
+
+
 def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str = MatchRun.Trigger.BATCH,
           event: str = "", only: list[str] | None = None, actor: User | None = None, sample: int = 5
           ) -> dict[str, Any]:
@@ -169,22 +193,8 @@ def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str
             known = set(PolicyMatch.objects.filter(policy=policy).values_list("subject_hash", flat=True))
         attrs_of: dict[str, dict[str, Any]] = {}
         if shared_rule and candidates:
-            digests = {s.id_number: pii.lookup_hash(s.id_number) for s in candidates}
-            opted = sum(1 for s in candidates if digests[s.id_number] in barred)  # not read at all
-            to_read = [s for s in candidates if digests[s.id_number] not in barred | known]
-            try:
-                fetched = attributes.fetch_shared(to_read, rules.attributes_of(shared_rule), policy=policy,
-                                                  purpose=_purpose(policy, dry_run), actor_label=label,
-                                                  actor_id=actor.pk if actor and actor.pk else None)
-            except PolicyError as exc:  # SharedDataRefused / SharedDataUnavailable: decided on no partial data
-                refused, hits = exc.message, []
-                requested = (exc.detail or {}).get("requests", 0)
-                log.warning("policies: %s", exc.message)
-            else:
-                test = rules.compile_rule(shared_rule)
-                attrs_of = {s.id_number: {**s.attrs, **fetched[s.id_number]} for s in to_read}
-                hits = [s for s in to_read if test(attrs_of[s.id_number])]
-                requested = attributes.requests_for(to_read, shared_rule)
+            hits, attrs_of, opted, requested, refused = _read_shared(
+                policy, candidates, shared_rule, skip=(barred, known), dry_run=dry_run, label=label, actor=actor)
         else:
             hits = candidates
         if not dry_run and hits:
