@@ -180,3 +180,23 @@ def test_an_event_reads_only_the_subject_it_is_about(insurance_register, populat
     assert m.subject_name == "小李" and m.run.trigger == "event"
     [entry] = AccessLogEntry.objects.all()
     assert entry.actor == "policies:event" and entry.subject_id == population["young"].id_number
+
+
+def test_the_command_line_names_the_refusal_and_ends_with_the_total(insurance_register, population):
+    import typer
+    from typer.testing import CliRunner
+
+    from tongban.policies.cli import register
+
+    app = typer.Typer()
+    register(app)
+    services.save_policy(INSURED, publish=True)
+    refused = CliRunner().invoke(app, ["policy", "match", "--policy", "T-QNZF"])
+    assert refused.exit_code == 0, refused.output
+    lines = refused.output.strip().splitlines()
+    assert lines[-1] == "matched=0"
+    assert any(line.startswith("  refused: 政策“青年人租房补贴”（T-QNZF）不能调取“社会保险参保信息”") for line in lines)
+    grant(insurance_register)
+    ok = CliRunner().invoke(app, ["policy", "match", "--policy", "T-QNZF"])
+    assert ok.output.strip().splitlines()[-1] == "matched=1" and "refused" not in ok.output
+    assert "  shared data: 1 requests to the exchange (each in its access log)" in ok.output
