@@ -34,6 +34,7 @@ LICENCE_ISSUED = "credential.issued"
 RATING_INVITATION = "feedback.rating_invitation"
 POST_CHECK_DUE = "supervision.post_check_due"
 SECURITY_NOTICE = "security.incident_notice"
+POLICY_ENTITLEMENT = "policies.entitlement"
 
 TEMPLATES.register(ACCEPTED, Template(
     label="申请已受理",
@@ -103,6 +104,14 @@ TEMPLATES.register(SECURITY_NOTICE, Template(
     subject="关于您个人信息的安全事件告知",
     body="{name}，您好！\n\n{text}\n\n详细说明请在“我的数据 → 安全告知”中查看。",
     sms="我们发现一起可能涉及您个人信息的安全事件，已采取处置措施，详情请登录“我的数据”查看。",
+))
+
+TEMPLATES.register(POLICY_ENTITLEMENT, Template(
+    label="免申即享政策告知",
+    subject="您可以享受：{policy_name}",
+    body="{name}，您好！\n\n{reason}\n\n{next_step}不需要的，也可以在“我的政策”里选择“不需要”或者不再提醒。"
+         "\n政策依据：{legal_basis}。",
+    sms="您可以享受“{policy_name}”，无需另行申报。详情请登录“我的政策”查看；不需要的也可在那里退订提醒。",
 ))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from tongban.core.auth import API_AUTH, AuthedRequest
 
@@ -78,6 +78,9 @@ class DryRunOut(Schema):
     status: str
     matched: int
     population: int
+    requested: int = Field(description="requests of shared data sent to the exchange (one per subject and resource), "
+                                       "each an entry of its access log, granted or not")
+    refused: str = Field(description="why the policy matched nobody: the exchange refused or failed; empty if not")
     sample: list[dict[str, str]]
 
 
@@ -134,7 +137,7 @@ def dry_run(request: AuthedRequest, code: str):
     services.require_officer(request.user)
     result = services.match([code], dry_run=True, actor=request.user)
     row = result["policies"][0]
-    return 200, {**{k: row[k] for k in ("code", "name", "status", "matched", "sample")},
+    return 200, {**{k: row[k] for k in ("code", "name", "status", "matched", "requested", "refused", "sample")},
                  "population": sum(result["run"].population.values())}
 
 

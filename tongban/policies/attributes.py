@@ -1,15 +1,19 @@
 """The attributes policies are written over, and the population they are matched against.
 
-Every attribute names the data it comes from (shown with each policy: 数据来源), all held by the platform:
+Every attribute names the data it comes from (shown with each policy: 数据来源):
 
 - persons (自然人): the signed-up natural persons (统一身份认证 accounts) — age and gender from the ID number, and
   the days since an item was approved for them (``person.days_since_approval:ITEM_CODE``, from the case records);
 - entities (市场主体): supervision's entity register — kind, credit grade, days since establishment, industry,
-  status, division.
+  status, division;
+- data another department holds (社保、户籍 ...): ``exchange:RESOURCE.FIELD``, a data item of a resource of the
+  exchange's catalogue (政务信息资源目录), read per subject through the exchange under the policy's implementing
+  department's grant (:func:`fetch_shared`): every read is authorised by the broker (grant, fields, consent or a
+  consent-exempt grant) and written to the exchange's access log (查询留痕), refusals included.
 
-Data another department holds (社保、户籍) would come through the exchange under a grant, per matched subject;
-that provider is not written yet (docs/smart-services.md). A deployment adds attributes with
-``ATTRIBUTES.register``; a provider computes one attribute for many subjects at once.
+A deployment adds attributes with ``ATTRIBUTES.register``; a provider computes one attribute for many subjects at
+once. Shared attributes have no provider: they are read by :func:`fetch_shared`, for one policy (its department,
+its purpose) and only for the subjects the policy's other conditions leave.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from django.utils import timezone
 
 from tongban.core import pii
 from tongban.core.registry import Registry
+
+from .errors import PolicyError, SharedDataRefused, SharedDataUnavailable
 
 
 @dataclass(frozen=True)
@@ -130,8 +136,160 @@ _register(Attribute("entity.industry", "行业门类", "entity", "市场主体�
 _register(Attribute("entity.status", "登记状态", "entity", "市场主体名录（市场监管局）"), _entity_field("status"))
 
 
+# --- data of other departments, through the exchange ----------------------------------------------------------
+
+SHARED = "exchange"  # exchange:RESOURCE.FIELD
+
+
+def _shown(value: Any) -> str:
+    return "、".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _not_filled(subjects: list[Subject], full: str, _arg: str) -> None:
+    raise PolicyError(f"{full} 是共享数据，只能按政策经数据共享交换调取（attributes.fetch_shared）",
+                      code="policies.shared_attribute")
+
+
+_register(Attribute(SHARED, "共享数据", "any", "数据共享交换（按政策实施部门的共享授权逐人调取，留痕）", _shown),
+          _not_filled)
+
+
+@dataclass(frozen=True)
+class SharedRef:
+    resource: str  # the data resource's code in the exchange catalogue
+    field: str  # one of its data items
+
+
+def shared_ref(full: str) -> SharedRef | None:
+    """``exchange:social_insurance.months_paid`` → SharedRef("social_insurance", "months_paid"); None otherwise."""
+    base, _, arg = full.partition(":")
+    if base != SHARED:
+        return None
+    resource, _, item = arg.partition(".")
+    return SharedRef(resource, item)
+
+
+def is_shared(full: str) -> bool:
+    return full.partition(":")[0] == SHARED
+
+
+def _resource(code: str) -> Any:
+    from tongban.exchange import selectors as exchange
+
+    return exchange.resource(code)
+
+
+def check_shared(full: str) -> None:
+    """A shared attribute names an active resource of the catalogue and one of its data items, else PolicyError."""
+    ref = shared_ref(full)
+    if ref is None:
+        return
+    resource = _resource(ref.resource) if ref.resource else None
+    if resource is None or not resource.active:
+        raise PolicyError(f"属性 {full}：数据资源“{ref.resource}”不在数据资源目录中或已停用（写法 exchange:资源编码.数据项）",
+                          code="policies.unknown_attribute")
+    if ref.field not in resource.field_names:
+        raise PolicyError(f"属性 {full}：“{resource.name}”没有数据项“{ref.field}”（可用：{'、'.join(resource.field_names)}）",
+                          code="policies.unknown_attribute")
+
+
+def title_of(full: str) -> str:
+    """The attribute in words: ``年龄（周岁）``; a shared one by its item and resource, ``累计缴费月数（社会保险参保信息）``."""
+    ref = shared_ref(full)
+    if ref is not None:
+        resource = _resource(ref.resource)
+        if resource is None:
+            return full
+        spec = ((resource.schema or {}).get("properties") or {}).get(ref.field) or {}
+        return f"{spec.get('title', ref.field)}（{resource.name}）"
+    attribute = ATTRIBUTES.find(full.split(":", 1)[0])
+    return attribute.title if attribute is not None else full
+
+
+def source_of(full: str) -> str:
+    """Where the data comes from, in words (数据来源)."""
+    ref = shared_ref(full)
+    if ref is not None:
+        resource = _resource(ref.resource)
+        owner = resource.owner.name if resource is not None else "提供部门"
+        return f"{resource.name if resource else ref.resource}（{owner}），经数据共享交换按授权调取"
+    attribute = ATTRIBUTES.find(full.split(":", 1)[0])
+    return attribute.source if attribute is not None else ""
+
+
+def fetch_shared(subjects: list[Subject], names: Iterable[str], *, policy: Any, purpose: str,
+                 actor_label: str = "", actor_id: int | None = None) -> dict[str, dict[str, Any]]:
+    """Read the shared attributes ``names`` of ``subjects`` for ``policy`` through the exchange: one request per
+    subject and resource, as the policy's implementing department (``policy.department``, the consumer that must
+    hold the grant), for ``purpose``. Each request goes through the exchange's broker, which authorises it and
+    appends it to the access log (granted, refused or failed) before any data comes back.
+
+    Returns ``{id_number: {attribute: value}}`` (None where the register has no record of the subject). Raises
+    :class:`SharedDataRefused` naming the policy and the resource when the department may not read it (no grant,
+    pending, expired or revoked, fields outside the grant, no consent and no consent-exempt grant, or only a
+    masked value, which cannot be compared), and :class:`SharedDataUnavailable` when the provider fails: the
+    policy is then not decided in this run, never decided on partial data."""
+    from tongban.core import evidence
+
+    wanted: dict[str, list[tuple[str, str]]] = {}
+    for full in dict.fromkeys(names):
+        ref = shared_ref(full)
+        if ref is not None:
+            wanted.setdefault(ref.resource, []).append((full, ref.field))
+    out: dict[str, dict[str, Any]] = {s.id_number: {} for s in subjects}
+    sent = 0  # requests sent to the exchange (each one an entry of its access log)
+    if not wanted or not subjects:
+        return out
+    who = f"政策“{policy.name}”（{policy.code}）"
+    if not policy.department:
+        raise SharedDataRefused(f"{who}未写明实施部门，无法以部门的共享授权调取共享数据",
+                                detail={"policy": policy.code, "resource": next(iter(wanted))})
+    for code, items in wanted.items():
+        resource = _resource(code)
+        name = resource.name if resource is not None else code
+        fields = tuple(dict.fromkeys(item for _, item in items))
+        detail = {"policy": policy.code, "resource": code, "consumer": policy.department}
+        for s in subjects:
+            sent += 1
+            request = evidence.EvidenceRequest(
+                source=evidence.SHARED, code=code, subject_id=s.id_number, requester_org=policy.department,
+                purpose=purpose, case_ref=f"policy:{policy.code}"[:64], actor_id=actor_id, actor_label=actor_label,
+                fields=fields)
+            try:
+                got = evidence.fetch(request)
+            except evidence.EvidenceNotFound:
+                for full, _ in items:
+                    out[s.id_number][full] = None  # no record of the subject: the condition does not hold
+                continue
+            except evidence.EvidenceRefused as exc:
+                raise SharedDataRefused(f"{who}不能调取“{name}”（{code}）：{exc.message}",
+                                        detail={**detail, "reason": exc.code, "requests": sent}) from exc
+            except evidence.EvidenceError as exc:
+                raise SharedDataUnavailable(f"{who}调取“{name}”（{code}）失败，本次不认定该政策：{exc.message}",
+                                            detail={**detail, "reason": exc.code, "requests": sent}) from exc
+            masked = [item for item in fields if item in got.masked_fields]
+            if masked:
+                raise SharedDataRefused(
+                    f"{who}不能使用“{name}”（{code}）：共享授权只提供脱敏的“{'、'.join(masked)}”，无法据以认定，"
+                    "请提供部门在授权中列为明文数据项",
+                    detail={**detail, "reason": "policies.masked", "fields": masked, "requests": sent})
+            for full, item in items:
+                out[s.id_number][full] = got.data.get(item)
+    return out
+
+
+def requests_for(subjects: list[Subject], rule: list[dict[str, Any]]) -> int:
+    """The exchange requests :func:`fetch_shared` sends for ``subjects`` and the shared conditions ``rule``."""
+    return len(subjects) * len({ref.resource for c in rule if (ref := shared_ref(c["attr"])) is not None})
+
+
 def titles() -> dict[str, str]:
     return {name: a.title for name, a in ATTRIBUTES.items()}
+
+
+def titles_for(rule: list[dict[str, Any]]) -> dict[str, str]:
+    """The registered titles plus every attribute of ``rule`` by its full name (a shared one by its data item)."""
+    return titles() | {c["attr"]: title_of(c["attr"]) for c in rule if isinstance(c, dict) and "attr" in c}
 
 
 def population(subject: str, only: Iterable[str] | None = None) -> list[Subject]:

@@ -39,6 +39,10 @@ def match_command(
         total += row["matched"]
         typer.echo(f"{row['code']}\t{row['name']}\tmatched={row['matched']}\tnew={row['new']}"
                    f"\topted_out={row['opted_out']}" + ("\t(dry run)" if dry_run else ""))
+        if row["requested"]:
+            typer.echo(f"  shared data: {row['requested']} requests to the exchange (each in its access log)")
+        if row["refused"]:
+            typer.echo(f"  refused: {row['refused']}")
         if dry_run:
             for s in row["sample"]:
                 typer.echo(f"  {s['name']}: {s['reason']}")

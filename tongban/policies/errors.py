@@ -22,3 +22,17 @@ class NotFound(PolicyError):
 class BadState(PolicyError):
     code = "policies.bad_state"
     status = 409
+
+
+class SharedDataRefused(PolicyError):
+    """The exchange refused a policy's read of another department's data (no usable grant, no consent, masked)."""
+
+    code = "policies.shared_data_refused"
+    status = 403
+
+
+class SharedDataUnavailable(PolicyError):
+    """The provider of another department's data failed; the policy is not decided in this run."""
+
+    code = "policies.shared_data_unavailable"
+    status = 503

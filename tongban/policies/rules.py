@@ -115,7 +115,7 @@ def describe(rule: list[dict[str, Any]], titles: Mapping[str, str]) -> list[str]
     """Each condition in plain Chinese, e.g. ``成立天数 ≤ 365``."""
     out = []
     for c in rule:
-        title = titles.get(c["attr"].split(":", 1)[0], c["attr"])
+        title = titles.get(c["attr"]) or titles.get(c["attr"].split(":", 1)[0], c["attr"])
         value = c.get("value")
         shown = "、".join(map(str, value)) if isinstance(value, list) and c["op"] != "between" else (
             f"{value[0]} 至 {value[1]}" if c["op"] == "between" else ("是" if value is True else "否" if value is False

@@ -25,7 +25,6 @@ def get_policy(code: str) -> Policy | None:
 
 def overview() -> list[dict[str, Any]]:
     """Every policy with its match counts by status and its data in plain Chinese (the officer's page)."""
-    titles = attributes.titles()
     counted = Policy.objects.annotate(
         matched=Count("matches"),
         confirmed=Count("matches", filter=Q(matches__status=PolicyMatch.Status.CONFIRMED)),
@@ -33,10 +32,9 @@ def overview() -> list[dict[str, Any]]:
         waiting=Count("matches", filter=Q(matches__status=PolicyMatch.Status.NOTIFIED)))
     out = []
     for p in counted:
-        out.append({"policy": p, "conditions": rules.describe(p.rule, titles),
-                    "data": [{"attr": a, "title": titles.get(a.split(":", 1)[0], a),
-                              "source": (attr.source if (attr := attributes.ATTRIBUTES.find(a.split(":", 1)[0]))
-                                         else "")} for a in rules.attributes_of(p.rule)],
+        out.append({"policy": p, "conditions": rules.describe(p.rule, attributes.titles_for(p.rule)),
+                    "data": [{"attr": a, "title": attributes.title_of(a), "source": attributes.source_of(a),
+                              "shared": attributes.is_shared(a)} for a in rules.attributes_of(p.rule)],
                     "matched": p.matched, "confirmed": p.confirmed, "opted_out": p.opted_out,
                     "waiting": p.waiting})
     return out

@@ -4,6 +4,7 @@ confirmation into a prefilled application, decline and opt-out."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from tongban.core.services import audit
 from . import attributes, delivery, rules
 from .errors import BadState, Forbidden, NotFound, PolicyError
 from .models import MatchRun, OptOut, Policy, PolicyMatch
+
+log = logging.getLogger("tongban.policies")
 
 POLICY_FIELDS = ("name", "kind", "subject", "department", "description", "legal_basis", "rule", "reason", "events",
                  "item_code", "prefill", "auto_decide")
@@ -46,6 +49,12 @@ def save_policy(data: dict[str, Any], *, publish: bool = False, actor: User | No
     rules.validate(data.get("rule"), attributes.titles())
     if not data.get("legal_basis"):
         raise PolicyError(f"{code}：须写明政策依据", code="policies.no_legal_basis")
+    shared = [c["attr"] for c in data["rule"] if attributes.is_shared(c["attr"])]
+    for attr in shared:
+        attributes.check_shared(attr)
+    if shared and not data.get("department"):
+        raise PolicyError(f"{code}：使用共享数据（{'、'.join(shared)}）的政策须写明实施部门：以该部门的共享授权调取",
+                          code="policies.no_department")
     values = {k: data[k] for k in POLICY_FIELDS if k in data}
     with transaction.atomic():
         policy = Policy.objects.select_for_update().filter(code=code).first()
@@ -80,7 +89,7 @@ def load_policies(path: str | Path, actor: User | None = None) -> list[Policy]:
         return [save_policy(p, publish=p.get("status") == "published", actor=actor) for p in doc.get("policies", [])]
 
 
-def reason_for(policy: Policy, facts: dict[str, Any]) -> str:
+def reason_for(policy: Policy, facts: dict[str, Any], titles: dict[str, str] | None = None) -> str:
     """The plain-Chinese reason of a match: the policy's template filled with the facts, or the conditions."""
     shown = {k: attributes.display(k, v) for k, v in facts.items()}
     if policy.reason:
@@ -88,13 +97,44 @@ def reason_for(policy: Policy, facts: dict[str, Any]) -> str:
         for k, v in shown.items():
             text = text.replace("{" + k + "}", v)
         return text
-    conditions = rules.describe(policy.rule, attributes.titles())
+    conditions = rules.describe(policy.rule, titles if titles is not None else attributes.titles_for(policy.rule))
     return f"根据{policy.legal_basis[0].get('law', '')}，您符合“{policy.name}”的条件：" + "；".join(conditions) + "。"
 
 
 def _opted_out(policy: Policy) -> set[str]:
     return set(OptOut.objects.filter(policy__isnull=True).values_list("subject_hash", flat=True)) | set(
         OptOut.objects.filter(policy=policy).values_list("subject_hash", flat=True))
+
+
+def _purpose(policy: Policy, dry_run: bool) -> str:
+    """What a read of shared data is for, as the access log (and the person's 我的数据) shows it."""
+    basis = "；".join(f"{b.get('law', '')}{b.get('article', '')}" for b in policy.legal_basis or [] if b.get("law"))
+    return (f"免申即享政策{'试算' if dry_run else '匹配'}：{policy.name}（{policy.code}）"
+            + (f"，依据{basis}" if basis else ""))[:300]
+
+
+def _read_shared(policy: Policy, candidates: list[attributes.Subject], shared_rule: list[dict[str, Any]], *,
+                 skip: tuple[set[str], set[str]], dry_run: bool, label: str, actor: User | None
+                 ) -> tuple[list[attributes.Subject], dict[str, dict[str, Any]], int, int, str]:
+    """The second step of a policy over shared data: read it through the exchange for the ``candidates`` (those who
+    passed the other conditions) less the opted-out and already-told subjects (``skip``: their keyed hashes), then
+    test the shared conditions. Returns (hits, attributes by ID number, opted out, requests sent, refusal)."""
+    barred, known = skip
+    digests = {s.id_number: pii.lookup_hash(s.id_number) for s in candidates}
+    opted = sum(1 for s in candidates if digests[s.id_number] in barred)  # not read at all
+    left_out = barred | known
+    to_read = [s for s in candidates if digests[s.id_number] not in left_out]
+    try:
+        fetched = attributes.fetch_shared(to_read, rules.attributes_of(shared_rule), policy=policy,
+                                          purpose=_purpose(policy, dry_run), actor_label=label,
+                                          actor_id=actor.pk if actor and actor.pk else None)
+    except PolicyError as exc:  # SharedDataRefused / SharedDataUnavailable: never decided on partial data
+        log.warning("policies: %s", exc.message)
+        return [], {}, opted, (exc.detail or {}).get("requests", 0), exc.message
+    test = rules.compile_rule(shared_rule)
+    attrs_of = {s.id_number: {**s.attrs, **fetched[s.id_number]} for s in to_read}
+    hits = [s for s in to_read if test(attrs_of[s.id_number])]
+    return hits, attrs_of, opted, attributes.requests_for(to_read, shared_rule), ""
 
 
 def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str = MatchRun.Trigger.BATCH,
@@ -104,7 +144,16 @@ def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str
 
     Not a dry run: each new match becomes a :class:`PolicyMatch` and a notice (unless the subject opted out);
     a subject already matched is not told twice. A dry run (drafts allowed) writes only the run's record.
-    Returns ``{"run": MatchRun, "policies": [{"code", "name", "matched", "new", "opted_out", "sample"}]}``."""
+
+    A policy over shared data (``exchange:RESOURCE.FIELD``) is evaluated in two steps: its conditions on data the
+    platform holds first, then the shared data is read through the exchange only for the subjects left, less those
+    who opted out and (not a dry run) those already told; each read is in the exchange's access log, a dry run's
+    too (its purpose says 试算). When the exchange refuses (no usable grant ...) or the provider fails, the policy
+    matches nobody in this run and its row says why (``refused``).
+
+    Returns ``{"run": MatchRun, "policies": [{"code", "name", "matched", "new", "opted_out", "requested", "refused",
+    "sample"}]}`` (``requested``: the requests of shared data sent to the exchange, one per subject and resource, each
+    an entry of its access log, granted or not)."""
     qs = Policy.objects.all() if dry_run else Policy.objects.filter(status=Policy.Status.PUBLISHED)
     if codes:
         qs = qs.filter(code__in=codes)
@@ -118,7 +167,8 @@ def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str
     by_subject: dict[str, list[attributes.Subject]] = {}
     for kind in {p.subject for p in policies}:
         people = attributes.population(kind, only)
-        attributes.fill(people, [a for p in policies if p.subject == kind for a in rules.attributes_of(p.rule)])
+        attributes.fill(people, [a for p in policies if p.subject == kind for a in rules.attributes_of(p.rule)
+                                 if not attributes.is_shared(a)])
         by_subject[kind] = people
     results = []
     run = MatchRun(trigger=MatchRun.Trigger.DRY_RUN if dry_run else trigger, event=event,
@@ -126,14 +176,28 @@ def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str
                    population={k: len(v) for k, v in by_subject.items()})
     if not dry_run:
         run.save()
+    label = actor.username if actor and actor.pk else f"policies:{run.trigger}"
     for policy in policies:
-        test = rules.compile_rule(policy.rule)
         used = rules.attributes_of(policy.rule)
-        hits = [s for s in by_subject[policy.subject] if test(s.attrs)]
-        new = opted = 0
-        if not dry_run and hits:
+        titles = attributes.titles_for(policy.rule)
+        local = rules.compile_rule([c for c in policy.rule if not attributes.is_shared(c["attr"])])
+        shared_rule = [c for c in policy.rule if attributes.is_shared(c["attr"])]
+        candidates = [s for s in by_subject[policy.subject] if local(s.attrs)]
+        new = opted = requested = 0
+        refused = ""
+        barred: set[str] = set()
+        known: set[str] = set()
+        if candidates and (shared_rule or not dry_run):
             barred = _opted_out(policy)
+        if candidates and not dry_run:
             known = set(PolicyMatch.objects.filter(policy=policy).values_list("subject_hash", flat=True))
+        attrs_of: dict[str, dict[str, Any]] = {}
+        if shared_rule and candidates:
+            hits, attrs_of, opted, requested, refused = _read_shared(
+                policy, candidates, shared_rule, skip=(barred, known), dry_run=dry_run, label=label, actor=actor)
+        else:
+            hits = candidates
+        if not dry_run and hits:
             for s in hits:
                 digest = pii.lookup_hash(s.id_number)
                 if digest in barred:
@@ -141,21 +205,23 @@ def match(codes: list[str] | None = None, *, dry_run: bool = False, trigger: str
                     continue
                 if digest in known:
                     continue
-                facts = {a: s.attrs.get(a) for a in used}
+                facts = {a: attrs_of.get(s.id_number, s.attrs).get(a) for a in used}
                 try:
                     with transaction.atomic():
                         m = PolicyMatch.objects.create(policy=policy, subject_id_number=s.id_number,
                                                        subject_name=s.name, user_id=s.user_id, facts=facts,
-                                                       reason=reason_for(policy, facts), run=run)
+                                                       reason=reason_for(policy, facts, titles), run=run)
+                        delivery.deliver(m)  # the match and its message stand or fall together
                 except IntegrityError:  # matched meanwhile by another run
                     continue
-                delivery.deliver(m)
                 new += 1
         results.append({"code": policy.code, "name": policy.name, "status": policy.status, "matched": len(hits),
-                        "new": new, "opted_out": opted,
-                        "sample": [{"name": s.name, "reason": reason_for(policy, {a: s.attrs.get(a) for a in used})}
+                        "new": new, "opted_out": opted, "requested": requested, "refused": refused,
+                        "sample": [{"name": s.name, "reason": reason_for(
+                            policy, {a: attrs_of.get(s.id_number, s.attrs).get(a) for a in used}, titles)}
                                    for s in hits[:sample]]})
-    run.counts = {r["code"]: {k: r[k] for k in ("matched", "new", "opted_out")} for r in results}
+    run.counts = {r["code"]: {k: r[k] for k in ("matched", "new", "opted_out", "requested", "refused")}
+                  for r in results}
     run.seconds = round(time.perf_counter() - started, 3)
     if not dry_run:
         run.save(update_fields=["counts", "seconds"])

@@ -67,3 +67,48 @@ STARTUP = {
 @pytest.fixture
 def users_admin(demo_core):
     return User.objects.get(username="admin")
+
+
+# --- data of another department, through the exchange -----------------------------------------------------
+
+INSURED = {
+    "code": "T-QNZF", "name": "青年人租房补贴", "kind": "subsidy", "subject": "person", "department": "yx-zjj",
+    "legal_basis": [{"law": "《国务院办公厅关于加快发展保障性租赁住房的意见》"}],
+    "rule": [{"attr": "person.age", "op": "between", "value": [18, 30]},
+             {"attr": "exchange:t_insurance.status", "op": "==", "value": "正常参保"},
+             {"attr": "exchange:t_insurance.months_paid", "op": ">=", "value": 6}],
+    "reason": "您在本市正常参保、已累计缴费{exchange:t_insurance.months_paid}个月，可以享受青年人租房补贴。",
+}
+
+
+@pytest.fixture
+def insurance_register(population, settings):
+    """A 有条件共享 register of 人社局 (social insurance) with records of both persons; no grant yet."""
+    from tongban.exchange import services as exchange
+
+    settings.TONGBAN_EXCHANGE_GRANT_PROCESS = False  # the owner decides directly (no review process)
+    schema = {"type": "object", "required": ["id_number", "status"], "properties": {
+        "id_number": {"title": "公民身份号码", "type": "string"}, "status": {"title": "参保状态", "type": "string"},
+        "months_paid": {"title": "累计缴费月数", "type": "integer"}}}
+    resource = exchange.save_resource(
+        code="t_insurance", name="社会保险参保信息", owner="yx-rsj", schema=schema, subject_field="id_number",
+        field_sensitivity={"id_number": "sensitive_personal", "status": "internal", "months_paid": "personal"},
+        sharing_type="conditional")
+    exchange.upsert_provider_record(resource, {"id_number": population["young"].id_number, "status": "正常参保",
+                                               "months_paid": 60})
+    exchange.upsert_provider_record(resource, {"id_number": population["old"].id_number, "status": "终止参保",
+                                               "months_paid": 300})
+    return resource
+
+
+def grant(resource, consumer="yx-zjj", *, fields=("status", "months_paid"), unmasked=("months_paid",),
+          consent_exempt=True, approve=True):
+    """The consumer's grant for ``resource``: requested, then decided by the owner."""
+    from tongban.exchange import services as exchange
+
+    requested = exchange.request_grant(resource=resource, consumer=consumer, fields=list(fields),
+                                       unmasked_fields=list(unmasked), purpose="免申即享：青年人租房补贴资格认定",
+                                       legal_basis="《个人信息保护法》第十三条第一款第三项")
+    if approve:
+        exchange.decide_grant(requested, actor=None, approve=True, consent_exempt=consent_exempt, check_role=False)
+    return requested

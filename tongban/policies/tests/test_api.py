@@ -59,3 +59,27 @@ def test_pages(client, population, users_admin):
     assert client.post("/policies/manage/T-CYBT/dry-run/").status_code == 302
     html = client.get("/policies/").content.decode()
     assert "试算结果" in html and "匹配 <strong>1</strong>" in html and "成立天数 ≤ 365" in html
+
+
+def test_the_officer_sees_a_refusal_of_shared_data_and_the_reads_of_a_dry_run(client, insurance_register,
+                                                                              users_admin):
+    from tongban.exchange.models import AccessLogEntry
+
+    from .conftest import INSURED, grant
+
+    services.save_policy(INSURED)
+    client.force_login(users_admin)
+    dry = client.post("/api/policies/T-QNZF/dry-run").json()
+    assert dry["matched"] == 0 and dry["requested"] == 1 and "T-QNZF" in dry["refused"] and "社会保险参保信息" in dry["refused"]
+    assert client.post("/policies/manage/T-QNZF/dry-run/").status_code == 302
+    html = client.get("/policies/").content.decode()
+    assert "未能认定：政策“青年人租房补贴”（T-QNZF）不能调取“社会保险参保信息”" in html
+    assert "累计缴费月数（社会保险参保信息）" in html and "经数据共享交换按授权调取" in html
+    grant(insurance_register)
+    dry = client.post("/api/policies/T-QNZF/dry-run").json()
+    assert dry["matched"] == 1 and dry["refused"] == "" and dry["sample"][0]["name"] == "小李"
+    assert client.post("/policies/manage/T-QNZF/dry-run/").status_code == 302
+    html = client.get("/policies/").content.decode()
+    assert "请求共享数据 1 次，每次请求都已记入查询留痕" in html and "未能认定：" not in html
+    assert list(AccessLogEntry.objects.values_list("outcome", "actor")) == [
+        ("refused", "admin"), ("refused", "admin"), ("granted", "admin"), ("granted", "admin")]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tongban.core import events
-from tongban.policies import services
+from tongban.notifications.models import Delivery, Message
+from tongban.policies import delivery, services
 from tongban.policies.errors import BadState, NotFound, PolicyError
 from tongban.policies.models import MatchRun, Policy, PolicyMatch
 from tongban.supervision.models import MarketEntity
-from tongban.workflow.models import Notification
 
 from .conftest import ELDERLY, REFUND, STARTUP
 
@@ -26,13 +26,17 @@ def test_batch_match_notifies_each_qualifying_subject_once_with_a_plain_reason(p
     old = PolicyMatch.objects.get(policy__code="T-GLJT")
     assert old.subject_name == "王奶奶" and old.reason == "您今年85周岁，已满80周岁，可以享受高龄津贴。"
     assert old.facts == {"person.age": 85}
-    note = Notification.objects.get(recipient=population["old"])
-    assert "高龄津贴" in note.subject and "85周岁" in note.body
+    note = Message.objects.get(recipient=population["old"])  # 我的消息, through the notifications context
+    assert note.event == "policies.entitlement" and note.link == "/policies/my/" and note.ref == "T-GLJT"
+    assert "高龄津贴" in note.subject and "85周岁" in note.body and "《老年人权益保障法》第三十三条" in note.body
+    assert "{" not in note.body + note.subject + note.short_text and "我的政策" in note.short_text
+    assert note.deliveries.get(channel="inbox").status == Delivery.Status.SENT
     # the company's notice names its grade in words generated from the rule
     company = PolicyMatch.objects.get(policy__code="T-WGFH", subject_name=population["company"].display_name)
     assert "信用等级 属于 A、B、C" in company.reason and "《失业保险条例》" in company.reason
     again = services.match()
     assert sum(r["new"] for r in again["policies"]) == 0  # nobody is told twice
+    assert Message.objects.filter(recipient=population["old"]).count() == 1
     assert MatchRun.objects.filter(trigger="batch").count() == 2
 
 
@@ -41,7 +45,7 @@ def test_dry_run_counts_a_draft_and_tells_nobody(population):
     result = services.match(["T-CYBT"], dry_run=True)
     [row] = result["policies"]
     assert row["matched"] == 1 and row["sample"][0]["name"] == "测试主体4" and row["new"] == 0
-    assert not PolicyMatch.objects.exists() and not Notification.objects.exists()
+    assert not PolicyMatch.objects.exists() and not Message.objects.exists()
     assert result["run"].trigger == "dry_run"
     with pytest.raises(NotFound):  # a draft does not match for real
         services.match(["T-CYBT"])
@@ -95,3 +99,25 @@ def test_approval_event_matches_the_policy_listening_to_it(population, django_ca
                                   holder={"id_number": population["old"].id_number}, result={},
                                   organisation_code="yx-rsj")
     assert PolicyMatch.objects.get().run.event == "decision_made:X-ITEM"
+
+
+def test_a_notice_goes_out_once_per_person_and_policy_on_the_channels_they_chose(population, settings):
+    """The dedupe key of the message: a match re-created (e.g. a policy re-imported) does not tell twice; e-mail
+    is queued for the background worker when the person chose it."""
+    from tongban.notifications import services as notifications
+
+    old = population["old"]
+    old.email = "wang@example.cn"
+    old.save(update_fields=["email"])
+    notifications.set_channels(old, ["email"])
+    services.save_policy(ELDERLY, publish=True)
+    services.match()
+    m = PolicyMatch.objects.get()
+    assert delivery.deliver(m) is False  # the same person and policy: already told
+    note = Message.objects.get(recipient=old)
+    assert note.dedupe_key == f"policies.entitlement:T-GLJT:{old.pk}"
+    assert set(note.deliveries.values_list("channel", "status")) == {("inbox", Delivery.Status.SENT),
+                                                                     ("email", Delivery.Status.PENDING)}
+    m.delete()
+    again = services.match()
+    assert again["policies"][0]["new"] == 1 and Message.objects.filter(recipient=old).count() == 1
