@@ -55,8 +55,10 @@ def start_review(app: Application, *, suspended: bool = False) -> ProcessInstanc
     auto-decision table (秒批) are decided by it first; those it approves skip their review task."""
     from .services import auto_decisions
 
-    items = list(app.items.select_related("item", "department", "application"))
-    outcomes = {ai.pk: (rec.outcome if (rec := auto_decisions.decide(ai)) is not None else "") for ai in items}
+    items = list(app.items.select_related("item", "department"))
+    for ai in items:
+        ai.application = app
+    outcomes = {pk: rec.outcome if rec is not None else "" for pk, rec in auto_decisions.decide_items(app, items).items()}
     base = {"application_ref": app.ref, "application_id": app.pk, "applicant_name": app.applicant_name}
     if app.bundle_id:
         instance = PROCESSES.start(BUNDLE_PROCESS, business_key=app.ref,
@@ -68,14 +70,19 @@ def start_review(app: Application, *, suspended: bool = False) -> ProcessInstanc
                                    variables={**base, "item": item_variables(ai, outcomes[ai.pk])})
     app.process_instance_id = instance.pk
     app.save(update_fields=["process_instance_id"])
-    for child in ProcessInstance.objects.filter(root_id=instance.pk) | ProcessInstance.objects.filter(
-            pk=instance.pk):
-        ai_id = (child.variables.get("item") or {}).get("application_item_id")
+    started: dict[int, int] = {}  # application item id -> the instance deciding it
+    for pk, variables in (ProcessInstance.objects.filter(root_id=instance.pk) | ProcessInstance.objects.filter(
+            pk=instance.pk)).values_list("pk", "variables"):
+        ai_id = (variables.get("item") or {}).get("application_item_id")
         if ai_id:
-            # an item decided by rules (秒批) during start() is already approved: keep its decision
-            pending = When(status=ApplicationItem.Status.PENDING, then=Value(ApplicationItem.Status.IN_REVIEW))
-            ApplicationItem.objects.filter(pk=ai_id).update(
-                process_instance_id=child.pk, status=Case(pending, default=F("status")))
+            started[ai_id] = pk
+    if started:
+        # one statement for all the items; an item decided by rules (秒批) during start() is already approved:
+        # keep its decision
+        pending = When(status=ApplicationItem.Status.PENDING, then=Value(ApplicationItem.Status.IN_REVIEW))
+        ApplicationItem.objects.filter(pk__in=started).update(
+            process_instance_id=Case(*(When(pk=ai_id, then=Value(pk)) for ai_id, pk in started.items())),
+            status=Case(pending, default=F("status")))
     if suspended:
         wf.suspend_clock(instance, None, "补正材料", check_permissions=False)
     return instance

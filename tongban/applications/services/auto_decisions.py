@@ -31,7 +31,7 @@ from tongban.core import subject_facts
 from tongban.workflow import services as wf
 
 from ..errors import ApplicationError
-from ..models import Application, ApplicationItem, AutoDecision
+from ..models import Application, ApplicationItem, ApplicationMaterial, AutoDecision
 from .common import log
 
 APPROVE = "approve"
@@ -49,10 +49,11 @@ def _age(id_number: str, today: dt.date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _evidence_by_code(ai: ApplicationItem) -> dict[str, dict[str, Any]]:
-    """Material code of this item → the fetched evidence (only fetched materials carry data)."""
+def _evidence_by_code(ai: ApplicationItem, rows: list[ApplicationMaterial] | None = None) -> dict[str, dict[str, Any]]:
+    """Material code of this item → the fetched evidence (only fetched materials carry data). ``rows``: the
+    application's material rows with their catalogue materials prefetched, read once for all its items."""
     found: dict[str, dict[str, Any]] = {}
-    for row in ai.application.materials.prefetch_related("materials"):
+    for row in rows if rows is not None else ai.application.materials.prefetch_related("materials"):
         if not row.evidence:
             continue
         for material in row.materials.all():
@@ -65,11 +66,17 @@ def _missing(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def collect_inputs(ai: ApplicationItem) -> tuple[dict[str, Any], list[str]]:
-    """The decision's input variables for this item, and the names of those that are missing."""
+def _needs_evidence(ai: ApplicationItem) -> bool:
+    return any(s.startswith("evidence.") for s in (ai.item.auto_decision_inputs or {}).values())
+
+
+def collect_inputs(ai: ApplicationItem, materials: list[ApplicationMaterial] | None = None
+                   ) -> tuple[dict[str, Any], list[str]]:
+    """The decision's input variables for this item, and the names of those that are missing (``materials``:
+    see :func:`_evidence_by_code`)."""
     app = ai.application
     spec: dict[str, str] = ai.item.auto_decision_inputs or {}
-    evidence = _evidence_by_code(ai) if any(s.startswith("evidence.") for s in spec.values()) else {}
+    evidence = _evidence_by_code(ai, materials) if _needs_evidence(ai) else {}
     values: dict[str, Any] = {}
     for name, source in spec.items():
         kind, _, rest = source.partition(".")
@@ -97,14 +104,29 @@ def input_labels(table_inputs: list[dict[str, Any]], values: dict[str, Any]) -> 
     return {name: by_expression.get(name, name) for name in values}
 
 
-def decide(ai: ApplicationItem) -> AutoDecision | None:
+def decide_items(app: Application, items: list[ApplicationItem]) -> dict[int, AutoDecision | None]:
+    """:func:`decide` for every item of ``app`` (each with ``item`` loaded), reading what they share once: the
+    material rows with their evidence and the items' earlier records. Application item id → record."""
+    ruled = [ai for ai in items if ai.item.auto_decision_key]
+    if not ruled:
+        return {ai.pk: None for ai in items}
+    rows = list(app.materials.prefetch_related("materials")) if any(_needs_evidence(ai) for ai in ruled) else []
+    records = {r.application_item_id: r for r in AutoDecision.objects.filter(application_item__in=ruled)}
+    return {ai.pk: decide(ai, materials=rows, records=records) if ai.item.auto_decision_key else None
+            for ai in items}
+
+
+def decide(ai: ApplicationItem, *, materials: list[ApplicationMaterial] | None = None,
+           records: dict[int, AutoDecision] | None = None) -> AutoDecision | None:
     """Run the item's decision table over the collected inputs and record the result (None: the item has no
-    table). Re-deciding an item (a correction, a retried start) replaces its record."""
+    table). Re-deciding an item (a correction, a retried start) replaces its record. ``materials`` and
+    ``records`` (application item id → its record; an item not in it has none): read by the caller for all
+    the items of a case (:func:`decide_items`)."""
     key = ai.item.auto_decision_key
     if not key:
         return None
     started = time.perf_counter()
-    values, missing = collect_inputs(ai)
+    values, missing = collect_inputs(ai, materials)
     try:
         explained = wf.explain_decision(key, values)
     except wf.WorkflowError as exc:
@@ -121,12 +143,20 @@ def decide(ai: ApplicationItem) -> AutoDecision | None:
         outcome = APPROVE if said == APPROVE else REFER
         if outcome == REFER and not reason:
             reason = "规则未准予，转人工审查" if result is not None else "没有命中的规则，转人工审查"
-    record, _ = AutoDecision.objects.update_or_create(application_item=ai, defaults={
+    fields = {
         "decision_key": explained["key"], "decision_name": explained["name"],
         "decision_version": explained["version"], "inputs": values, "sources": dict(ai.item.auto_decision_inputs),
-        "missing": missing, "result": {"value": result, "labels": input_labels(explained["inputs"], values)}, "hits": explained["hits"], "outcome": outcome,
-        "reason": reason[:300], "decided_at": timezone.now(),
-        "elapsed_ms": int((time.perf_counter() - started) * 1000)})
+        "missing": missing, "result": {"value": result, "labels": input_labels(explained["inputs"], values)},
+        "hits": explained["hits"], "outcome": outcome, "reason": reason[:300], "decided_at": timezone.now(),
+        "elapsed_ms": int((time.perf_counter() - started) * 1000)}
+    if records is None:
+        record, _ = AutoDecision.objects.update_or_create(application_item=ai, defaults=fields)
+    elif (record := records.get(ai.pk)) is None:
+        record = AutoDecision.objects.create(application_item=ai, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(record, name, value)
+        record.save(update_fields=list(fields))
     log(ai.application, "auto_decision",
         f"{ai.item.name}：秒批规则（{explained['name'] or key} v{explained['version']}）"
         + ("准予，无需人工审查" if outcome == APPROVE else f"转人工审查（{reason}）"))
