@@ -105,8 +105,9 @@ def _record_item_decision(ctx: ServiceContext) -> dict[str, Any]:
     by_rules = not outcome and item.get("auto_outcome") == "approve"  # 秒批: no review task ran
     outcome = outcome or item.get("auto_outcome")
     with transaction.atomic():
-        ai = ApplicationItem.objects.select_related("item", "department").select_for_update().get(
-            pk=item["application_item_id"])
+        # the item, its application (both locked, as record_item_decision needs) and its 秒批 record: one query
+        ai = ApplicationItem.objects.select_related("item", "department", "application", "auto_decision") \
+            .select_for_update(of=("self", "application")).get(pk=item["application_item_id"])
         if ai.status in {ApplicationItem.Status.APPROVED, ApplicationItem.Status.REJECTED}:
             return {"decision": ai.status}  # already recorded (a retried service task)
         if by_rules:
@@ -117,7 +118,8 @@ def _record_item_decision(ctx: ServiceContext) -> dict[str, Any]:
             opinion = Task.objects.filter(instance_id=ctx.instance_id, element_id="review",
                                           state=Task.State.COMPLETED).order_by("-completed_at").values_list(
                 "opinion", "assignee__display_name").first() or ("", "")
-        services.record_item_decision(ai, str(outcome), opinion=opinion[0] or "", decided_by=opinion[1] or "")
+        services.record_item_decision(ai, str(outcome), opinion=opinion[0] or "", decided_by=opinion[1] or "",
+                                      application=ai.application)
         if by_rules and ai.by_commitment:
             services.auto_decisions.commitment_follow_up(ai)
     return {"decision": str(outcome), "by_rules": by_rules}

@@ -128,6 +128,8 @@ def submit(app: Application, user: User, form_data: dict[str, Any] | None = None
     fully online with every material present, it is accepted at once; otherwise it waits at the windows."""
     app = Application.objects.select_for_update().get(pk=app.pk)
     require_editable(app, user)
+    if app.applicant_id == user.pk:
+        app.applicant = user  # the applicant submitting: their row is at hand (the acceptance message is to them)
     if form_data is not None:
         app.form_data = form_data
     errors = validate_form(application_schema(app), app.form_data)

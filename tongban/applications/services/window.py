@@ -178,7 +178,10 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
         _approve_by_commitment(app)
     else:
         workflow_bridge.start_review(app, suspended=suspends)
-    app.refresh_from_db()
+    # the decisions by rules (秒批) may have closed the case: its state as stored (the rows it relates to stay
+    # read; what was prefetched is stale)
+    app.refresh_from_db(fields=[f.attname for f in Application._meta.concrete_fields if not f.is_relation])
+    app._prefetched_objects_cache = {}
     return app
 
 
