@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from tongban.catalog import selectors as catalog_selectors
@@ -100,6 +100,41 @@ def get_application(ref: str, *, light: bool = False) -> Application | None:
     return next(iter(Application.objects.select_related(*related).filter(ref=ref).order_by()[:1]), None)
 
 
+CASE_ITEM_RELATED = ("item", "situation", "department", "item__implementing_org__division")
+
+
+def case_items(app: Application) -> list[ApplicationItem]:
+    """The items of a case with their catalogue item, situation, department and implementing organisation: those
+    prefetched by :func:`prefetch_case` when a service reads them several times in one step, else one query."""
+    if "items" in getattr(app, "_prefetched_objects_cache", {}):
+        return list(app.items.all())
+    return list(app.items.select_related(*CASE_ITEM_RELATED))
+
+
+def prefetch_case(app: Application) -> None:
+    """Read a case's items (as :func:`case_items`) and material rows once for a step that consults them several
+    times (submission, acceptance); ``app.items.all()`` and ``app.materials.all()`` then answer from memory. A
+    step that changes those rows with ``update()`` changes the rows in memory as well, or drops them."""
+    prefetch_related_objects([app], Prefetch("items", queryset=ApplicationItem.objects.select_related(
+        *CASE_ITEM_RELATED)), "materials")
+
+
+def remember(app: Application, relation: str, rows: list[Any]) -> None:
+    """Keep ``rows`` as the prefetched rows of ``app.<relation>`` (what the caller has just written, or knows to
+    be none): ``app.<relation>.all()`` and :func:`case_file` answer from them without reading them back. This is
+    what Django's own ``prefetch_related`` stores."""
+    queryset = getattr(app, relation).get_queryset()
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    app.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
+
+
+def _prefetched_or(app: Application, relation: str, queryset: QuerySet[Any]) -> list[Any]:
+    if relation in getattr(app, "_prefetched_objects_cache", {}):
+        return list(getattr(app, relation).all())
+    return list(queryset)
+
+
 @dataclass
 class CaseFile:
     application: Application
@@ -115,7 +150,7 @@ class CaseFile:
 
 def case_file(app: Application, *, workflow_events: bool = True) -> CaseFile:
     """Everything of one case for its pages and the API's detail (the engine's event log only when asked for)."""
-    items = list(app.items.select_related("item", "department", "situation"))
+    items = _prefetched_or(app, "items", app.items.select_related("item", "department", "situation"))
     instance_ids = [ai.process_instance_id for ai in items if ai.process_instance_id]
     if app.process_instance_id:
         instance_ids.append(app.process_instance_id)
@@ -126,7 +161,7 @@ def case_file(app: Application, *, workflow_events: bool = True) -> CaseFile:
     return CaseFile(
         application=app,
         items=items,
-        materials=list(app.materials.select_related("file")),
+        materials=_prefetched_or(app, "materials", app.materials.select_related("file")),
         notices=list(app.notices.all()),
         timeline=list(app.events.all()),
         tasks=tasks,

@@ -19,7 +19,7 @@ from tongban.workflow.models import ProcessInstance, Task
 from tongban.workflow.registry import ServiceContext, register_handler, register_periodic
 
 from .models import Application, ApplicationItem
-from .selectors import ITEM_PROCESS
+from .selectors import ITEM_PROCESS, case_items
 
 PROCESS_DIR = Path(__file__).parent / "processes"
 # The auto-decision tables (秒批) of the demo items; a city deploys its own with ``tongban decision import``.
@@ -55,7 +55,7 @@ def start_review(app: Application, *, suspended: bool = False) -> ProcessInstanc
     auto-decision table (秒批) are decided by it first; those it approves skip their review task."""
     from .services import auto_decisions
 
-    items = list(app.items.select_related("item", "department"))
+    items = case_items(app)
     for ai in items:
         ai.application = app
     outcomes = {pk: rec.outcome if rec is not None else "" for pk, rec in auto_decisions.decide_items(app, items).items()}

@@ -25,6 +25,7 @@ import datetime as dt
 import time
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from tongban.core import subject_facts
@@ -110,7 +111,10 @@ def decide_items(app: Application, items: list[ApplicationItem]) -> dict[int, Au
     ruled = [ai for ai in items if ai.item.auto_decision_key]
     if not ruled:
         return {ai.pk: None for ai in items}
-    rows = list(app.materials.prefetch_related("materials")) if any(_needs_evidence(ai) for ai in ruled) else []
+    rows: list[ApplicationMaterial] = []
+    if any(_needs_evidence(ai) for ai in ruled):
+        rows = list(app.materials.all())  # from memory when the submission prefetched them
+        prefetch_related_objects(rows, "materials")
     records = {r.application_item_id: r for r in AutoDecision.objects.filter(application_item__in=ruled)}
     return {ai.pk: decide(ai, materials=rows, records=records) if ai.item.auto_decision_key else None
             for ai in items}

@@ -68,6 +68,7 @@ class _Plan:
     material: Material
     code: str
     consumers: list[tuple[str, str]]  # (code, name) of the departments whose items need the material
+    requester: Organisation | None  # the first of them, who asks for the evidence
 
 
 def _provider_org(source: str, code: str) -> str:
@@ -85,10 +86,10 @@ def _plan(app: Application, row: ApplicationMaterial, item_codes: list[str] | No
     if m is None:  # a material row always comes from the catalogue's materials; a deleted one cannot be fetched
         raise ApplicationError(f"“{row.name}”在事项目录中已不存在，不能调取", code="material.not_fetchable")
     code = m.licence_type if row.source == Material.Source.ISSUED else m.data_resource
-    consumers = list(dict.fromkeys((ai.department.code, ai.department.name) for ai in app.items.all()
-                                   .select_related("item", "department")
-                                   if ai.item.code in (item_codes or row.item_codes)))
-    return _Plan(row, m, code, consumers)
+    departments = list({ai.department.code: ai.department for ai in app.items.all()
+                        .select_related("item", "department") if ai.item.code in (item_codes or row.item_codes)
+                        }.values())
+    return _Plan(row, m, code, [(d.code, d.name) for d in departments], departments[0] if departments else None)
 
 
 def evidence_plan(app: Application, key: str) -> dict[str, Any]:
@@ -138,7 +139,7 @@ def fetch_evidence(app: Application, key: str, user: User) -> ApplicationMateria
     with transaction.atomic():
         try:
             consent_ref = core_evidence.record_consent(
-                subject_id=app.applicant_id_number, source=row.source, code=plan.code, consumer_org=requester,
+                subject_id=app.applicant_id_number, source=row.source, code=plan.code, consumer_org=plan.requester,
                 purpose=f"{purpose}，用于{'、'.join(n for _, n in plan.consumers)}", case_ref=app.ref, user=user)
             ev = core_evidence.fetch(core_evidence.EvidenceRequest(
                 source=row.source, code=plan.code, subject_id=app.applicant_id_number, requester_org=requester,

@@ -20,7 +20,7 @@ from tongban.core.services import audit
 from .. import documents, workflow_bridge
 from ..errors import ApplicationError
 from ..models import Application, ApplicationMaterial, Notice, Supplement, Visit
-from ..selectors import clerk_place_ids
+from ..selectors import case_items, clerk_place_ids
 from . import auto_decisions, messages
 from .common import (
     DEFAULT_SUPPLEMENT_WORKING_DAYS,
@@ -56,7 +56,7 @@ def _service_rendered(app: Application, notice: Notice, kind: str, clerk: User) 
 def local_places(app: Application) -> list[Organisation]:
     """The township or community centres the case's delegated (下沉) items are handled at (none for city items)."""
     places = {}
-    for ai in app.items.select_related("item__implementing_org__division"):
+    for ai in case_items(app):
         place = catalog_selectors.delegated_place(ai.item)
         if place is not None:
             places[place.pk] = place
@@ -157,10 +157,12 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
     if owed:
         days = supplement_days or DEFAULT_SUPPLEMENT_WORKING_DAYS
         deadline = default_calendar().add_working_days(timezone.localdate(), days)
-        suspends = any("补正" in s for ai in app.items.select_related("item") for s in ai.item.excluded_steps)
+        suspends = any("补正" in s for ai in case_items(app) for s in ai.item.excluded_steps)
         Supplement.objects.create(application=app, material_keys=[m.key for m in owed], deadline=deadline,
                                   suspends_clock=suspends, requested_by=actor if not auto else None)
         app.materials.filter(pk__in=[m.pk for m in owed]).update(status=ApplicationMaterial.Status.TOLERATED)
+        for m in owed:  # the same rows in memory (prefetched by the submission)
+            m.status = ApplicationMaterial.Status.TOLERATED
         log(app, "tolerated", f"容缺受理：{'、'.join(m.name for m in owed)} 须于 {deadline:%Y-%m-%d} 前补齐", actor)
     log(app, "accepted", "自动受理" if auto else "窗口受理", actor)
     audit("application.accept", actor=actor, obj=app, detail={"auto": auto, "tolerated": [m.key for m in owed]})
