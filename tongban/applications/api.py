@@ -103,8 +103,8 @@ def application_summary(app: Application) -> dict[str, Any]:
     }
 
 
-def application_detail(app: Application) -> dict[str, Any]:
-    case = selectors.case_file(app, workflow_events=False)
+def application_detail(app: Application, written: dict[str, list[Any]] | None = None) -> dict[str, Any]:
+    case = selectors.case_file(app, workflow_events=False, written=written)
     proxy = app.proxy
     return {
         **application_summary(app),
@@ -169,7 +169,7 @@ def create(request: AuthedRequest, payload: ApplicationIn):
         user=request.user, item_code=payload.item_code, bundle_code=payload.bundle_code, situations=choices,
         form_data=payload.form_data, proxy=proxy, channel=payload.channel, window=window_org,
         applicant_phone=payload.applicant_phone)
-    return 201, application_detail(app)
+    return 201, application_detail(app, written=app.written)  # just created: answered from the rows written
 
 
 @router.get("/applications/{ref}", summary="办件详情（全部材料、进度、结果）")

@@ -19,6 +19,7 @@ from tongban.workflow.models import Event, Task
 from .models import (
     Application,
     ApplicationItem,
+    ApplicationMaterial,
     InvestmentProject,
     Notice,
     ProjectStage,
@@ -116,23 +117,7 @@ def prefetch_case(app: Application) -> None:
     times (submission, acceptance); ``app.items.all()`` and ``app.materials.all()`` then answer from memory. A
     step that changes those rows with ``update()`` changes the rows in memory as well, or drops them."""
     prefetch_related_objects([app], Prefetch("items", queryset=ApplicationItem.objects.select_related(
-        *CASE_ITEM_RELATED)), "materials")
-
-
-def remember(app: Application, relation: str, rows: list[Any]) -> None:
-    """Keep ``rows`` as the prefetched rows of ``app.<relation>`` (what the caller has just written, or knows to
-    be none): ``app.<relation>.all()`` and :func:`case_file` answer from them without reading them back. This is
-    what Django's own ``prefetch_related`` stores."""
-    queryset = getattr(app, relation).get_queryset()
-    queryset._result_cache = list(rows)
-    queryset._prefetch_done = True
-    app.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
-
-
-def _prefetched_or(app: Application, relation: str, queryset: QuerySet[Any]) -> list[Any]:
-    if relation in getattr(app, "_prefetched_objects_cache", {}):
-        return list(getattr(app, relation).all())
-    return list(queryset)
+        *CASE_ITEM_RELATED)), Prefetch("materials", queryset=ApplicationMaterial.objects.select_related("file")))
 
 
 @dataclass
@@ -148,9 +133,17 @@ class CaseFile:
     supplements: list[Any]
 
 
-def case_file(app: Application, *, workflow_events: bool = True) -> CaseFile:
-    """Everything of one case for its pages and the API's detail (the engine's event log only when asked for)."""
-    items = _prefetched_or(app, "items", app.items.select_related("item", "department", "situation"))
+def case_file(app: Application, *, workflow_events: bool = True, written: dict[str, list[Any]] | None = None
+              ) -> CaseFile:
+    """Everything of one case for its pages and the API's detail (the engine's event log only when asked for).
+    ``written``: the rows of a case created by this very request (``create_application`` leaves them in
+    ``app.written``: items with their item, department and situation, material rows, timeline): nothing else of
+    it exists yet, so nothing is read back."""
+    if written is not None:
+        return CaseFile(application=app, items=written["items"], materials=written["materials"], notices=[],
+                        timeline=written["events"], tasks=[], workflow_events=[],
+                        visits=_visits(app, 0), supplements=[])
+    items = list(app.items.select_related("item", "department", "situation"))
     instance_ids = [ai.process_instance_id for ai in items if ai.process_instance_id]
     if app.process_instance_id:
         instance_ids.append(app.process_instance_id)
@@ -161,7 +154,7 @@ def case_file(app: Application, *, workflow_events: bool = True) -> CaseFile:
     return CaseFile(
         application=app,
         items=items,
-        materials=_prefetched_or(app, "materials", app.materials.select_related("file")),
+        materials=list(app.materials.select_related("file")),
         notices=list(app.notices.all()),
         timeline=list(app.events.all()),
         tasks=tasks,
@@ -221,7 +214,10 @@ def task_application(task: Task) -> ApplicationItem | None:
 
 def visit_report(app: Application) -> dict[str, Any]:
     """On-site visits of one case against the catalogue's promised number (最多跑一次)."""
-    real = app.visits.count()
+    return _visits(app, app.visits.count())
+
+
+def _visits(app: Application, real: int) -> dict[str, Any]:
     return {"promised": app.promised_visits, "actual": real, "kept": real <= app.promised_visits}
 
 

@@ -19,7 +19,7 @@ from tongban.core.services import audit
 
 from ..errors import ApplicationError
 from ..models import Application, ApplicationItem, ApplicationMaterial, ProxyAuthorisation
-from ..selectors import case_items, prefetch_case, remember
+from ..selectors import case_items, prefetch_case
 from .common import log, missing_materials, next_in_sequence, require_editable
 from .guide import Selection, application_schema, material_plan, resolve_selection
 from .proxies import check_proxy
@@ -115,10 +115,8 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
     if proxy is not None:
         timeline.append(log(app, "proxy", f"由{proxy.get_kind_display()}“{user}”代为申请，授权范围：{proxy.scope}",
                             user, proxy_id=proxy.pk))
-    # the new case as written (its detail is the API's answer): nothing of it is read back
-    for relation, written in (("items", app_items), ("materials", rows), ("events", timeline), ("notices", []),
-                              ("visits", []), ("supplements", [])):
-        remember(app, relation, written)
+    # the rows written, for the caller's answer right now (``selectors.case_file(app, written=app.written)``)
+    app.written = {"items": app_items, "materials": rows, "events": timeline}
     audit("application.create", actor=user, obj=app, detail={"ref": app.ref, "proxy": proxy.pk if proxy else None})
     if proxy is not None and proxy.kind == ProxyAuthorisation.Kind.CLERK:
         # 窗口帮办: the one case where staff see a draft before it is submitted; the clerk is its submitter.
@@ -131,7 +129,11 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
 def submit(app: Application, user: User, form_data: dict[str, Any] | None = None) -> Application:
     """Submit the application after validating the form against the merged schema. Covered by a commitment, or
     fully online with every material present, it is accepted at once; otherwise it waits at the windows."""
-    app = Application.objects.select_for_update().get(pk=app.pk)
+    locked = Application.objects.select_for_update().get(pk=app.pk)
+    for relation in ("item", "bundle", "proxy"):  # what the caller read with the case stays (they never change)
+        if Application._meta.get_field(relation).is_cached(app):
+            setattr(locked, relation, getattr(app, relation))
+    app = locked
     require_editable(app, user)
     if app.applicant_id == user.pk:
         app.applicant = user  # the applicant submitting: their row is at hand (the acceptance message is to them)
@@ -157,6 +159,7 @@ def submit(app: Application, user: User, form_data: dict[str, Any] | None = None
             ai.item.online_level == "fully_online" for ai in case_items(app)) \
             and not missing_materials(app):
         return complete_acceptance(app, user, auto=True)
+    app._prefetched_objects_cache = {}  # read for this step only: whoever keeps the object reads afresh
     return app
 
 

@@ -33,7 +33,9 @@ def store_upload(upload: Any, default_name: str = "upload") -> StoredFile:
 def attach_file(app: Application, key: str, stored: StoredFile, user: User) -> ApplicationMaterial:
     """Provide material ``key`` as an uploaded file (after acceptance with materials owed: a supplement)."""
     app = Application.objects.select_for_update().get(pk=app.pk)
-    if app.status == Application.Status.RESULT_HELD or app.supplements.filter(fulfilled_at__isnull=True).exists():
+    # materials owed after acceptance go to their supplement (a draft has none: supplements start at acceptance)
+    if app.status == Application.Status.RESULT_HELD or (
+            app.status != Application.Status.DRAFT and app.supplements.filter(fulfilled_at__isnull=True).exists()):
         return supplement_material(app, key, stored, user)
     require_editable(app, user)
     row = material_row(app, key)

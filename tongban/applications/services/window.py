@@ -181,7 +181,7 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
     else:
         workflow_bridge.start_review(app, suspended=suspends)
     # the decisions by rules (秒批) may have closed the case: its state as stored (the rows it relates to stay
-    # read; what was prefetched is stale)
+    # read; what was prefetched for this step is dropped: whoever keeps the object reads afresh)
     app.refresh_from_db(fields=[f.attname for f in Application._meta.concrete_fields if not f.is_relation])
     app._prefetched_objects_cache = {}
     return app

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tongban.core import store
@@ -126,12 +127,17 @@ def _child_ended(parent_id: int, token_id: int | None, actor: Any, now: datetime
     """A child of a call activity ended: when all siblings have, the parent continues with their results."""
     if token_id is None:
         return
-    parent = ProcessInstance.objects.get(pk=parent_id)
-    if parent.status != RUNNING:
+    # the parent's status and its children's in one query; the parent itself is read only when it continues
+    found = dict(ProcessInstance.objects.filter(Q(pk=parent_id) | Q(parent_token_id=token_id))
+                 .values_list("pk", "status"))
+    if parent_id not in found:
+        raise ProcessInstance.DoesNotExist(f"ProcessInstance {parent_id} does not exist")
+    if found.pop(parent_id) != RUNNING:
         return
-    statuses = list(ProcessInstance.objects.filter(parent_token_id=token_id).values_list("status", flat=True))
+    statuses = list(found.values())
     if not statuses or RUNNING in statuses:
         return
+    parent = ProcessInstance.objects.get(pk=parent_id)
     run = Run.load(parent, actor, now)
     tok = run.tokens.get(token_id)
     if tok is None or tok.state != WAITING:
