@@ -32,7 +32,8 @@ from tongban.core import subject_facts
 from tongban.workflow import services as wf
 
 from ..errors import ApplicationError
-from ..models import Application, ApplicationItem, ApplicationMaterial, AutoDecision
+from ..models import Application, ApplicationEvent, ApplicationItem, ApplicationMaterial, AutoDecision
+from .common import _label as log_label
 from .common import log
 
 APPROVE = "approve"
@@ -105,6 +106,15 @@ def input_labels(table_inputs: list[dict[str, Any]], values: dict[str, Any]) -> 
     return {name: by_expression.get(name, name) for name in values}
 
 
+def _note(ai: ApplicationItem, message: str, timeline: list[ApplicationEvent] | None) -> None:
+    """The item's line of the case's timeline: written now, or kept in ``timeline`` for the caller to write."""
+    if timeline is None:
+        log(ai.application, "auto_decision", message)
+    else:
+        timeline.append(ApplicationEvent(application=ai.application, kind="auto_decision", message=message[:300],
+                                         actor_label=log_label(None), data={}))
+
+
 def decide_items(app: Application, items: list[ApplicationItem]) -> dict[int, AutoDecision | None]:
     """:func:`decide` for every item of ``app`` (each with ``item`` loaded), reading what they share once: the
     material rows with their evidence and the items' earlier records. Application item id → record."""
@@ -116,16 +126,21 @@ def decide_items(app: Application, items: list[ApplicationItem]) -> dict[int, Au
         rows = list(app.materials.all())  # from memory when the submission prefetched them
         prefetch_related_objects(rows, "materials")
     records = {r.application_item_id: r for r in AutoDecision.objects.filter(application_item__in=ruled)}
-    return {ai.pk: decide(ai, materials=rows, records=records) if ai.item.auto_decision_key else None
-            for ai in items}
+    timeline: list[ApplicationEvent] = []
+    decided = {ai.pk: decide(ai, materials=rows, records=records, timeline=timeline)
+               if ai.item.auto_decision_key else None for ai in items}
+    ApplicationEvent.objects.bulk_create(timeline)  # each item's line of the case's timeline, in order
+    return decided
 
 
 def decide(ai: ApplicationItem, *, materials: list[ApplicationMaterial] | None = None,
-           records: dict[int, AutoDecision] | None = None) -> AutoDecision | None:
+           records: dict[int, AutoDecision] | None = None,
+           timeline: list[ApplicationEvent] | None = None) -> AutoDecision | None:
     """Run the item's decision table over the collected inputs and record the result (None: the item has no
     table). Re-deciding an item (a correction, a retried start) replaces its record. ``materials`` and
     ``records`` (application item id → its record; an item not in it has none): read by the caller for all
-    the items of a case (:func:`decide_items`)."""
+    the items of a case (:func:`decide_items`), who also writes the timeline entries when it passes
+    ``timeline``."""
     key = ai.item.auto_decision_key
     if not key:
         return None
@@ -136,7 +151,7 @@ def decide(ai: ApplicationItem, *, materials: list[ApplicationMaterial] | None =
     except wf.WorkflowError as exc:
         if exc.code != "workflow.decision_not_found":
             raise
-        log(ai.application, "auto_decision", f"{ai.item.name}：秒批决策表 {key} 未部署，转人工审查")
+        _note(ai, f"{ai.item.name}：秒批决策表 {key} 未部署，转人工审查", timeline)
         return None
     result = explained["result"]
     said = result.get("outcome") if isinstance(result, dict) else result
@@ -161,9 +176,9 @@ def decide(ai: ApplicationItem, *, materials: list[ApplicationMaterial] | None =
         for name, value in fields.items():
             setattr(record, name, value)
         record.save(update_fields=list(fields))
-    log(ai.application, "auto_decision",
-        f"{ai.item.name}：秒批规则（{explained['name'] or key} v{explained['version']}）"
-        + ("准予，无需人工审查" if outcome == APPROVE else f"转人工审查（{reason}）"))
+    message = (f"{ai.item.name}：秒批规则（{explained['name'] or key} v{explained['version']}）"
+               + ("准予，无需人工审查" if outcome == APPROVE else f"转人工审查（{reason}）"))
+    _note(ai, message, timeline)
     return record
 
 
