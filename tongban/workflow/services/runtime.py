@@ -4,6 +4,7 @@ queued after the commit."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
@@ -118,8 +119,12 @@ def _spawn_children(parent_run: Run, token: Token) -> None:
         return
     ProcessInstance.objects.bulk_create(children)
     for child in children:
+        before = copy.deepcopy(child.variables)  # as inserted: written again only when the start changed them
         run = Run(child, [], parent_run.actor, parent_run.now)
+        run.instance_dirty = set()
         run.start()
+        if run.variables != before:
+            run.instance_dirty.add("variables")
         _drive(run)
 
 
