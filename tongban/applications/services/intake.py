@@ -150,15 +150,13 @@ def submit(app: Application, user: User, form_data: dict[str, Any] | None = None
                                code="applications.credit_not_allowed", status=403)
     app.status = Application.Status.SUBMITTED
     app.submitted_at = timezone.now()
+    if _commitment_covers_all(app) or (app.channel == Application.Channel.ONLINE and all(
+            ai.item.online_level == "fully_online" for ai in case_items(app)) and not missing_materials(app)):
+        # accepted at once: the acceptance records the submission with it (one update of the case)
+        return complete_acceptance(app, user, auto=True, submitted=True)
     app.save(update_fields=["form_data", "status", "submitted_at"])
     log(app, "submitted", "提交申请", user)
     audit("application.submit", actor=user, obj=app)
-    if _commitment_covers_all(app):
-        return complete_acceptance(app, user, auto=True)
-    if app.channel == Application.Channel.ONLINE and all(
-            ai.item.online_level == "fully_online" for ai in case_items(app)) \
-            and not missing_materials(app):
-        return complete_acceptance(app, user, auto=True)
     app._prefetched_objects_cache = {}  # read for this step only: whoever keeps the object reads afresh
     return app
 

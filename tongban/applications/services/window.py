@@ -19,7 +19,7 @@ from tongban.core.services import audit
 
 from .. import documents, workflow_bridge
 from ..errors import ApplicationError
-from ..models import Application, ApplicationMaterial, Notice, Supplement, Visit
+from ..models import Application, ApplicationEvent, ApplicationMaterial, Notice, Supplement, Visit
 from ..selectors import case_items, clerk_place_ids
 from . import auto_decisions, messages
 from .common import (
@@ -29,6 +29,7 @@ from .common import (
     issue_notice,
     log,
     missing_materials,
+    timeline_entry,
 )
 from .decisions import record_item_decision
 
@@ -142,15 +143,21 @@ def accept(app: Application, clerk: User, *, tolerate: bool = False, supplement_
     return complete_acceptance(app, clerk, auto=False, supplement_days=supplement_days)
 
 
-def complete_acceptance(app: Application, actor: User | None, *, auto: bool, supplement_days: int | None = None
-                        ) -> Application:
+def complete_acceptance(app: Application, actor: User | None, *, auto: bool, supplement_days: int | None = None,
+                        submitted: bool = False) -> Application:
     """Accept (by a clerk, or ``auto`` on submission): owed tolerable materials get a supplement deadline, the
-    acceptance notice is issued, and the approval starts (a commitment approves at once)."""
+    acceptance notice is issued, and the approval starts (a commitment approves at once). ``submitted``: the
+    submission (its form and time set on ``app`` by the caller) is recorded with the acceptance, in the same
+    update and timeline write."""
     now = timezone.now()
     app.status, app.accepted_at = Application.Status.IN_REVIEW, now
     app.accepted_by = actor if (actor and not auto) else None
     app.verification_code = app.verification_code or documents.new_code()
-    app.save(update_fields=["status", "accepted_at", "accepted_by", "verification_code"])
+    timeline = [timeline_entry(app, "submitted", "提交申请", actor)] if submitted else []
+    app.save(update_fields=["status", "accepted_at", "accepted_by", "verification_code",
+                            *(["form_data", "submitted_at"] if submitted else [])])
+    if submitted:
+        audit("application.submit", actor=actor, obj=app)
     owed = [m for m in missing_materials(app) if m.requirement == Material.Requirement.TOLERABLE]
     suspends = False
     deadline: date | None = None
@@ -163,8 +170,10 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
         app.materials.filter(pk__in=[m.pk for m in owed]).update(status=ApplicationMaterial.Status.TOLERATED)
         for m in owed:  # the same rows in memory (prefetched by the submission)
             m.status = ApplicationMaterial.Status.TOLERATED
-        log(app, "tolerated", f"容缺受理：{'、'.join(m.name for m in owed)} 须于 {deadline:%Y-%m-%d} 前补齐", actor)
-    log(app, "accepted", "自动受理" if auto else "窗口受理", actor)
+        timeline.append(timeline_entry(
+            app, "tolerated", f"容缺受理：{'、'.join(m.name for m in owed)} 须于 {deadline:%Y-%m-%d} 前补齐", actor))
+    timeline.append(timeline_entry(app, "accepted", "自动受理" if auto else "窗口受理", actor))
+    ApplicationEvent.objects.bulk_create(timeline)
     audit("application.accept", actor=actor, obj=app, detail={"auto": auto, "tolerated": [m.key for m in owed]})
     places = local_places(app)
     issue_notice(app, Notice.Kind.ACCEPTANCE, {
