@@ -93,12 +93,16 @@ def may_supplement(user: User, app: Application) -> bool:
     return app.status != Application.Status.DRAFT and organisations_for_role(user, Role.WINDOW_CLERK).exists()
 
 
-def get_application(ref: str, *, light: bool = False) -> Application | None:
+def get_application(ref: str, *, light: bool = False, lock: bool = False) -> Application | None:
     """Application ``ref``; ``light`` (the API) leaves the applicant's, submitter's and window's rows to be read
-    when used."""
+    when used; ``lock``: its row locked until the caller's transaction ends (``select_for_update``; the
+    related rows are read, not locked)."""
     related = ("item", "bundle", "proxy") if light else ("item", "bundle", "proxy", "applicant", "submitted_by",
                                                          "window")
-    return next(iter(Application.objects.select_related(*related).filter(ref=ref).order_by()[:1]), None)
+    rows = Application.objects.select_related(*related).filter(ref=ref).order_by()
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    return next(iter(rows[:1]), None)
 
 
 CASE_ITEM_RELATED = ("item", "situation", "department", "item__implementing_org__division")

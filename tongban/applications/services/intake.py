@@ -126,14 +126,14 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
 
 
 @transaction.atomic
-def submit(app: Application, user: User, form_data: dict[str, Any] | None = None) -> Application:
+def submit(app: Application, user: User, form_data: dict[str, Any] | None = None, *, locked: bool = False
+           ) -> Application:
     """Submit the application after validating the form against the merged schema. Covered by a commitment, or
-    fully online with every material present, it is accepted at once; otherwise it waits at the windows."""
-    locked = Application.objects.select_for_update().get(pk=app.pk)
-    for relation in ("item", "bundle", "proxy"):  # what the caller read with the case stays (they never change)
-        if Application._meta.get_field(relation).is_cached(app):
-            setattr(locked, relation, getattr(app, relation))
-    app = locked
+    fully online with every material present, it is accepted at once; otherwise it waits at the windows.
+    ``locked``: the caller read ``app`` with its row lock in the current transaction (else it is read again,
+    locked)."""
+    if not locked:
+        app = Application.objects.select_for_update().get(pk=app.pk)
     require_editable(app, user)
     if app.applicant_id == user.pk:
         app.applicant = user  # the applicant submitting: their row is at hand (the acceptance message is to them)

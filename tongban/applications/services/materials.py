@@ -30,9 +30,13 @@ def store_upload(upload: Any, default_name: str = "upload") -> StoredFile:
 
 
 @transaction.atomic
-def attach_file(app: Application, key: str, stored: StoredFile, user: User) -> ApplicationMaterial:
-    """Provide material ``key`` as an uploaded file (after acceptance with materials owed: a supplement)."""
-    app = Application.objects.select_for_update().get(pk=app.pk)
+def attach_file(app: Application, key: str, stored: StoredFile, user: User, *, locked: bool = False
+                ) -> ApplicationMaterial:
+    """Provide material ``key`` as an uploaded file (after acceptance with materials owed: a supplement).
+    ``locked``: the caller read ``app`` with its row lock in the current transaction (else it is read again,
+    locked)."""
+    if not locked:
+        app = Application.objects.select_for_update().get(pk=app.pk)
     # materials owed after acceptance go to their supplement (a draft has none: supplements start at acceptance)
     if app.status == Application.Status.RESULT_HELD or (
             app.status != Application.Status.DRAFT and app.supplements.filter(fulfilled_at__isnull=True).exists()):
