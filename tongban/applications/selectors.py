@@ -96,9 +96,11 @@ def may_supplement(user: User, app: Application) -> bool:
 def get_application(ref: str, *, light: bool = False, lock: bool = False) -> Application | None:
     """Application ``ref``; ``light`` (the API) leaves the applicant's, submitter's and window's rows to be read
     when used; ``lock``: its row locked until the caller's transaction ends (``select_for_update``; the
-    related rows are read, not locked)."""
+    related rows, and its commitment if any, are read, not locked)."""
     related = ("item", "bundle", "proxy") if light else ("item", "bundle", "proxy", "applicant", "submitted_by",
                                                          "window")
+    if lock:  # a changing service checks the signed commitment (告知承诺) too: read with the case
+        related += ("commitment",)
     rows = Application.objects.select_related(*related).filter(ref=ref).order_by()
     if lock:
         rows = rows.select_for_update(of=("self",))
