@@ -51,7 +51,8 @@ def _age(id_number: str, today: dt.date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _evidence_by_code(ai: ApplicationItem, rows: list[ApplicationMaterial] | None = None) -> dict[str, dict[str, Any]]:
+def _evidence_by_code(ai: ApplicationItem, rows: list[ApplicationMaterial] | None = None
+                      ) -> dict[str, dict[str, Any]]:
     """Material code of this item → the fetched evidence (only fetched materials carry data). ``rows``: the
     application's material rows with their catalogue materials prefetched, read once for all its items."""
     found: dict[str, dict[str, Any]] = {}
