@@ -71,8 +71,8 @@ def start_review(app: Application, *, suspended: bool = False) -> ProcessInstanc
     app.process_instance_id = instance.pk
     app.save(update_fields=["process_instance_id"])
     started: dict[int, int] = {}  # application item id -> the instance deciding it
-    for pk, variables in (ProcessInstance.objects.filter(root_id=instance.pk) | ProcessInstance.objects.filter(
-            pk=instance.pk)).values_list("pk", "variables"):
+    # the instance and the item processes it started, as the engine returns them (no need to read them back)
+    for pk, variables in [(i.pk, i.variables) for i in (instance, *instance.started_children)]:
         ai_id = (variables.get("item") or {}).get("application_item_id")
         if ai_id:
             started[ai_id] = pk

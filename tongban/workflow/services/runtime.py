@@ -118,6 +118,7 @@ def _spawn_children(parent_run: Run, token: Token) -> None:
         _drive(run)
         return
     ProcessInstance.objects.bulk_create(children)
+    parent_run.started_children.extend(children)
     for child in children:
         before = copy.deepcopy(child.variables)  # as inserted: written again only when the start changed them
         run = Run(child, [], parent_run.actor, parent_run.now)
@@ -223,7 +224,8 @@ def _init_case_clock(inst: ProcessInstance, graph: dict[str, Any], today: date,
 def start(key: str, business_key: str = "", variables: dict[str, Any] | None = None, actor: User | None = None,
           *, limit_days: int | None = None, statutory_limit_days: int | None = None) -> ProcessInstance:
     """Start the latest version of process ``key``. Runs until every path waits (user task, timer, ...).
-    The returned instance carries ``created_tasks``: the user tasks the start opened."""
+    The returned instance carries ``created_tasks``: the user tasks the start opened, and ``started_children``:
+    the call-activity children it started (their own children are not listed)."""
     variables = dict(_check_variables(variables))
     if not isinstance(business_key, str) or len(business_key) > 100:
         raise WorkflowError("业务标识须为不超过100个字符的字符串", code="workflow.invalid_business_key")
@@ -244,6 +246,7 @@ def start(key: str, business_key: str = "", variables: dict[str, Any] | None = N
             run.instance_dirty.add("variables")
         _drive(run)
     inst.created_tasks = [t for t in run.created_tasks if t.state in OPEN_TASK_STATES]
+    inst.started_children = run.started_children
     return inst
 
 
