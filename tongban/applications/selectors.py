@@ -119,11 +119,12 @@ def case_items(app: Application) -> list[ApplicationItem]:
 
 
 def prefetch_case(app: Application) -> None:
-    """Read a case's items (as :func:`case_items`) and material rows once for a step that consults them several
-    times (submission, acceptance); ``app.items.all()`` and ``app.materials.all()`` then answer from memory. A
+    """Read a case's items (as :func:`case_items`, with their earlier 秒批 record) and material rows once for a
+    step that consults them several times (submission, acceptance); ``app.items.all()`` and ``app.materials.all()`` then answer from memory. A
     step that changes those rows with ``update()`` changes the rows in memory as well, or drops them."""
     prefetch_related_objects([app], Prefetch("items", queryset=ApplicationItem.objects.select_related(
-        *CASE_ITEM_RELATED)), Prefetch("materials", queryset=ApplicationMaterial.objects.select_related("file")))
+        *CASE_ITEM_RELATED, "auto_decision")),
+        Prefetch("materials", queryset=ApplicationMaterial.objects.select_related("file")))
 
 
 @dataclass

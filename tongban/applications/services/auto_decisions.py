@@ -126,7 +126,11 @@ def decide_items(app: Application, items: list[ApplicationItem]) -> dict[int, Au
     if any(_needs_evidence(ai) for ai in ruled):
         rows = list(app.materials.all())  # from memory when the submission prefetched them
         prefetch_related_objects(rows, "materials")
-    records = {r.application_item_id: r for r in AutoDecision.objects.filter(application_item__in=ruled)}
+    cached = ApplicationItem.auto_decision.related  # the items' records, when read with them (prefetch_case)
+    if all(cached.is_cached(ai) for ai in ruled):
+        records = {ai.pk: rec for ai in ruled if (rec := cached.get_cached_value(ai)) is not None}
+    else:
+        records = {r.application_item_id: r for r in AutoDecision.objects.filter(application_item__in=ruled)}
     timeline: list[ApplicationEvent] = []
     decided = {ai.pk: decide(ai, materials=rows, records=records, timeline=timeline)
                if ai.item.auto_decision_key else None for ai in items}
