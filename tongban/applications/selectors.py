@@ -97,8 +97,8 @@ def get_application(ref: str, *, light: bool = False, lock: bool = False) -> App
     """Application ``ref``; ``light`` (the API) leaves the applicant's, submitter's and window's rows to be read
     when used; ``lock``: its row locked until the caller's transaction ends (``select_for_update``; the
     related rows, and its commitment if any, are read, not locked)."""
-    related = ("item", "bundle", "proxy") if light else ("item", "bundle", "proxy", "applicant", "submitted_by",
-                                                         "window")
+    related: tuple[str, ...] = ("item", "bundle", "proxy") if light else (
+        "item", "bundle", "proxy", "applicant", "submitted_by", "window")
     if lock:  # a changing service checks the signed commitment (告知承诺) too: read with the case
         related += ("commitment",)
     rows = Application.objects.select_related(*related).filter(ref=ref).order_by()
@@ -125,6 +125,11 @@ def prefetch_case(app: Application) -> None:
     prefetch_related_objects([app], Prefetch("items", queryset=ApplicationItem.objects.select_related(
         *CASE_ITEM_RELATED, "auto_decision")),
         Prefetch("materials", queryset=ApplicationMaterial.objects.select_related("file")))
+
+
+def forget_prefetched(app: Application) -> None:
+    """Drop what :func:`prefetch_case` read for one step, so that whoever keeps the object reads afresh."""
+    getattr(app, "_prefetched_objects_cache", {}).clear()
 
 
 @dataclass

@@ -128,7 +128,7 @@ def decide_items(app: Application, items: list[ApplicationItem]) -> dict[int, Au
         prefetch_related_objects(rows, "materials")
     cached = ApplicationItem.auto_decision.related  # the items' records, when read with them (prefetch_case)
     if all(cached.is_cached(ai) for ai in ruled):
-        records = {ai.pk: rec for ai in ruled if (rec := cached.get_cached_value(ai)) is not None}
+        records = {ai.pk: rec for ai in ruled if isinstance(rec := cached.get_cached_value(ai), AutoDecision)}
     else:
         records = {r.application_item_id: r for r in AutoDecision.objects.filter(application_item__in=ruled)}
     timeline: list[ApplicationEvent] = []
@@ -175,9 +175,10 @@ def decide(ai: ApplicationItem, *, materials: list[ApplicationMaterial] | None =
         "elapsed_ms": int((time.perf_counter() - started) * 1000)}
     if records is None:
         record, _ = AutoDecision.objects.update_or_create(application_item=ai, defaults=fields)
-    elif (record := records.get(ai.pk)) is None:
+    elif (earlier := records.get(ai.pk)) is None:
         record = AutoDecision.objects.create(application_item=ai, **fields)
     else:
+        record = earlier
         for name, value in fields.items():
             setattr(record, name, value)
         record.save(update_fields=list(fields))

@@ -19,7 +19,7 @@ from tongban.core.services import audit
 
 from ..errors import ApplicationError
 from ..models import Application, ApplicationItem, ApplicationMaterial, ProxyAuthorisation
-from ..selectors import case_items, prefetch_case
+from ..selectors import case_items, forget_prefetched, prefetch_case
 from .common import log, missing_materials, next_in_sequence, require_editable
 from .guide import Selection, application_schema, material_plan, resolve_selection
 from .proxies import check_proxy
@@ -157,7 +157,7 @@ def submit(app: Application, user: User, form_data: dict[str, Any] | None = None
     app.save(update_fields=["form_data", "status", "submitted_at"])
     log(app, "submitted", "提交申请", user)
     audit("application.submit", actor=user, obj=app)
-    app._prefetched_objects_cache = {}  # read for this step only: whoever keeps the object reads afresh
+    forget_prefetched(app)  # read for this step only: whoever keeps the object reads afresh
     return app
 
 

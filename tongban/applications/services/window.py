@@ -20,7 +20,7 @@ from tongban.core.services import audit
 from .. import documents, workflow_bridge
 from ..errors import ApplicationError
 from ..models import Application, ApplicationEvent, ApplicationMaterial, Notice, Supplement, Visit
-from ..selectors import case_items, clerk_place_ids
+from ..selectors import case_items, clerk_place_ids, forget_prefetched
 from . import auto_decisions, messages
 from .common import (
     DEFAULT_SUPPLEMENT_WORKING_DAYS,
@@ -192,7 +192,7 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
     # the decisions by rules (秒批) may have closed the case: its state as stored (the rows it relates to stay
     # read; what was prefetched for this step is dropped: whoever keeps the object reads afresh)
     app.refresh_from_db(fields=[f.attname for f in Application._meta.concrete_fields if not f.is_relation])
-    app._prefetched_objects_cache = {}
+    forget_prefetched(app)
     return app
 
 
