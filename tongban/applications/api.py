@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -103,8 +104,8 @@ def application_summary(app: Application) -> dict[str, Any]:
     }
 
 
-def application_detail(app: Application) -> dict[str, Any]:
-    case = selectors.case_file(app, workflow_events=False)
+def application_detail(app: Application, written: dict[str, list[Any]] | None = None) -> dict[str, Any]:
+    case = selectors.case_file(app, workflow_events=False, written=written)
     proxy = app.proxy
     return {
         **application_summary(app),
@@ -133,8 +134,10 @@ def application_detail(app: Application) -> dict[str, Any]:
     }
 
 
-def _app_for(request: AuthedRequest, ref: str) -> Application:
-    app = selectors.get_application(ref, light=True)
+def _app_for(request: AuthedRequest, ref: str, *, lock: bool = False) -> Application:
+    """The case the request names, if the user may see it; ``lock`` (inside ``transaction.atomic``): read with
+    its row lock, for a service that changes it (told with ``locked=True``, it does not read it again)."""
+    app = selectors.get_application(ref, light=True, lock=lock)
     if app is None or not selectors.can_view(request.user, app):
         raise ApplicationError(f"办件“{ref}”不存在或无权查看", code="application.not_found", status=404)
     return app
@@ -169,7 +172,7 @@ def create(request: AuthedRequest, payload: ApplicationIn):
         user=request.user, item_code=payload.item_code, bundle_code=payload.bundle_code, situations=choices,
         form_data=payload.form_data, proxy=proxy, channel=payload.channel, window=window_org,
         applicant_phone=payload.applicant_phone)
-    return 201, application_detail(app)
+    return 201, application_detail(app, written=app.written)  # just created: answered from the rows written
 
 
 @router.get("/applications/{ref}", summary="办件详情（全部材料、进度、结果）")
@@ -184,9 +187,10 @@ def form(request: AuthedRequest, ref: str) -> dict[str, Any]:
 
 @router.post("/applications/{ref}/materials/{key}/file", summary="上传材料（同一内容只存一份）")
 def upload(request: AuthedRequest, ref: str, key: str, file: UploadedFile = File(...)) -> dict[str, Any]:
-    app = _app_for(request, ref)
-    stored = materials.store_upload(file)
-    row = materials.attach_file(app, key, stored, request.user)
+    with transaction.atomic():  # the case read once, locked, for the whole step
+        app = _app_for(request, ref, lock=True)
+        stored = materials.store_upload(file)
+        row = materials.attach_file(app, key, stored, request.user, locked=True)
     return {"key": row.key, "status": row.status, "sha256": stored.sha256, "size": stored.size}
 
 
@@ -212,7 +216,8 @@ def commitment(request: AuthedRequest, ref: str, payload: CommitmentIn) -> dict[
 
 @router.post("/applications/{ref}/submit", summary="提交申请")
 def submit(request: AuthedRequest, ref: str, payload: SubmitIn) -> dict[str, Any]:
-    app = intake.submit(_app_for(request, ref), request.user, payload.form_data)
+    with transaction.atomic():  # the case read once, locked, for the whole submission
+        app = intake.submit(_app_for(request, ref, lock=True), request.user, payload.form_data, locked=True)
     return application_detail(app)
 
 

@@ -125,11 +125,14 @@ def store(chunks: Iterable[bytes], *, name: str, content_type: str | None = None
             raise ApplicationError(f"文件未通过病毒扫描（{finding}）", code="file.infected")
         sha = digest.hexdigest()
         target = blob_path(sha)
-        if not target.exists():
+        new_content = not target.exists()
+        if new_content:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, target)
             target.chmod(0o640)
-        existing = StoredFile.objects.filter(sha256=sha).first()
+        # content already in the blob store usually has its row: look it up first; new content (a fresh upload,
+        # a notice) is inserted straight away (the unique sha256 still catches a row stored meanwhile)
+        existing = None if new_content else StoredFile.objects.filter(sha256=sha).first()
         if existing:
             return existing
         try:

@@ -7,6 +7,8 @@ One ``Application`` is either for one service item or for a one-thing bundle (�
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -169,6 +171,10 @@ class Application(models.Model):
     accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+", verbose_name="受理人")
     refusal_reason = models.TextField("不予受理理由", blank=True)
+
+    # Not a column: set in memory by services.intake.create_application on the application it returns (the rows
+    # it wrote: "items", "materials", "events"), so that its caller answers without reading them back.
+    written: dict[str, list[Any]]
 
     class Meta:
         ordering = ["-created_at", "-id"]

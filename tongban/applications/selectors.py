@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from tongban.catalog import selectors as catalog_selectors
@@ -19,6 +19,7 @@ from tongban.workflow.models import Event, Task
 from .models import (
     Application,
     ApplicationItem,
+    ApplicationMaterial,
     InvestmentProject,
     Notice,
     ProjectStage,
@@ -92,12 +93,43 @@ def may_supplement(user: User, app: Application) -> bool:
     return app.status != Application.Status.DRAFT and organisations_for_role(user, Role.WINDOW_CLERK).exists()
 
 
-def get_application(ref: str, *, light: bool = False) -> Application | None:
+def get_application(ref: str, *, light: bool = False, lock: bool = False) -> Application | None:
     """Application ``ref``; ``light`` (the API) leaves the applicant's, submitter's and window's rows to be read
-    when used."""
-    related = ("item", "bundle", "proxy") if light else ("item", "bundle", "proxy", "applicant", "submitted_by",
-                                                         "window")
-    return next(iter(Application.objects.select_related(*related).filter(ref=ref).order_by()[:1]), None)
+    when used; ``lock``: its row locked until the caller's transaction ends (``select_for_update``; the
+    related rows, and its commitment if any, are read, not locked)."""
+    related: tuple[str, ...] = ("item", "bundle", "proxy") if light else (
+        "item", "bundle", "proxy", "applicant", "submitted_by", "window")
+    if lock:  # a changing service checks the signed commitment (告知承诺) too: read with the case
+        related += ("commitment",)
+    rows = Application.objects.select_related(*related).filter(ref=ref).order_by()
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    return next(iter(rows[:1]), None)
+
+
+CASE_ITEM_RELATED = ("item", "situation", "department", "item__implementing_org__division")
+
+
+def case_items(app: Application) -> list[ApplicationItem]:
+    """The items of a case with their catalogue item, situation, department and implementing organisation: those
+    prefetched by :func:`prefetch_case` when a service reads them several times in one step, else one query."""
+    if "items" in getattr(app, "_prefetched_objects_cache", {}):
+        return list(app.items.all())
+    return list(app.items.select_related(*CASE_ITEM_RELATED))
+
+
+def prefetch_case(app: Application) -> None:
+    """Read a case's items (as :func:`case_items`, with their earlier 秒批 record) and material rows once for a
+    step that consults them several times (submission, acceptance); ``app.items.all()`` and ``app.materials.all()`` then answer from memory. A
+    step that changes those rows with ``update()`` changes the rows in memory as well, or drops them."""
+    prefetch_related_objects([app], Prefetch("items", queryset=ApplicationItem.objects.select_related(
+        *CASE_ITEM_RELATED, "auto_decision")),
+        Prefetch("materials", queryset=ApplicationMaterial.objects.select_related("file")))
+
+
+def forget_prefetched(app: Application) -> None:
+    """Drop what :func:`prefetch_case` read for one step, so that whoever keeps the object reads afresh."""
+    getattr(app, "_prefetched_objects_cache", {}).clear()
 
 
 @dataclass
@@ -113,8 +145,16 @@ class CaseFile:
     supplements: list[Any]
 
 
-def case_file(app: Application, *, workflow_events: bool = True) -> CaseFile:
-    """Everything of one case for its pages and the API's detail (the engine's event log only when asked for)."""
+def case_file(app: Application, *, workflow_events: bool = True, written: dict[str, list[Any]] | None = None
+              ) -> CaseFile:
+    """Everything of one case for its pages and the API's detail (the engine's event log only when asked for).
+    ``written``: the rows of a case created by this very request (``create_application`` leaves them in
+    ``app.written``: items with their item, department and situation, material rows, timeline): nothing else of
+    it exists yet, so nothing is read back."""
+    if written is not None:
+        return CaseFile(application=app, items=written["items"], materials=written["materials"], notices=[],
+                        timeline=written["events"], tasks=[], workflow_events=[],
+                        visits=_visits(app, 0), supplements=[])
     items = list(app.items.select_related("item", "department", "situation"))
     instance_ids = [ai.process_instance_id for ai in items if ai.process_instance_id]
     if app.process_instance_id:
@@ -186,7 +226,10 @@ def task_application(task: Task) -> ApplicationItem | None:
 
 def visit_report(app: Application) -> dict[str, Any]:
     """On-site visits of one case against the catalogue's promised number (最多跑一次)."""
-    real = app.visits.count()
+    return _visits(app, app.visits.count())
+
+
+def _visits(app: Application, real: int) -> dict[str, Any]:
     return {"promised": app.promised_visits, "actual": real, "kept": real <= app.promised_visits}
 
 

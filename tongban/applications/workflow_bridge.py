@@ -19,7 +19,7 @@ from tongban.workflow.models import ProcessInstance, Task
 from tongban.workflow.registry import ServiceContext, register_handler, register_periodic
 
 from .models import Application, ApplicationItem
-from .selectors import ITEM_PROCESS
+from .selectors import ITEM_PROCESS, case_items
 
 PROCESS_DIR = Path(__file__).parent / "processes"
 # The auto-decision tables (秒批) of the demo items; a city deploys its own with ``tongban decision import``.
@@ -55,8 +55,10 @@ def start_review(app: Application, *, suspended: bool = False) -> ProcessInstanc
     auto-decision table (秒批) are decided by it first; those it approves skip their review task."""
     from .services import auto_decisions
 
-    items = list(app.items.select_related("item", "department", "application"))
-    outcomes = {ai.pk: (rec.outcome if (rec := auto_decisions.decide(ai)) is not None else "") for ai in items}
+    items = case_items(app)
+    for ai in items:
+        ai.application = app
+    outcomes = {pk: rec.outcome if rec is not None else "" for pk, rec in auto_decisions.decide_items(app, items).items()}
     base = {"application_ref": app.ref, "application_id": app.pk, "applicant_name": app.applicant_name}
     if app.bundle_id:
         instance = PROCESSES.start(BUNDLE_PROCESS, business_key=app.ref,
@@ -68,14 +70,19 @@ def start_review(app: Application, *, suspended: bool = False) -> ProcessInstanc
                                    variables={**base, "item": item_variables(ai, outcomes[ai.pk])})
     app.process_instance_id = instance.pk
     app.save(update_fields=["process_instance_id"])
-    for child in ProcessInstance.objects.filter(root_id=instance.pk) | ProcessInstance.objects.filter(
-            pk=instance.pk):
-        ai_id = (child.variables.get("item") or {}).get("application_item_id")
+    started: dict[int, int] = {}  # application item id -> the instance deciding it
+    # the instance and the item processes it started, as the engine returns them (no need to read them back)
+    for pk, variables in [(i.pk, i.variables) for i in (instance, *instance.started_children)]:
+        ai_id = (variables.get("item") or {}).get("application_item_id")
         if ai_id:
-            # an item decided by rules (秒批) during start() is already approved: keep its decision
-            pending = When(status=ApplicationItem.Status.PENDING, then=Value(ApplicationItem.Status.IN_REVIEW))
-            ApplicationItem.objects.filter(pk=ai_id).update(
-                process_instance_id=child.pk, status=Case(pending, default=F("status")))
+            started[ai_id] = pk
+    if started:
+        # one statement for all the items; an item decided by rules (秒批) during start() is already approved:
+        # keep its decision
+        pending = When(status=ApplicationItem.Status.PENDING, then=Value(ApplicationItem.Status.IN_REVIEW))
+        ApplicationItem.objects.filter(pk__in=started).update(
+            process_instance_id=Case(*(When(pk=ai_id, then=Value(pk)) for ai_id, pk in started.items())),
+            status=Case(pending, default=F("status")))
     if suspended:
         wf.suspend_clock(instance, None, "补正材料", check_permissions=False)
     return instance
@@ -98,8 +105,9 @@ def _record_item_decision(ctx: ServiceContext) -> dict[str, Any]:
     by_rules = not outcome and item.get("auto_outcome") == "approve"  # 秒批: no review task ran
     outcome = outcome or item.get("auto_outcome")
     with transaction.atomic():
-        ai = ApplicationItem.objects.select_related("item", "department").select_for_update().get(
-            pk=item["application_item_id"])
+        # the item, its application (both locked, as record_item_decision needs) and its 秒批 record: one query
+        ai = ApplicationItem.objects.select_related("item", "department", "application", "auto_decision") \
+            .select_for_update(of=("self", "application")).get(pk=item["application_item_id"])
         if ai.status in {ApplicationItem.Status.APPROVED, ApplicationItem.Status.REJECTED}:
             return {"decision": ai.status}  # already recorded (a retried service task)
         if by_rules:
@@ -110,7 +118,8 @@ def _record_item_decision(ctx: ServiceContext) -> dict[str, Any]:
             opinion = Task.objects.filter(instance_id=ctx.instance_id, element_id="review",
                                           state=Task.State.COMPLETED).order_by("-completed_at").values_list(
                 "opinion", "assignee__display_name").first() or ("", "")
-        services.record_item_decision(ai, str(outcome), opinion=opinion[0] or "", decided_by=opinion[1] or "")
+        services.record_item_decision(ai, str(outcome), opinion=opinion[0] or "", decided_by=opinion[1] or "",
+                                      application=ai.application)
         if by_rules and ai.by_commitment:
             services.auto_decisions.commitment_follow_up(ai)
     return {"decision": str(outcome), "by_rules": by_rules}

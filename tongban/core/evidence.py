@@ -147,9 +147,11 @@ def set_consent_recorder(recorder: ConsentRecorder | None) -> None:
     _consent_recorder = recorder
 
 
-def record_consent(*, subject_id: str, source: str, code: str, consumer_org: str, purpose: str,
+def record_consent(*, subject_id: str, source: str, code: str, consumer_org: Any, purpose: str,
                    case_ref: str = "", user: Any = None) -> str:
-    """Record the subject's consent and return its reference (pass it as ``EvidenceRequest.consent_ref``)."""
+    """Record the subject's consent and return its reference (pass it as ``EvidenceRequest.consent_ref``).
+    ``consumer_org``: the consuming organisation's code, or its ``core.Organisation`` row when the caller has it
+    (spares reading it again)."""
     if _consent_recorder is None:
         raise EvidenceRefused("数据共享交换服务未启用，无法登记授权", code="evidence.no_broker")
     return _consent_recorder(subject_id=subject_id, source=source, code=code, consumer_org=consumer_org,

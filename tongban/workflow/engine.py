@@ -59,6 +59,7 @@ class Run(UserTaskSteps):
         self.dirty_tokens: dict[int, Token] = {}
         self.new_tasks: list[Task] = []
         self.created_tasks: list[Task] = []  # every user task this run created (``new_tasks`` empties on flush)
+        self.started_children: list[ProcessInstance] = []  # call-activity children started after this run's writes
         self.dirty_tasks: dict[int, Task] = {}
         self.new_timers: list[Timer] = []
         self.events: list[tuple[str, str, Task | None, dict[str, Any]]] = []  # (element, type, task, data)

@@ -15,6 +15,9 @@ from .statements import latest_version_id
 
 _GRAPHS: dict[int, dict[str, Any]] = {}
 _DECISIONS: dict[int, dict[str, Any]] = {}
+# deployed decision versions (immutable once deployed): id -> (key, name, version, table); (key, version) -> id
+_DECISION_ROWS: dict[int, tuple[str, str, int, dict[str, Any]]] = {}
+_DECISION_VERSIONS: dict[tuple[str, int], int] = {}
 _ORGS: dict[str, tuple[float, int, int | None]] = {}
 _DIVISIONS: dict[int, int | None] = {}  # organisation id -> division id (organisations rarely move)
 _CALENDARS: dict[int | None, tuple[float, Any]] = {}
@@ -37,6 +40,8 @@ def clear_caches() -> None:
     times.clear_day_cache()
     _GRAPHS.clear()
     _DECISIONS.clear()
+    _DECISION_ROWS.clear()
+    _DECISION_VERSIONS.clear()
     _ORGS.clear()
     _DIVISIONS.clear()
     _CALENDARS.clear()
@@ -47,6 +52,8 @@ def clear_definition_caches(**_: Any) -> None:
     DEFINITION_GENERATION[0] += 1
     _GRAPHS.clear()
     _DECISIONS.clear()
+    _DECISION_ROWS.clear()
+    _DECISION_VERSIONS.clear()
     _LATEST.clear()
 
 
@@ -104,6 +111,31 @@ def decision_table(key: str) -> dict[str, Any]:
         table = DecisionDefinition.objects.values_list("table", flat=True).get(pk=row)
         _DECISIONS[row] = table
     return table
+
+
+def decision_definition(key: str, version: int | None = None) -> tuple[str, str, int, dict[str, Any]] | None:
+    """(key, name, version, parsed table) of a deployed decision: the latest version when ``version`` is None (as
+    fresh as :func:`decision_table`), else that version; None when not deployed. A deployed version never changes,
+    so it is kept until a deploy or delete (signal) drops the definition caches: an automatic decision (秒批)
+    costs no query for its table."""
+    if version is None:
+        pk = _latest_id("decision", key, DecisionDefinition)
+    else:
+        pk = _DECISION_VERSIONS.get((key, version))
+        if pk is None:
+            pk = DecisionDefinition.objects.filter(key=key, version=version).values_list("pk", flat=True).first()
+            if pk is None:
+                return None
+            _DECISION_VERSIONS[(key, version)] = pk
+    if pk is None:
+        return None
+    row = _DECISION_ROWS.get(pk)
+    if row is None:
+        found = DecisionDefinition.objects.filter(pk=pk).values_list("key", "name", "version", "table").first()
+        if found is None:
+            return None
+        row = _DECISION_ROWS[pk] = found
+    return row
 
 
 def organisation_ref(code: str) -> tuple[int, int | None]:

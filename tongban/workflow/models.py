@@ -116,6 +116,11 @@ class ProcessInstance(models.Model):
     suspended_since = models.DateField("中止起始日", null=True, blank=True)
     light = models.CharField("亮灯", max_length=8, choices=Light.choices, blank=True)
 
+    # Not columns: set in memory by ``services.start`` on the instance it returns (``created_tasks``: the user
+    # tasks the start opened; ``started_children``: the call-activity children it started, with their variables).
+    created_tasks: list[Task]
+    started_children: list[ProcessInstance]
+
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [

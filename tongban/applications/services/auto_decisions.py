@@ -25,13 +25,15 @@ import datetime as dt
 import time
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from tongban.core import subject_facts
 from tongban.workflow import services as wf
 
 from ..errors import ApplicationError
-from ..models import Application, ApplicationItem, AutoDecision
+from ..models import Application, ApplicationEvent, ApplicationItem, ApplicationMaterial, AutoDecision
+from .common import _label as log_label
 from .common import log
 
 APPROVE = "approve"
@@ -49,10 +51,12 @@ def _age(id_number: str, today: dt.date) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _evidence_by_code(ai: ApplicationItem) -> dict[str, dict[str, Any]]:
-    """Material code of this item → the fetched evidence (only fetched materials carry data)."""
+def _evidence_by_code(ai: ApplicationItem, rows: list[ApplicationMaterial] | None = None
+                      ) -> dict[str, dict[str, Any]]:
+    """Material code of this item → the fetched evidence (only fetched materials carry data). ``rows``: the
+    application's material rows with their catalogue materials prefetched, read once for all its items."""
     found: dict[str, dict[str, Any]] = {}
-    for row in ai.application.materials.prefetch_related("materials"):
+    for row in rows if rows is not None else ai.application.materials.prefetch_related("materials"):
         if not row.evidence:
             continue
         for material in row.materials.all():
@@ -65,11 +69,17 @@ def _missing(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def collect_inputs(ai: ApplicationItem) -> tuple[dict[str, Any], list[str]]:
-    """The decision's input variables for this item, and the names of those that are missing."""
+def _needs_evidence(ai: ApplicationItem) -> bool:
+    return any(s.startswith("evidence.") for s in (ai.item.auto_decision_inputs or {}).values())
+
+
+def collect_inputs(ai: ApplicationItem, materials: list[ApplicationMaterial] | None = None
+                   ) -> tuple[dict[str, Any], list[str]]:
+    """The decision's input variables for this item, and the names of those that are missing (``materials``:
+    see :func:`_evidence_by_code`)."""
     app = ai.application
     spec: dict[str, str] = ai.item.auto_decision_inputs or {}
-    evidence = _evidence_by_code(ai) if any(s.startswith("evidence.") for s in spec.values()) else {}
+    evidence = _evidence_by_code(ai, materials) if _needs_evidence(ai) else {}
     values: dict[str, Any] = {}
     for name, source in spec.items():
         kind, _, rest = source.partition(".")
@@ -97,20 +107,56 @@ def input_labels(table_inputs: list[dict[str, Any]], values: dict[str, Any]) -> 
     return {name: by_expression.get(name, name) for name in values}
 
 
-def decide(ai: ApplicationItem) -> AutoDecision | None:
+def _note(ai: ApplicationItem, message: str, timeline: list[ApplicationEvent] | None) -> None:
+    """The item's line of the case's timeline: written now, or kept in ``timeline`` for the caller to write."""
+    if timeline is None:
+        log(ai.application, "auto_decision", message)
+    else:
+        timeline.append(ApplicationEvent(application=ai.application, kind="auto_decision", message=message[:300],
+                                         actor_label=log_label(None), data={}))
+
+
+def decide_items(app: Application, items: list[ApplicationItem]) -> dict[int, AutoDecision | None]:
+    """:func:`decide` for every item of ``app`` (each with ``item`` loaded), reading what they share once: the
+    material rows with their evidence and the items' earlier records. Application item id → record."""
+    ruled = [ai for ai in items if ai.item.auto_decision_key]
+    if not ruled:
+        return {ai.pk: None for ai in items}
+    rows: list[ApplicationMaterial] = []
+    if any(_needs_evidence(ai) for ai in ruled):
+        rows = list(app.materials.all())  # from memory when the submission prefetched them
+        prefetch_related_objects(rows, "materials")
+    cached = ApplicationItem.auto_decision.related  # the items' records, when read with them (prefetch_case)
+    if all(cached.is_cached(ai) for ai in ruled):
+        records = {ai.pk: rec for ai in ruled if isinstance(rec := cached.get_cached_value(ai), AutoDecision)}
+    else:
+        records = {r.application_item_id: r for r in AutoDecision.objects.filter(application_item__in=ruled)}
+    timeline: list[ApplicationEvent] = []
+    decided = {ai.pk: decide(ai, materials=rows, records=records, timeline=timeline)
+               if ai.item.auto_decision_key else None for ai in items}
+    ApplicationEvent.objects.bulk_create(timeline)  # each item's line of the case's timeline, in order
+    return decided
+
+
+def decide(ai: ApplicationItem, *, materials: list[ApplicationMaterial] | None = None,
+           records: dict[int, AutoDecision] | None = None,
+           timeline: list[ApplicationEvent] | None = None) -> AutoDecision | None:
     """Run the item's decision table over the collected inputs and record the result (None: the item has no
-    table). Re-deciding an item (a correction, a retried start) replaces its record."""
+    table). Re-deciding an item (a correction, a retried start) replaces its record. ``materials`` and
+    ``records`` (application item id → its record; an item not in it has none): read by the caller for all
+    the items of a case (:func:`decide_items`), who also writes the timeline entries when it passes
+    ``timeline``."""
     key = ai.item.auto_decision_key
     if not key:
         return None
     started = time.perf_counter()
-    values, missing = collect_inputs(ai)
+    values, missing = collect_inputs(ai, materials)
     try:
         explained = wf.explain_decision(key, values)
     except wf.WorkflowError as exc:
         if exc.code != "workflow.decision_not_found":
             raise
-        log(ai.application, "auto_decision", f"{ai.item.name}：秒批决策表 {key} 未部署，转人工审查")
+        _note(ai, f"{ai.item.name}：秒批决策表 {key} 未部署，转人工审查", timeline)
         return None
     result = explained["result"]
     said = result.get("outcome") if isinstance(result, dict) else result
@@ -121,15 +167,24 @@ def decide(ai: ApplicationItem) -> AutoDecision | None:
         outcome = APPROVE if said == APPROVE else REFER
         if outcome == REFER and not reason:
             reason = "规则未准予，转人工审查" if result is not None else "没有命中的规则，转人工审查"
-    record, _ = AutoDecision.objects.update_or_create(application_item=ai, defaults={
+    fields = {
         "decision_key": explained["key"], "decision_name": explained["name"],
         "decision_version": explained["version"], "inputs": values, "sources": dict(ai.item.auto_decision_inputs),
-        "missing": missing, "result": {"value": result, "labels": input_labels(explained["inputs"], values)}, "hits": explained["hits"], "outcome": outcome,
-        "reason": reason[:300], "decided_at": timezone.now(),
-        "elapsed_ms": int((time.perf_counter() - started) * 1000)})
-    log(ai.application, "auto_decision",
-        f"{ai.item.name}：秒批规则（{explained['name'] or key} v{explained['version']}）"
-        + ("准予，无需人工审查" if outcome == APPROVE else f"转人工审查（{reason}）"))
+        "missing": missing, "result": {"value": result, "labels": input_labels(explained["inputs"], values)},
+        "hits": explained["hits"], "outcome": outcome, "reason": reason[:300], "decided_at": timezone.now(),
+        "elapsed_ms": int((time.perf_counter() - started) * 1000)}
+    if records is None:
+        record, _ = AutoDecision.objects.update_or_create(application_item=ai, defaults=fields)
+    elif (earlier := records.get(ai.pk)) is None:
+        record = AutoDecision.objects.create(application_item=ai, **fields)
+    else:
+        record = earlier
+        for name, value in fields.items():
+            setattr(record, name, value)
+        record.save(update_fields=list(fields))
+    message = (f"{ai.item.name}：秒批规则（{explained['name'] or key} v{explained['version']}）"
+               + ("准予，无需人工审查" if outcome == APPROVE else f"转人工审查（{reason}）"))
+    _note(ai, message, timeline)
     return record
 
 

@@ -27,10 +27,19 @@ def _label(user: User | None) -> str:
     return str(user) if user is not None and getattr(user, "is_authenticated", False) else "系统"
 
 
-def log(application: Application, kind: str, message: str, actor: User | None = None, **data: Any) -> None:
+def timeline_entry(application: Application, kind: str, message: str, actor: User | None = None, **data: Any
+                   ) -> ApplicationEvent:
+    """One entry of the case's timeline, not yet written (for a step that writes its entries together)."""
+    return ApplicationEvent(application=application, kind=kind, message=message[:300], actor_label=_label(actor),
+                            data=data)
+
+
+def log(application: Application, kind: str, message: str, actor: User | None = None, **data: Any
+        ) -> ApplicationEvent:
     """One entry of the case's own timeline (shown to the applicant and kept in the e-archive)."""
-    ApplicationEvent.objects.create(application=application, kind=kind, message=message[:300],
-                                    actor_label=_label(actor), data=data)
+    entry = timeline_entry(application, kind, message, actor, **data)
+    entry.save(force_insert=True)
+    return entry
 
 
 def next_in_sequence(model: type[models.Model], field: str, prefix: str, width: int = 6) -> str:

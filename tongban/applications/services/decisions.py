@@ -42,15 +42,18 @@ def decide_task(task: Task, user: User, outcome: str, opinion: str = "") -> Task
     return task
 
 
-def record_item_decision(ai: ApplicationItem, outcome: str, *, opinion: str = "", decided_by: str = "") -> None:
-    """Store one item's final decision and, when every item is decided, the combined result."""
+def record_item_decision(ai: ApplicationItem, outcome: str, *, opinion: str = "", decided_by: str = "",
+                         application: Application | None = None) -> None:
+    """Store one item's final decision and, when every item is decided, the combined result. ``application``:
+    the item's application, when the caller read it locked (``select_for_update``) with the item."""
     if outcome not in {"approve", "reject"}:
         raise ApplicationError(f"未知的审批结果“{outcome}”", code="decision.unknown_outcome")
     ai.status = ApplicationItem.Status.APPROVED if outcome == "approve" else ApplicationItem.Status.REJECTED
     ai.opinion, ai.decided_by, ai.decided_at = opinion, decided_by, timezone.now()
     ai.result = {"outcome": outcome, "result_name": ai.item.result_name}
     ai.save(update_fields=["status", "opinion", "decided_by", "decided_at", "result"])
-    app = Application.objects.select_for_update().get(pk=ai.application_id)
+    app = application if application is not None else Application.objects.select_for_update().get(
+        pk=ai.application_id)
     log(app, "item_decided", f"{ai.department.name}：{ai.item.name} —— {ai.get_status_display()}"
         + (f"（{opinion}）" if opinion else ""))
     _maybe_finish(app)

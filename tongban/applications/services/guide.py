@@ -128,6 +128,8 @@ def resolve_selection(application_items: list[ServiceItem], choices: dict[str, S
 
 
 def selection_of(app: Application) -> list[tuple[ServiceItem, Situation | None]]:
+    if "items" in getattr(app, "_prefetched_objects_cache", {}):
+        return [(ai.item, ai.situation) for ai in app.items.all()]  # read once for the step (prefetch_case)
     return [(ai.item, ai.situation) for ai in app.items.select_related("item", "situation")]
 
 

@@ -19,6 +19,7 @@ from tongban.core.services import audit
 
 from ..errors import ApplicationError
 from ..models import Application, ApplicationItem, ApplicationMaterial, ProxyAuthorisation
+from ..selectors import case_items, forget_prefetched, prefetch_case
 from .common import log, missing_materials, next_in_sequence, require_editable
 from .guide import Selection, application_schema, material_plan, resolve_selection
 from .proxies import check_proxy
@@ -95,7 +96,7 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
         promised_visits=max(i.onsite_visits for i in items),
     )
     _save_with_new_ref(app)
-    ApplicationItem.objects.bulk_create([
+    app_items = ApplicationItem.objects.bulk_create([
         ApplicationItem(application=app, item=item, situation=situation,
                         department=catalog_selectors.reviewing_organisation(item),
                         status=ApplicationItem.Status.PENDING) for item, situation in selection])
@@ -110,10 +111,12 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
     through.objects.bulk_create([through(applicationmaterial_id=row.pk, material_id=m.pk)
                                  for row, planned in zip(rows, plan, strict=True)
                                  for m in {m.pk: m for m in planned.materials}.values()])
-    log(app, "created", f"创建申请（{'代办：' + str(user) if proxy else name}）", user)
+    timeline = [log(app, "created", f"创建申请（{'代办：' + str(user) if proxy else name}）", user)]
     if proxy is not None:
-        log(app, "proxy", f"由{proxy.get_kind_display()}“{user}”代为申请，授权范围：{proxy.scope}", user,
-            proxy_id=proxy.pk)
+        timeline.append(log(app, "proxy", f"由{proxy.get_kind_display()}“{user}”代为申请，授权范围：{proxy.scope}",
+                            user, proxy_id=proxy.pk))
+    # the rows written, for the caller's answer right now (``selectors.case_file(app, written=app.written)``)
+    app.written = {"items": app_items, "materials": rows, "events": timeline}
     audit("application.create", actor=user, obj=app, detail={"ref": app.ref, "proxy": proxy.pk if proxy else None})
     if proxy is not None and proxy.kind == ProxyAuthorisation.Kind.CLERK:
         # 窗口帮办: the one case where staff see a draft before it is submitted; the clerk is its submitter.
@@ -123,11 +126,18 @@ def create_application(*, user: User, item_code: str = "", bundle_code: str = ""
 
 
 @transaction.atomic
-def submit(app: Application, user: User, form_data: dict[str, Any] | None = None) -> Application:
+def submit(app: Application, user: User, form_data: dict[str, Any] | None = None, *, locked: bool = False
+           ) -> Application:
     """Submit the application after validating the form against the merged schema. Covered by a commitment, or
-    fully online with every material present, it is accepted at once; otherwise it waits at the windows."""
-    app = Application.objects.select_for_update().get(pk=app.pk)
+    fully online with every material present, it is accepted at once; otherwise it waits at the windows.
+    ``locked``: the caller read ``app`` with its row lock in the current transaction (else it is read again,
+    locked)."""
+    if not locked:
+        app = Application.objects.select_for_update().get(pk=app.pk)
     require_editable(app, user)
+    if app.applicant_id == user.pk:
+        app.applicant = user  # the applicant submitting: their row is at hand (the acceptance message is to them)
+    prefetch_case(app)  # items and materials: the form, the checks, acceptance and 秒批 read them once
     if form_data is not None:
         app.form_data = form_data
     errors = validate_form(application_schema(app), app.form_data)
@@ -140,15 +150,14 @@ def submit(app: Application, user: User, form_data: dict[str, Any] | None = None
                                code="applications.credit_not_allowed", status=403)
     app.status = Application.Status.SUBMITTED
     app.submitted_at = timezone.now()
+    if _commitment_covers_all(app) or (app.channel == Application.Channel.ONLINE and all(
+            ai.item.online_level == "fully_online" for ai in case_items(app)) and not missing_materials(app)):
+        # accepted at once: the acceptance records the submission with it (one update of the case)
+        return complete_acceptance(app, user, auto=True, submitted=True)
     app.save(update_fields=["form_data", "status", "submitted_at"])
     log(app, "submitted", "提交申请", user)
     audit("application.submit", actor=user, obj=app)
-    if _commitment_covers_all(app):
-        return complete_acceptance(app, user, auto=True)
-    if app.channel == Application.Channel.ONLINE and all(
-            ai.item.online_level == "fully_online" for ai in app.items.select_related("item")) \
-            and not missing_materials(app):
-        return complete_acceptance(app, user, auto=True)
+    forget_prefetched(app)  # read for this step only: whoever keeps the object reads afresh
     return app
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from tongban.catalog import definitions
@@ -30,10 +31,16 @@ def store_upload(upload: Any, default_name: str = "upload") -> StoredFile:
 
 
 @transaction.atomic
-def attach_file(app: Application, key: str, stored: StoredFile, user: User) -> ApplicationMaterial:
-    """Provide material ``key`` as an uploaded file (after acceptance with materials owed: a supplement)."""
-    app = Application.objects.select_for_update().get(pk=app.pk)
-    if app.status == Application.Status.RESULT_HELD or app.supplements.filter(fulfilled_at__isnull=True).exists():
+def attach_file(app: Application, key: str, stored: StoredFile, user: User, *, locked: bool = False
+                ) -> ApplicationMaterial:
+    """Provide material ``key`` as an uploaded file (after acceptance with materials owed: a supplement).
+    ``locked``: the caller read ``app`` with its row lock in the current transaction (else it is read again,
+    locked)."""
+    if not locked:
+        app = Application.objects.select_for_update().get(pk=app.pk)
+    # materials owed after acceptance go to their supplement (a draft has none: supplements start at acceptance)
+    if app.status == Application.Status.RESULT_HELD or (
+            app.status != Application.Status.DRAFT and app.supplements.filter(fulfilled_at__isnull=True).exists()):
         return supplement_material(app, key, stored, user)
     require_editable(app, user)
     row = material_row(app, key)
@@ -80,15 +87,36 @@ def _org_name(code: str) -> str:
                               .values_list("name", flat=True).first() or "")
 
 
+def _gone(row: ApplicationMaterial) -> ApplicationError:
+    # a material row always comes from the catalogue's materials; a deleted one cannot be fetched
+    return ApplicationError(f"“{row.name}”在事项目录中已不存在，不能调取", code="material.not_fetchable")
+
+
+def _departments(app: Application, item_codes: list[str]) -> list[Organisation]:
+    """The departments of the case's items that need a material (``item_codes``), each once, in item order."""
+    return list({ai.department.code: ai.department for ai in app.items.all().select_related("item", "department")
+                 if ai.item.code in item_codes}.values())
+
+
 def _plan(app: Application, row: ApplicationMaterial, item_codes: list[str] | None = None) -> _Plan:
     m = row.materials.select_related("issuing_department").first()
-    if m is None:  # a material row always comes from the catalogue's materials; a deleted one cannot be fetched
-        raise ApplicationError(f"“{row.name}”在事项目录中已不存在，不能调取", code="material.not_fetchable")
+    if m is None:
+        raise _gone(row)
     code = m.licence_type if row.source == Material.Source.ISSUED else m.data_resource
-    consumers = list(dict.fromkeys((ai.department.code, ai.department.name) for ai in app.items.all()
-                                   .select_related("item", "department")
-                                   if ai.item.code in (item_codes or row.item_codes)))
-    return _Plan(row, m, code, consumers)
+    departments = _departments(app, item_codes or row.item_codes)
+    return _Plan(row, m, code, [(d.code, d.name) for d in departments])
+
+
+def _rows_with_catalogue_code(app: Application) -> list[ApplicationMaterial]:
+    """The case's material rows, each with what :func:`_plan` reads of its first catalogue material (the one
+    ``row.materials.first()`` gives): ``catalogue_material`` (its id; None when none is left) and its
+    ``catalogue_licence_type`` and ``catalogue_data_resource``, in the one query of the rows."""
+    first = (ApplicationMaterial.materials.through.objects.filter(applicationmaterial_id=OuterRef("pk"))
+             .order_by(*(f"material__{name}" for name in Material._meta.ordering or ["id"])))
+    return list(app.materials.annotate(
+        catalogue_material=Subquery(first.values("material_id")[:1]),
+        catalogue_licence_type=Subquery(first.values("material__licence_type")[:1]),
+        catalogue_data_resource=Subquery(first.values("material__data_resource")[:1])))
 
 
 def evidence_plan(app: Application, key: str) -> dict[str, Any]:
@@ -120,7 +148,7 @@ def fetch_evidence(app: Application, key: str, user: User) -> ApplicationMateria
     is down, with advice to upload instead); nothing already entered is lost.
     """
     require_editable(app, user)
-    rows = list(app.materials.all())
+    rows = _rows_with_catalogue_code(app)
     row = next((r for r in rows if r.key == key), None)
     if row is None:
         raise ApplicationError(f"办件没有材料“{key}”", code="material.unknown", status=404)
@@ -131,17 +159,22 @@ def fetch_evidence(app: Application, key: str, user: User) -> ApplicationMateria
     # the exchange answers for the applicant's id number: every row of the same source and code gets this evidence
     same = [r for r in rows if r.source == row.source and r.status != ApplicationMaterial.Status.FETCHED
             and r.key.split(":")[:2] == row.key.split(":")[:2]]
-    plan = _plan(app, row, [c for r in same for c in r.item_codes])
+    if getattr(row, "catalogue_material", None) is None:
+        raise _gone(row)
+    code = getattr(row, "catalogue_licence_type" if row.source == Material.Source.ISSUED
+                   else "catalogue_data_resource", None) or ""
+    departments = _departments(app, [c for r in same for c in r.item_codes])
+    consumers = [(d.code, d.name) for d in departments]
     purpose = _purpose(app)
-    requester = plan.consumers[0][0]
+    requester = consumers[0][0]
     failure: core_evidence.EvidenceError | None = None
     with transaction.atomic():
         try:
             consent_ref = core_evidence.record_consent(
-                subject_id=app.applicant_id_number, source=row.source, code=plan.code, consumer_org=requester,
-                purpose=f"{purpose}，用于{'、'.join(n for _, n in plan.consumers)}", case_ref=app.ref, user=user)
+                subject_id=app.applicant_id_number, source=row.source, code=code, consumer_org=departments[0],
+                purpose=f"{purpose}，用于{'、'.join(n for _, n in consumers)}", case_ref=app.ref, user=user)
             ev = core_evidence.fetch(core_evidence.EvidenceRequest(
-                source=row.source, code=plan.code, subject_id=app.applicant_id_number, requester_org=requester,
+                source=row.source, code=code, subject_id=app.applicant_id_number, requester_org=requester,
                 purpose=purpose, case_ref=app.ref, consent_ref=consent_ref, actor_id=user.pk,
                 actor_label=user.get_username()))
         except core_evidence.EvidenceError as exc:  # committed with the consent and the access-log entry

@@ -26,7 +26,9 @@ def _day(value: dt.date | dt.datetime) -> str:
 def _tell(app: Application, event: str, context: dict[str, Any], *, dedupe_key: str = "") -> None:
     if app.applicant_id is None:
         return  # applied at a window without an account: the paper notice is what they get
-    notifications.notify(app.applicant_id, event, {"title": app.title, "ref": app.ref, "name": app.applicant_name,
+    # the applicant's row when the caller has it (the applicant submitting), else read by id
+    recipient = app.applicant if Application.applicant.is_cached(app) else app.applicant_id
+    notifications.notify(recipient, event, {"title": app.title, "ref": app.ref, "name": app.applicant_name,
                                                    **context},
                          link=f"/my/applications/{app.ref}/", ref=app.ref, dedupe_key=dedupe_key)
 

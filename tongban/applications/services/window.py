@@ -19,8 +19,8 @@ from tongban.core.services import audit
 
 from .. import documents, workflow_bridge
 from ..errors import ApplicationError
-from ..models import Application, ApplicationMaterial, Notice, Supplement, Visit
-from ..selectors import clerk_place_ids
+from ..models import Application, ApplicationEvent, ApplicationMaterial, Notice, Supplement, Visit
+from ..selectors import case_items, clerk_place_ids, forget_prefetched
 from . import auto_decisions, messages
 from .common import (
     DEFAULT_SUPPLEMENT_WORKING_DAYS,
@@ -29,6 +29,7 @@ from .common import (
     issue_notice,
     log,
     missing_materials,
+    timeline_entry,
 )
 from .decisions import record_item_decision
 
@@ -56,7 +57,7 @@ def _service_rendered(app: Application, notice: Notice, kind: str, clerk: User) 
 def local_places(app: Application) -> list[Organisation]:
     """The township or community centres the case's delegated (下沉) items are handled at (none for city items)."""
     places = {}
-    for ai in app.items.select_related("item__implementing_org__division"):
+    for ai in case_items(app):
         place = catalog_selectors.delegated_place(ai.item)
         if place is not None:
             places[place.pk] = place
@@ -142,27 +143,37 @@ def accept(app: Application, clerk: User, *, tolerate: bool = False, supplement_
     return complete_acceptance(app, clerk, auto=False, supplement_days=supplement_days)
 
 
-def complete_acceptance(app: Application, actor: User | None, *, auto: bool, supplement_days: int | None = None
-                        ) -> Application:
+def complete_acceptance(app: Application, actor: User | None, *, auto: bool, supplement_days: int | None = None,
+                        submitted: bool = False) -> Application:
     """Accept (by a clerk, or ``auto`` on submission): owed tolerable materials get a supplement deadline, the
-    acceptance notice is issued, and the approval starts (a commitment approves at once)."""
+    acceptance notice is issued, and the approval starts (a commitment approves at once). ``submitted``: the
+    submission (its form and time set on ``app`` by the caller) is recorded with the acceptance, in the same
+    update and timeline write."""
     now = timezone.now()
     app.status, app.accepted_at = Application.Status.IN_REVIEW, now
     app.accepted_by = actor if (actor and not auto) else None
     app.verification_code = app.verification_code or documents.new_code()
-    app.save(update_fields=["status", "accepted_at", "accepted_by", "verification_code"])
+    timeline = [timeline_entry(app, "submitted", "提交申请", actor)] if submitted else []
+    app.save(update_fields=["status", "accepted_at", "accepted_by", "verification_code",
+                            *(["form_data", "submitted_at"] if submitted else [])])
+    if submitted:
+        audit("application.submit", actor=actor, obj=app)
     owed = [m for m in missing_materials(app) if m.requirement == Material.Requirement.TOLERABLE]
     suspends = False
     deadline: date | None = None
     if owed:
         days = supplement_days or DEFAULT_SUPPLEMENT_WORKING_DAYS
         deadline = default_calendar().add_working_days(timezone.localdate(), days)
-        suspends = any("补正" in s for ai in app.items.select_related("item") for s in ai.item.excluded_steps)
+        suspends = any("补正" in s for ai in case_items(app) for s in ai.item.excluded_steps)
         Supplement.objects.create(application=app, material_keys=[m.key for m in owed], deadline=deadline,
                                   suspends_clock=suspends, requested_by=actor if not auto else None)
         app.materials.filter(pk__in=[m.pk for m in owed]).update(status=ApplicationMaterial.Status.TOLERATED)
-        log(app, "tolerated", f"容缺受理：{'、'.join(m.name for m in owed)} 须于 {deadline:%Y-%m-%d} 前补齐", actor)
-    log(app, "accepted", "自动受理" if auto else "窗口受理", actor)
+        for m in owed:  # the same rows in memory (prefetched by the submission)
+            m.status = ApplicationMaterial.Status.TOLERATED
+        timeline.append(timeline_entry(
+            app, "tolerated", f"容缺受理：{'、'.join(m.name for m in owed)} 须于 {deadline:%Y-%m-%d} 前补齐", actor))
+    timeline.append(timeline_entry(app, "accepted", "自动受理" if auto else "窗口受理", actor))
+    ApplicationEvent.objects.bulk_create(timeline)
     audit("application.accept", actor=actor, obj=app, detail={"auto": auto, "tolerated": [m.key for m in owed]})
     places = local_places(app)
     issue_notice(app, Notice.Kind.ACCEPTANCE, {
@@ -178,7 +189,10 @@ def complete_acceptance(app: Application, actor: User | None, *, auto: bool, sup
         _approve_by_commitment(app)
     else:
         workflow_bridge.start_review(app, suspended=suspends)
-    app.refresh_from_db()
+    # the decisions by rules (秒批) may have closed the case: its state as stored (the rows it relates to stay
+    # read; what was prefetched for this step is dropped: whoever keeps the object reads afresh)
+    app.refresh_from_db(fields=[f.attname for f in Application._meta.concrete_fields if not f.is_relation])
+    forget_prefetched(app)
     return app
 
 

@@ -133,12 +133,13 @@ def explain_decision(key: str, variables: dict[str, Any], version: int | None = 
     result, and every rule whose input entries all match (the hit rules) with its tests, outputs and description.
 
     What an automatic decision (秒批) records, and what its audit re-runs over the recorded inputs."""
-    rows = DecisionDefinition.objects.filter(key=key)
-    definition = (rows.filter(version=version) if version is not None else rows.order_by("-version")).first()
+    from ..lookups import decision_definition
+
+    definition = decision_definition(key, version)
     if definition is None:
         raise WorkflowError(f"没有已部署的决策 {key}" + (f" 版本 {version}" if version is not None else ""),
                             code="workflow.decision_not_found", status=404, detail={"key": key, "version": version})
-    table = definition.table
+    def_key, def_name, def_version, table = definition
     try:
         result = dmn.evaluate(table, variables)
         hit_ids = dmn.matched_rules(table, variables)
@@ -152,6 +153,6 @@ def explain_decision(key: str, variables: dict[str, Any], version: int | None = 
                  if t and t != "-"]
         outputs = {o["name"]: t for o, t in zip(table["outputs"], rule["outputs"], strict=True)}
         hits.append({"id": rid, "description": rule.get("description", ""), "tests": tests, "outputs": outputs})
-    return {"key": definition.key, "name": definition.name, "version": definition.version,
+    return {"key": def_key, "name": def_name, "version": def_version,
             "hit_policy": table.get("hit_policy", ""), "result": result, "hits": hits,
             "inputs": [{"label": i["label"], "expression": i["expression"]} for i in table.get("inputs", [])]}

@@ -4,12 +4,14 @@ queued after the commit."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tongban.core import store
@@ -116,9 +118,14 @@ def _spawn_children(parent_run: Run, token: Token) -> None:
         _drive(run)
         return
     ProcessInstance.objects.bulk_create(children)
+    parent_run.started_children.extend(children)
     for child in children:
+        before = copy.deepcopy(child.variables)  # as inserted: written again only when the start changed them
         run = Run(child, [], parent_run.actor, parent_run.now)
+        run.instance_dirty = set()
         run.start()
+        if run.variables != before:
+            run.instance_dirty.add("variables")
         _drive(run)
 
 
@@ -126,12 +133,17 @@ def _child_ended(parent_id: int, token_id: int | None, actor: Any, now: datetime
     """A child of a call activity ended: when all siblings have, the parent continues with their results."""
     if token_id is None:
         return
-    parent = ProcessInstance.objects.get(pk=parent_id)
-    if parent.status != RUNNING:
+    # the parent's status and its children's in one query; the parent itself is read only when it continues
+    found = dict(ProcessInstance.objects.filter(Q(pk=parent_id) | Q(parent_token_id=token_id))
+                 .values_list("pk", "status"))
+    if parent_id not in found:
+        raise ProcessInstance.DoesNotExist(f"ProcessInstance {parent_id} does not exist")
+    if found.pop(parent_id) != RUNNING:
         return
-    statuses = list(ProcessInstance.objects.filter(parent_token_id=token_id).values_list("status", flat=True))
+    statuses = list(found.values())
     if not statuses or RUNNING in statuses:
         return
+    parent = ProcessInstance.objects.get(pk=parent_id)
     run = Run.load(parent, actor, now)
     tok = run.tokens.get(token_id)
     if tok is None or tok.state != WAITING:
@@ -212,7 +224,8 @@ def _init_case_clock(inst: ProcessInstance, graph: dict[str, Any], today: date,
 def start(key: str, business_key: str = "", variables: dict[str, Any] | None = None, actor: User | None = None,
           *, limit_days: int | None = None, statutory_limit_days: int | None = None) -> ProcessInstance:
     """Start the latest version of process ``key``. Runs until every path waits (user task, timer, ...).
-    The returned instance carries ``created_tasks``: the user tasks the start opened."""
+    The returned instance carries ``created_tasks``: the user tasks the start opened, and ``started_children``:
+    the call-activity children it started (their own children are not listed)."""
     variables = dict(_check_variables(variables))
     if not isinstance(business_key, str) or len(business_key) > 100:
         raise WorkflowError("业务标识须为不超过100个字符的字符串", code="workflow.invalid_business_key")
@@ -233,6 +246,7 @@ def start(key: str, business_key: str = "", variables: dict[str, Any] | None = N
             run.instance_dirty.add("variables")
         _drive(run)
     inst.created_tasks = [t for t in run.created_tasks if t.state in OPEN_TASK_STATES]
+    inst.started_children = run.started_children
     return inst
 
 
