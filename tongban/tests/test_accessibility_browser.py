@@ -42,6 +42,24 @@ WIDE = """(width) => Array.from(document.querySelectorAll("body *"))
   .slice(0, 4).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && e.className.baseVal === undefined
       ? "." + String(e.className).trim().split(/\\s+/).join(".") : "") + " (" + Math.round(e.getBoundingClientRect().right) + " px)")"""
 
+# The header: how many rows the main menu takes, and the menu entries broken over two lines (e.g. 证照夹 on a phone).
+HEADER = """() => {
+  const row = document.querySelector(".mainnav > ul"), first = row.querySelector("a, summary");
+  const rows = Math.round(row.getBoundingClientRect().height / first.getBoundingClientRect().height);
+  const broken = Array.from(row.querySelectorAll(":scope > li > a, summary"))
+    .filter(a => a.getBoundingClientRect().height > 1.9 * parseFloat(getComputedStyle(a).lineHeight) + 16)
+    .map(a => a.textContent.trim());
+  return {rows: rows, broken: broken};
+}"""
+
+# Elder mode: text smaller than 18 px (the selector of the element holding the text, and its size).
+SMALL_TEXT = """() => Array.from(document.querySelectorAll("body *"))
+  .filter(e => e.offsetParent !== null && Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())
+               && parseFloat(getComputedStyle(e).fontSize) < 18)
+  .map(e => e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined
+      ? "." + String(e.className).trim().split(/\\s+/).join(".") : "") + " " + getComputedStyle(e).fontSize)
+  .filter((v, i, all) => all.indexOf(v) === i).slice(0, 6)"""
+
 pytestmark = pytest.mark.browser
 
 
@@ -129,6 +147,20 @@ class Checker:
                 self.page.add_script_tag(url=self.base + AXE)
                 for violation in self.page.evaluate(RUN_AXE, TAGS):
                     self.problems.append(f"{where}: {violation}")
+                shown = self.page.evaluate("Array.from(document.querySelectorAll('.elder-hide'))"
+                                           ".filter(e => e.offsetParent !== null).length")
+                if elder and shown:
+                    self.problems.append(f"{where}: {shown} secondary elements (.elder-hide) shown in elder mode")
+                if elder and (small := self.page.evaluate(SMALL_TEXT)):
+                    self.problems.append(f"{where}: text under 18 px in elder mode: {small}")
+                header = self.page.evaluate(HEADER)
+                if header["broken"]:
+                    self.problems.append(f"{where}: menu entries broken over two lines: {header['broken']}")
+                if size == "desktop" and not elder and header["rows"] > 1:
+                    self.problems.append(f"{where}: the main menu takes {header['rows']} rows at 1280 px")
+                if os.environ.get("TONGBAN_A11Y_SHOTS"):
+                    name = re.sub(r"\W+", "-", where).strip("-")
+                    self.page.screenshot(path=f"/tmp/a11y-{name}.png", full_page=True)
                 if size == "phone":
                     width = self.page.evaluate("document.documentElement.scrollWidth")
                     if width > viewport["width"]:
