@@ -141,3 +141,16 @@ def test_staff_workbenches_are_one_menu(client, demo_core, users):
     menu = page[page.index('<details class="workmenu">'):page.index("</details>")]
     assert 'href="/window/"' in menu and 'href="/workbench/"' in menu and 'href="/admin/"' in menu
     assert 'href="/catalog/"' not in menu
+
+
+def test_an_item_page_offers_assistance_for_that_item(client, demo_core, small_catalog):
+    from tongban.catalog.models import ServiceItem
+
+    ServiceItem.objects.filter(code="T-SHOP-01").update(status="published")
+    item_page = client.get("/catalog/items/T-SHOP-01/").content.decode()
+    assert 'href="/assist/?item=T-SHOP-01"' in item_page
+    form = client.get("/assist/", {"item": "T-SHOP-01"}).content.decode()
+    assert 'value="食品经营许可"' in form and 'name="item" value="T-SHOP-01"' in form
+    client.post("/assist/", {"name": "李奶奶", "phone": PHONE, "service": "", "item": "T-SHOP-01",
+                             "centre": "yx-zwzx"})
+    assert AssistanceRequest.objects.get().item.code == "T-SHOP-01"

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tongban.catalog import selectors as catalog_selectors
 from tongban.core.auth import AuthedRequest
 from tongban.core.models import Role
 
@@ -50,6 +51,9 @@ def assist(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"已收到您的帮办预约，{done.centre.name}的工作人员会打电话与您联系。")
             return redirect("applications:assist_done")
+    if request.method == "GET" and values["item"] and not values["service"]:
+        item = catalog_selectors.get_item(values["item"])
+        values["service"] = item.name if item is not None else ""
     centres = list(selectors.assistance_centres())
     if not values["centre"] and centres:
         values["centre"] = centres[0].code
