@@ -36,11 +36,16 @@ RUN_AXE = """async (tags) => {
 }"""
 
 # What sticks out on the right: the first few elements whose box ends beyond the viewport (for the failure message).
-WIDE = """(width) => Array.from(document.querySelectorAll("body *"))
-  .filter(e => e.getBoundingClientRect().right > width + 1 && !Array.from(e.children).some(
-      c => c.getBoundingClientRect().right > width + 1))
-  .slice(0, 4).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && e.className.baseVal === undefined
-      ? "." + String(e.className).trim().split(/\\s+/).join(".") : "") + " (" + Math.round(e.getBoundingClientRect().right) + " px)")"""
+WIDE = """(width) => {
+  const clipped = e => { for (let a = e.parentElement; a; a = a.parentElement) {
+    if (["auto", "scroll", "hidden"].includes(getComputedStyle(a).overflowX)) { return true; } } return false; };
+  return Array.from(document.querySelectorAll("body *"))
+    .filter(e => e.getBoundingClientRect().right > width + 1 && !clipped(e) && !Array.from(e.children).some(
+        c => c.getBoundingClientRect().right > width + 1))
+    .slice(0, 4).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+        + (e.className && e.className.baseVal === undefined ? "." + String(e.className).trim().split(/\\s+/).join(".")
+           : "") + " (" + Math.round(e.getBoundingClientRect().right) + " px)");
+}"""
 
 # The header: how many rows the main menu takes, and the menu entries broken over two lines (e.g. 证照夹 on a phone).
 HEADER = """() => {
@@ -91,6 +96,7 @@ def demo(transactional_db, settings):
     # The demo has no cases: 张三's 工伤认定 waiting at the window, and one accepted (容缺) in 人社局's review.
     zhang, clerk = Api("zhangsan", DEMO_PASSWORD), Api("clerk", DEMO_PASSWORD)
     refs = [_injury_application(zhang, upload_all=True)["ref"] for _ in range(2)]
+    _injury_application(zhang, upload_all=False)  # a draft: the form page
     for ref in refs:
         assert zhang.post(f"/api/applications/{ref}/submit", {"form_data": injury_form()}).status_code == 200
     accepted = clerk.post(f"/api/window/applications/{refs[1]}/accept", {"tolerate": True, "supplement_days": 5})
@@ -182,6 +188,9 @@ def test_every_page_kind_meets_wcag_21_aa_in_both_modes_on_phone_and_desktop(dem
     c.check(item)
     c.check("/accounts/login/")
     c.check("/assist/")
+    for path in ("/catalog/bundles/", "/lists/", "/feedback/stats/", "/enforcement/public/", "/insight/",
+                 "/notices/verify/", "/verify/"):
+        c.check(path)
 
     # an applicant: my cases, one case, apply (a bundle's guide), licences, my data
     c.sign_in("zhangsan")
@@ -195,6 +204,13 @@ def test_every_page_kind_meets_wcag_21_aa_in_both_modes_on_phone_and_desktop(dem
     c.check(bundle)
     c.check("/credentials/wallet/")
     c.check("/exchange/my-data/")
+    c.check("/messages/")
+    c.check("/my/proxies/")
+    c.check("/feedback/orders/")
+    draft = c.link("/my/", r"/my/applications/[^/]+/")
+    fill = c.link(draft, r"/my/applications/[^/]+/fill/") if draft else None
+    assert fill is not None, "no draft to fill"
+    c.check(fill)
 
     # the window: the queue, a case at the window, the 帮办预约 list
     c.sign_in("clerk")
@@ -203,6 +219,7 @@ def test_every_page_kind_meets_wcag_21_aa_in_both_modes_on_phone_and_desktop(dem
     assert waiting is not None
     c.check(waiting)
     c.check("/window/assistance/")
+    c.check("/window/assist/")
 
     # an approver: the workbench and a task
     c.sign_in("approver-rsj")
@@ -215,7 +232,11 @@ def test_every_page_kind_meets_wcag_21_aa_in_both_modes_on_phone_and_desktop(dem
     c.sign_in("admin")
     c.check("/insight/staff/")
     c.check("/supervision/")
+    c.check("/workflow/definitions/")
+    c.check("/exchange/grants/")
+    c.check("/enforcement/cases/")
+    c.check("/feedback/department/")
     c.context.close()
 
-    assert len(c.checked) >= 4 * 16
+    assert len(c.checked) >= 4 * 34
     assert c.problems == [], "\n".join(c.problems)
