@@ -1,4 +1,9 @@
-"""Template context for every page: the site (core/site.py) and the navigation links the signed-in user's roles open.
+"""Template context for every page: the site (core/site.py), the navigation links the signed-in user's roles open,
+and elder mode (适老化, core/elder.py).
+
+``nav_links`` are the public and personal pages (one row of the header); ``work_links`` are the staff workbenches,
+collapsed into one menu (a <details> that works without JavaScript) so the header fits at 1280 px and on a phone.
+In elder mode a citizen sees only the few pages of the applicant's journey.
 
 Labels are translated in the language of the request (the Chinese text is the msgid)."""
 
@@ -9,11 +14,15 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from tongban.core import site
+from tongban.core import elder, site
 from tongban.core.models import Role, RoleAssignment
+
+# The pages a citizen keeps in elder mode: find a service, apply, follow the case, the licences, the messages.
+ELDER_PATHS = frozenset({"/catalog/", "/apply/", "/my/", "/credentials/wallet/", "/messages/"})
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    elder_mode = elder.is_on(request)
     links: list[tuple[str, str]] = [("/catalog/", _("办事指南")), ("/apply/", _("我要办事")), ("/lists/", _("权责清单")),
                                     ("/feedback/stats/", _("好差评公示")),
                                     ("/enforcement/public/", _("执法公示")), ("/insight/", _("评估指标"))]
@@ -24,6 +33,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             roles |= {Role.WINDOW_CLERK, Role.APPROVER, Role.DATA_OWNER}
         links += [("/my/", _("我的办件")), ("/credentials/wallet/", _("证照夹")), ("/exchange/my-data/", _("我的数据")),
                   ("/messages/", _("我的消息"))]
+        personal = len(links)
         if Role.WINDOW_CLERK in roles:
             links.append(("/window/", _("综合窗口")))
         if Role.APPROVER in roles or Role.SUPERVISOR in roles:
@@ -54,4 +64,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             links.append(("/insight/staff/", _("指标工作台")))
         if Role.SECURITY_ADMIN in roles or user.is_superuser:
             links.append(("/security/incidents/", _("安全事件")))
-    return {"nav_links": links, "site": site.current()}
+    else:
+        personal = len(links)
+    nav_links, work_links = links[:personal], links[personal:]
+    if user is None or not user.is_authenticated or not (user.kind == "staff" or user.is_staff):
+        # a citizen's or company's own pages (评价服务, 我的诉求) stay in the header row
+        nav_links, work_links = links, []
+    if elder_mode and not work_links:
+        nav_links = [link for link in nav_links if link[0] in ELDER_PATHS]
+    return {"nav_links": nav_links, "work_links": work_links, "site": site.current(), "elder_mode": elder_mode}

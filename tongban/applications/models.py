@@ -409,3 +409,44 @@ class AutoDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision_key} v{self.decision_version}: {self.outcome}"
+
+
+class AssistanceRequest(models.Model):
+    """帮办预约: a person (often elderly or with a disability) asks the service centre for help, at a window or by
+    phone; the centre's window clerks see the request on their workbench and mark it handled."""
+
+    class Channel(models.TextChoices):
+        WINDOW = "window", "到窗口，工作人员陪同办理"
+        PHONE = "phone", "电话联系，工作人员指导办理"
+
+    class Period(models.TextChoices):
+        MORNING = "morning", "上午（9:00–12:00）"
+        AFTERNOON = "afternoon", "下午（13:30–17:00）"
+        ANY = "any", "时间都可以"
+
+    name = models.CharField("姓名", max_length=50)
+    phone = EncryptedTextField("联系电话", max_length=20)  # personal data: encrypted at rest (docs/privacy.md)
+    service = models.CharField("要办的事", max_length=200)
+    item = models.ForeignKey(ServiceItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name="事项")
+    channel = models.CharField("帮办方式", max_length=10, choices=Channel.choices, default=Channel.WINDOW)
+    centre = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="assistance_requests",
+                               verbose_name="政务服务中心")
+    preferred_date = models.DateField("希望日期", null=True, blank=True)
+    preferred_period = models.CharField("希望时段", max_length=10, choices=Period.choices, default=Period.ANY)
+    note = models.CharField("其他说明", max_length=300, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", verbose_name="提交账号")
+    created_at = models.DateTimeField("提交时间", default=timezone.now)
+    handled_at = models.DateTimeField("办理时间", null=True, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="办理人")
+    handled_note = models.CharField("办理情况", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["handled_at", "created_at"]
+        verbose_name = "帮办预约"
+        verbose_name_plural = "帮办预约"
+
+    def __str__(self) -> str:
+        return f"{self.name}：{self.service}"

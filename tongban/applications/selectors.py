@@ -20,6 +20,7 @@ from .models import (
     Application,
     ApplicationItem,
     ApplicationMaterial,
+    AssistanceRequest,
     InvestmentProject,
     Notice,
     ProjectStage,
@@ -366,3 +367,26 @@ def next_services(app: Application, limit: int = 5) -> list[dict[str, Any]]:
     items = {i.pk: i for i in ServiceItem.objects.filter(pk__in=ranked, status=ItemStatus.PUBLISHED)}
     return [{"code": items[i].code, "name": items[i].name, "reason": reasons[i]} for i in ranked
             if i in items][:limit]
+
+
+# --- 帮办预约 (assisted service requests) ---------------------------------------------------------------------
+
+
+def assistance_centres() -> QuerySet[Organisation]:
+    """The service centres a person may ask for assisted service at (政务服务中心 and 便民服务中心)."""
+    return Organisation.objects.filter(kind=Organisation.Kind.SERVICE_CENTRE).order_by("code")
+
+
+def centres_of_clerk(user: User) -> QuerySet[Organisation]:
+    """The service centres whose requests ``user`` handles: where they are a window clerk (every centre for the
+    admin)."""
+    if user.is_superuser:
+        return assistance_centres()
+    return organisations_for_role(user, Role.WINDOW_CLERK).filter(kind=Organisation.Kind.SERVICE_CENTRE)
+
+
+def assistance_requests_for(user: User, *, handled: bool = False) -> QuerySet[AssistanceRequest]:
+    """The requests of the clerk's centres: open ones oldest first (or handled ones, newest first)."""
+    qs = AssistanceRequest.objects.filter(centre__in=centres_of_clerk(user), handled_at__isnull=not handled)
+    qs = qs.select_related("centre", "item", "handled_by")
+    return qs.order_by("-handled_at") if handled else qs.order_by("created_at")

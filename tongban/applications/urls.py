@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import applicant, apply, approver, documents, window
+from .views import applicant, apply, approver, assistance, documents, window
 
 app_name = "applications"
 
@@ -26,6 +26,12 @@ urlpatterns = [
     path("window/applications/<str:ref>/", window.window_application, name="window_application"),
     path("window/applications/<str:ref>/action/", window.window_action, name="window_action"),
     path("window/assist/", window.window_assist, name="window_assist"),
+    path("window/assistance/", assistance.window_assistance, name="window_assistance"),
+    path("window/assistance/<int:pk>/handled/", assistance.window_assistance_handled,
+         name="window_assistance_handled"),
+    # 帮办预约: anyone asks a service centre for help at a window or by phone
+    path("assist/", assistance.assist, name="assist"),
+    path("assist/done/", assistance.assist_done, name="assist_done"),
     # public verification of notices
     path("notices/verify/", documents.verify_notice, name="verify_form"),
     path("notices/verify/<str:code>/", documents.verify_notice, name="verify_notice"),

@@ -163,6 +163,8 @@ api("POST", "/api/auth/token", CORE, "public: anyone exchanges a valid username 
 api("GET", "/api/me", CORE, "any signed-in user (themself)", SIGNED_IN)
 page("GET", "", CORE, "public home page", ALL)
 page("GET", "site.css", CORE, "public (the site's colours)", ALL)
+page("GET", "elder/", CORE, "public (elder mode on or off: a display preference kept in a cookie)", ALL,
+     url=_const("/elder/?on=1&next=/catalog/"))
 page("GET", "accounts/login/", CORE, "public login page", ALL)
 page("POST", "accounts/logout/", CORE, "anyone (signs the session out)", ALL)
 page("GET", "accounts/password_change/", CORE, "any signed-in user (own password)", SIGNED_IN)
@@ -392,6 +394,15 @@ page("POST", "window/applications/<str:ref>/action/", APPS, "window clerks; the 
      url=lambda w: f"/window/applications/{w.pending_ref}/action/",
      body=lambda w, role: {"action": "refuse", "reason": "不属于受理范围"})
 page("GET", "window/assist/", APPS, "window clerks; the admin", WINDOW)
+ASSIST_RULE = "window clerks of the request's service centre; the admin"
+page("GET", "window/assistance/", APPS, ASSIST_RULE, {"clerk", "admin"}, hide={"township_clerk"},
+     visible=_text_has(lambda w: f"/window/assistance/{w.assistance}/handled/"))
+page("POST", "window/assistance/<int:pk>/handled/", APPS, ASSIST_RULE, {"clerk", "admin"},
+     url=lambda w: f"/window/assistance/{w.assistance}/handled/", body=lambda w, role: {"note": "已电话联系"})
+page("GET", "assist/", APPS, "public (帮办预约: anyone asks for assisted service)", ALL)
+page("POST", "assist/", APPS, "public (帮办预约: anyone asks for assisted service)", ALL,
+     body=lambda w, role: {"name": "王大爷", "phone": "13912340001", "service": "医保参保登记", "centre": "yx-zwzx"})
+page("GET", "assist/done/", APPS, "public", ALL)
 page("GET", "notices/verify/", APPS, "public", ALL)
 page("GET", "notices/verify/<str:code>/", APPS, "public (masked applicant name only)", ALL,
      url=lambda w: f"/notices/verify/{w.case_notice}/")

@@ -138,6 +138,7 @@ class World:
     org_of: dict[str, str] = field(default_factory=dict)  # role → the code of the account's organisation
     incident: int = 0  # a security incident involving 张三, contained (his notice written), waiting for its report
     incident_notice: int = 0  # 张三's notice of it
+    assistance: int = 0  # an open 帮办预约 of 李奶奶 at the city centre (yx-zwzx), not 翠湖街道's
     message: int = 0  # 张三's message (我的消息) that ``case_ref`` was accepted
     policy_notice: int = 0  # the company's 免申即享 notice (稳岗返还), not answered yet
     policy_draft: str = "YX-ZC-CYBT"  # a draft policy (dry run, publish)
@@ -188,7 +189,16 @@ def build_world() -> World:
     _feedback(w, api)
     _enforcement(w)
     _policies(w)
+    _assistance(w)
     return w
+
+
+def _assistance(w: World) -> None:
+    """An open 帮办预约 at the city centre (its clerks see it; 翠湖街道's clerk does not)."""
+    from tongban.applications.services.assistance import request_assistance
+
+    w.assistance = request_assistance(name="李奶奶", phone="13912340000", service="养老金资格认证",
+                                      centre_code="yx-zwzx").pk
 
 
 def _sign_in(w: World) -> dict[str, Api]:

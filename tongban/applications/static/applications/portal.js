@@ -1,5 +1,6 @@
 /* tongban portal: small enhancements of the applications pages (no dependencies).
- * - [data-poll]: refresh a live status fragment every 30 s while the page is visible (aria-live region).
+ * - [data-poll]: refresh a live status fragment every 30 s while the page is visible (aria-live region); not in
+ *   elder mode (适老化: no timed interactions; the page shows the status as loaded, reloading updates it).
  * - decide form: the opinion becomes required when the approver rejects or returns the application. */
 (function () {
   "use strict";
@@ -30,7 +31,9 @@
   }
 
   function init() {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
+    if (!document.documentElement.classList.contains("elder")) {
+      Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
+    }
     var form = document.getElementById("decide-form");
     if (form) { decideForm(form); }
   }
