@@ -120,3 +120,24 @@ def test_a_refused_determination_keeps_the_record(log):
     got = figures()
     assert got["on_time_rate"] == (80.0, 0) and got["post_check_failure_rate"] == (25.0, 0)
     assert [r["ref"] for r in drill("on_time_rate", "2026-03")] == ["R2"]
+
+
+def test_the_staff_page_shows_and_lists_the_excluded_records(log, client):
+    a = log["a"]
+    red = lead("red_light", log["r2_task"].pk, a, "exempt")
+    office = User.objects.create(username="t-office", kind="staff", is_superuser=True, display_name="管理办")
+    client.force_login(office)
+    page = client.get("/insight/staff/", {"period": "2026-03", "indicator": "on_time_rate"}).content.decode()
+    assert "已剔除 1 件（容错）" in page
+    assert "indicator=on_time_rate&amp;period=2026-03&amp;org=&amp;tolerated=1" in page
+    listed = client.get("/insight/staff/drill/", {"indicator": "on_time_rate", "period": "2026-03",
+                                                  "tolerated": "1"})
+    body = listed.content.decode()
+    assert listed.status_code == 200 and "容错剔除的记录" in body and "<td>R2</td>" in body
+    assert f'href="/insight/accountability/{red.pk}/"' in body
+    # the public page shows the count, without a link to the records
+    public = client.get("/insight/", {"period": "2026-03"}).content.decode()
+    assert "已剔除 1 件（容错）" in public and "tolerated=1" not in public
+    # an indicator that excludes nothing refuses the list
+    assert client.get("/insight/staff/drill/", {"indicator": "good_rating_rate", "period": "2026-03",
+                                                "tolerated": "1"}).status_code == 400
