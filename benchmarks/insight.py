@@ -431,7 +431,7 @@ def main() -> None:
     t0 = time.perf_counter()
     subset_sql = {f.indicator.id: f.value for f in compute(period, indicators=SUBSET, definitions=defs)}
     subset_s = time.perf_counter() - t0
-    closed = next(f for f in figures if f.indicator.id == "on_time_rate").measures["clocked"]
+    closed = next(f for f in figures if f.indicator.id == "mean_workdays_used").measures["clocked"]
     orm, orm_s, sizes = orm_figures(period, args.orm_sample)
     sampled = any(read < total for read, total in sizes.values())
     scale = max(total / read for read, total in sizes.values() if read) if sizes else 1.0

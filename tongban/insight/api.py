@@ -36,7 +36,7 @@ def indicators(request: HttpRequest, period: str, org: str = ""):
     return figures_json(period, org=org)
 
 
-# --- process mining (tongban/insight/mining/, docs/insight-mining.md) ---------------------------------------------
+# --- process mining (tongban/insight/mining/, docs/insight.md) ---------------------------------------------
 
 from .mining.api import router as _mining_router  # noqa: E402
 

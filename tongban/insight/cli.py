@@ -1,4 +1,4 @@
-"""``tongban insight ...``: indicators and event-log export (each command documents itself)."""
+"""``tongban insight ...``: indicators, event-log export, process mining, 问责线索 (each command documents itself)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,30 @@ def load_indicators_command(
         raise typer.Exit(1) from None
     state = "new version" if created else "unchanged"
     typer.echo(f"indicators v{defs.version} ({state}) sha256={defs.sha256} indicators={len(defs.indicators)}")
+
+@insight_app.command("raise-leads")
+def raise_leads_command(
+    since: str = typer.Option("", "--since", help="只扫描该日（YYYY-MM-DD，本地日期）及以后发生的记录。"),
+) -> None:
+    """Raise accountability leads (问责线索) from red lights, failed post-checks and missed rectifications: one line
+    per new lead, then ``raised=N``. Idempotent: a source record raises at most one lead, ever."""
+    import datetime as dt
+
+    from .accountability import services
+
+    day = None
+    if since:
+        try:
+            day = dt.date.fromisoformat(since)
+        except ValueError:
+            typer.echo(f"error [insight.invalid]: --since “{since}” 应为 YYYY-MM-DD", err=True)
+            raise typer.Exit(2) from None
+    leads = services.raise_new_leads(since=day)
+    for lead in leads:
+        typer.echo(f"lead={lead.pk} source={lead.source} ref={lead.source_ref} department={lead.department.code} "
+                   f"occurred={lead.occurred_on.isoformat()} {lead.subject}")
+    typer.echo(f"raised={len(leads)}")
+
 
 from .mining.cli import add_commands as _mining_commands  # noqa: E402  (process mining: export-log, mine)
 

@@ -141,9 +141,11 @@ def charts(ind: Indicator, period: Period, org: str = "") -> dict[str, Any]:
     }
 
 
-def drill_rows(ind: Indicator, period: Period, org: str, limit: int = 200) -> list[dict[str, Any]]:
+def drill_rows(ind: Indicator, period: Period, org: str, limit: int = 200,
+               tolerated: bool = False) -> list[dict[str, Any]]:
+    """The records behind a figure or, with ``tolerated``, the records 容错纠错 left out of it (with their lead)."""
     names = Names()
-    rows = drill(ind.id, period, org=org, limit=limit)
+    rows = drill(ind.id, period, org=org, limit=limit, tolerated=tolerated)
     for r in rows:
         r["org_name"] = names.of("org", r["org"]) if r["org"] else ""
         r["item_name"] = names.of("item", r["item"]) if r["item"] else ""

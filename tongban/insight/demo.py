@@ -183,7 +183,8 @@ def _decide(g: _Gen, plans: list[dict[str, Any]]) -> dict[str, int]:
             tasks.append(Task(instance=pi, element_id="review", name=f"{item.competent_department.name}审查",
                               candidate_org=item.competent_department, state=Task.State.COMPLETED, outcome="approve",
                               created_at=_local(plan["accept_day"], 9), completed_at=decided, due_on=due,
-                              limit_days=item.promised_limit_days, started_on=plan["accept_day"]))
+                              limit_days=item.promised_limit_days, started_on=plan["accept_day"],
+                              light="red" if decided.date() > due else "green"))
     for plan in plans:
         if plan["refused"]:
             plan["app"].status = Application.Status.REFUSED
@@ -335,6 +336,53 @@ def _oversight(g: _Gen, plans: list[dict[str, Any]]) -> None:
     SecurityIncident.objects.bulk_create(incidents)
 
 
+def _accountability(g: _Gen) -> dict[str, int]:
+    """容错纠错: raise the leads of the whole demo (as ``tongban insight raise-leads`` would), then decide a few so the
+    pages and the dashboards' "已剔除 N 件（容错）" show something: a red light of the last complete month is exempted
+    (免责, every criterion met: it leaves 按时办结率 and the bundle-task figures of its department), a failed
+    post-check is refused (不予容错: it stays counted), and one more lead waits for the determination."""
+    from tongban.core.models import User
+    from tongban.insight.accountability import services as acc
+    from tongban.insight.accountability.criteria import CRITERIA
+    from tongban.insight.accountability.models import AccountabilityLead as Lead
+
+    new = acc.raise_new_leads(g.today)
+    office = User.objects.filter(username="admin").first()
+    if office is None:
+        return {"leads": len(new), "decided": 0}
+    first = g.today.replace(day=1)
+    last_month = (first - dt.timedelta(days=1)).replace(day=1)
+
+    def applicant(lead: Lead) -> User | None:
+        return lead.official or User.objects.filter(kind=User.Kind.STAFF, organisation=lead.department,
+                                                   is_superuser=False).order_by("username").first()
+
+    decided = 0
+    picks = [
+        (Lead.objects.filter(source=Lead.Source.RED_LIGHT, status=Lead.Status.OPEN, occurred_on__gte=last_month,
+                             occurred_on__lt=first).order_by("occurred_on", "pk"),
+         "在一件事并联审批中试行容缺受理，申请人补正材料后集中审查，审查环节因此超过时限",
+         list(CRITERIA), "exempt", "属推进一件事改革中的探索，依规集体研究，未谋私利，已尽责并主动加派人手消除积压，予以免责"),
+        (Lead.objects.filter(source=Lead.Source.POST_CHECK, status=Lead.Status.OPEN).order_by("occurred_on", "pk"),
+         "推行告知承诺制改革，审批时依承诺办理，事后核查发现申请人承诺不实",
+         ["reform", "no_gain"], "refused", "审批时未按规定核验可共享获取的信息，属履职不到位，不予容错"),
+        (Lead.objects.filter(source=Lead.Source.RECTIFICATION, status=Lead.Status.OPEN).order_by("occurred_on", "pk"),
+         "试行预约延时服务，窗口人手调整期间差评整改未能按期完成",
+         ["reform", "no_gain", "remedied"], "", ""),
+    ]
+    for qs, reason, claimed, decision, why in picks:
+        lead = qs.first()
+        who = applicant(lead) if lead else None
+        if lead is None or who is None:
+            continue
+        acc.apply_for_tolerance(lead.pk, who, reason, claimed)
+        if decision:
+            met = claimed if decision != "refused" else ["reform"]
+            acc.decide(lead.pk, office, decision, met, why)
+            decided += 1
+    return {"leads": len(new), "decided": decided}
+
+
 @transaction.atomic
 def load(console: Console) -> None:
     if Application.objects.filter(ref__startswith=PREFIX).exists():
@@ -350,5 +398,7 @@ def load(console: Console) -> None:
     _ratings(g, plans)
     _orders(g)
     _oversight(g, plans)
+    leads = _accountability(g)
     console.print(f"insight: {len(plans)} synthetic cases ({counts['items']} items) over {MONTHS} months, "
-                  f"ratings, work orders, checks, grants and incidents in {time.perf_counter() - began:.1f} s")
+                  f"ratings, work orders, checks, grants and incidents; {leads['leads']} accountability leads "
+                  f"({leads['decided']} decided) in {time.perf_counter() - began:.1f} s")

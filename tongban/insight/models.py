@@ -47,5 +47,5 @@ class WorkdayNumber(models.Model):
         return f"{self.day} #{self.seq}"
 
 
-# 容错纠错 (docs/insight-mining.md): accountability leads and fault-tolerance applications
+# 容错纠错 (docs/insight.md): accountability leads and fault-tolerance applications
 from .accountability.models import AccountabilityLead, ToleranceApplication  # noqa: E402,F401

@@ -79,13 +79,14 @@ def drill_page(request: HttpRequest) -> HttpResponse:
         from .indicators import current
 
         ind = dashboard.chosen_indicator(current(), request.GET.get("indicator", ""))
-        rows = dashboard.drill_rows(ind, period, org)
+        tolerated = request.GET.get("tolerated", "") == "1"
+        rows = dashboard.drill_rows(ind, period, org, tolerated=tolerated)
     except InsightError as exc:
         return _refused(request, exc)
     names = dashboard.Names()
     return render(request, "insight/drill.html", {
         "indicator": ind, "period": period, "period_label": dashboard.period_label(period), "org": org,
-        "org_name": names.of("org", org) if org else "全平台", "rows": rows})
+        "org_name": names.of("org", org) if org else "全平台", "rows": rows, "tolerated": tolerated})
 
 
 def _export(request: HttpRequest, kind: str) -> HttpResponse:

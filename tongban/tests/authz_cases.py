@@ -909,6 +909,28 @@ api("GET", "/api/insight/mining/processes", INS, MINING_RULE, MINERS)
 api("GET", "/api/insight/mining", INS, MINING_RULE, MINERS, url=_const("/api/insight/mining?process=tongban_item_review"))
 page("GET", "insight/mining/", INS, MINING_RULE, MINERS, url=_const("/insight/mining/?process=tongban_item_review"))
 
+# insight: 容错纠错 (accountability leads of 人社局 naming approver-rsj; the office decides)
+LEAD_VIEWERS = {"approver_owner", "data_owner", "admin"}
+LEAD_RULE = "staff: the leads of their own departments; the service-management office (administrators) every lead"
+APPLY_RULE = "the official named on the lead (none named: the department's staff)"
+DECIDE_RULE = ("the service-management office (administrators) or the department's discipline officers (纪检监察); "
+               "never the official on the lead")
+page("GET", "insight/accountability/", INS, LEAD_RULE, LEAD_VIEWERS, hide=STAFF - LEAD_VIEWERS,
+     visible=_text_has(lambda w: f'id="lead-{w.lead_open}"'))
+page("GET", "insight/accountability/<int:lead_id>/", INS, LEAD_RULE, LEAD_VIEWERS,
+     url=lambda w: f"/insight/accountability/{w.lead_applied}/")
+page("GET", "insight/accountability/<int:lead_id>/apply/", INS, APPLY_RULE, {"approver_owner"},
+     url=lambda w: f"/insight/accountability/{w.lead_open}/apply/")
+page("POST", "insight/accountability/<int:lead_id>/apply/", INS, APPLY_RULE, {"approver_owner"},
+     url=lambda w: f"/insight/accountability/{w.lead_open}/apply/",
+     body=lambda w, role: {"reform_reason": "推行并联审批改革，试行新的审查方式", "criteria": ["reform", "no_gain"]})
+page("GET", "insight/accountability/<int:lead_id>/decide/", INS, DECIDE_RULE, {"admin"},
+     url=lambda w: f"/insight/accountability/{w.lead_applied}/decide/")
+page("POST", "insight/accountability/<int:lead_id>/decide/", INS, DECIDE_RULE, {"admin"},
+     url=lambda w: f"/insight/accountability/{w.lead_applied}/decide/",
+     body=lambda w, role: {"decision": "lenient", "criteria_met": ["reform", "no_gain", "diligent"],
+                           "reason": "属改革探索，未谋私利，已尽责"})
+
 
 # ============================================================================================================
 # policies: 免申即享 (proactive notices for the person matched; policy management for the administration)

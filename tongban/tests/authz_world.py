@@ -152,6 +152,9 @@ class World:
     pad_url: str = ""  # the window rating pad's signed link for a visit the clerk recorded
     # enforcement (市场监管局's cases, one per step; the demo's published decision; a new lead)
     enf: dict[str, str] = field(default_factory=dict)  # step → case number; "lead" → lead ref
+    # insight 容错纠错: two accountability leads of 人社局 naming approver-rsj as the official
+    lead_open: int = 0  # raised, no 容错申请 yet
+    lead_applied: int = 0  # approver-rsj applied for fault tolerance: waiting for the determination
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -190,6 +193,7 @@ def build_world() -> World:
     _enforcement(w)
     _policies(w)
     _assistance(w)
+    _accountability(w)
     return w
 
 
@@ -452,3 +456,21 @@ def _enforcement(w: World) -> None:
     for stop in ("filing", "investigating", "notifying", "notified", "hearing", "deciding", "serving", "executing",
                  "closing"):
         w.enf[stop] = case(stop)
+
+
+def _accountability(w: World) -> None:
+    """Two leads of 人社局 (its approver the official): one open, one with the official's 容错申请."""
+    import datetime as dt
+
+    from tongban.core.models import Organisation
+    from tongban.insight.accountability import services as acc
+    from tongban.insight.accountability.models import AccountabilityLead
+
+    rsj = Organisation.objects.get(code=OWNER_ORG)
+    official = User.objects.get(username="approver-rsj")
+    leads = [AccountabilityLead.objects.create(
+        source="red_light", source_ref=f"authz-{n}", department=rsj, official=official,
+        official_label=official.display_name, subject=f"「工伤认定审查」超过时限（矩阵{n}）", occurred_on=dt.date(2026, 3, 9))
+        for n in (1, 2)]
+    w.lead_open, w.lead_applied = leads[0].pk, leads[1].pk
+    acc.apply_for_tolerance(w.lead_applied, official, "试行容缺受理后补正材料集中到达，审查延后", ["reform", "no_gain"])

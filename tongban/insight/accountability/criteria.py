@@ -1,4 +1,4 @@
-"""The documented criteria of 容错纠错 (docs/insight-mining.md, "容错认定标准"), the "three distinctions"
+"""The documented criteria of 容错纠错 (docs/insight.md, "容错纠错"), the "three distinctions"
 (三个区分开来) made checkable: a determination is valid only when the criteria found met support it.
 
 - 免责 (exempt): every criterion is met;

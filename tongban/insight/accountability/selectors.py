@@ -1,9 +1,10 @@
 """Reads of 容错纠错, including the hook the indicators use: which penalty records a determination excludes.
 
 ``tolerated(source=..., department=...)`` is the set of source record ids (task ids for red lights, post-check ids,
-rectification ids) whose lead got an accepted determination (免责 or 从轻): a penalty indicator of a department
-(e.g. overdue tasks, post-check failure rate, rectifications missed) leaves these records out, and the page shows
-them as "已剔除". ``department_summary()`` gives, per department, the leads raised, tolerated and still counted.
+rectification ids) whose lead got an accepted determination (免责 or 从轻). The indicators do not call it: their
+facts in ``indicators/definitions.yaml`` find the same leads in SQL (``tolerated_lead``), leave those records out of
+the department's penalty indicators and count them ("已剔除 N 件（容错）"); this is the same rule for Python callers.
+``department_summary()`` gives, per department, the leads raised, tolerated and still counted.
 """
 
 from __future__ import annotations

@@ -37,53 +37,71 @@ def _label(user: Any) -> str:
 
 
 def _create(source: str, ref: str, department_id: int, subject: str, occurred_on: dt.date,
-            official: User | None = None, official_label: str = "") -> bool:
+            official: User | None = None, official_label: str = "") -> AccountabilityLead | None:
     if Lead.objects.filter(source=source, source_ref=ref).exists():
-        return False
+        return None
     try:
         with transaction.atomic():
-            Lead.objects.create(source=source, source_ref=ref, department_id=department_id, subject=subject[:300],
-                                occurred_on=occurred_on, official=official,
-                                official_label=official_label or _label(official))
+            return Lead.objects.create(source=source, source_ref=ref, department_id=department_id,
+                                       subject=subject[:300], occurred_on=occurred_on, official=official,
+                                       official_label=official_label or _label(official))
     except IntegrityError:  # raised meanwhile by a concurrent scan
-        return False
-    return True
+        return None
 
 
-def raise_leads(today: dt.date | None = None) -> dict[str, int]:
+def raise_leads(today: dt.date | None = None, since: dt.date | None = None) -> dict[str, int]:
     """Scan the records and raise the leads not raised yet; returns the number of new leads per source."""
-    today = today or timezone.localdate()
     created = {s: 0 for s in Lead.Source.values}
+    for lead in raise_new_leads(today, since):
+        created[lead.source] += 1
+    return created
+
+
+def raise_new_leads(today: dt.date | None = None, since: dt.date | None = None) -> list[AccountabilityLead]:
+    """Scan the records (those that occurred on or after ``since``, when given) and raise the leads not raised
+    yet, at most one per source record; returns the new leads, in the order raised."""
+    today = today or timezone.localdate()
+    new: list[AccountabilityLead] = []
+
+    def add(lead: AccountabilityLead | None) -> None:
+        if lead is not None:
+            new.append(lead)
+
     known = {s: set(Lead.objects.filter(source=s).values_list("source_ref", flat=True)) for s in Lead.Source.values}
     for t in (Task.objects.filter(light="red", candidate_org__isnull=False)
-              .exclude(state=Task.State.CANCELLED).select_related("assignee", "instance")):
+              .exclude(state=Task.State.CANCELLED).select_related("assignee", "instance").order_by("pk")):
         if str(t.pk) in known["red_light"]:
             continue
         day = t.due_on or timezone.localdate(t.completed_at or timezone.now())
+        if since and day < since:
+            continue
         who = f"（{t.instance.business_key}）" if t.instance.business_key else ""
         subject = f"「{t.name}」超过时限{who}，到期日 {t.due_on or '—'}"
-        created["red_light"] += _create(Lead.Source.RED_LIGHT, str(t.pk), t.candidate_org_id, subject, day,
-                                        t.assignee)
-    for pc in PostCheck.objects.filter(status=PostCheck.Status.FAILED):
+        add(_create(Lead.Source.RED_LIGHT, str(t.pk), t.candidate_org_id, subject, day, t.assignee))
+    for pc in PostCheck.objects.filter(status=PostCheck.Status.FAILED).order_by("pk"):
         if str(pc.pk) in known["post_check"]:
+            continue
+        day = timezone.localdate(pc.checked_at) if pc.checked_at else today
+        if since and day < since:
             continue
         items = list(ApplicationItem.objects.filter(application__ref=pc.application_ref).select_related("item"))
         item = next((i for i in items if i.by_commitment), items[0] if items else None)
         department_id = item.department_id if item else pc.department_id
         approver = item.decided_by if item else ""
         official = User.objects.filter(display_name=approver).first() if approver else None
-        day = timezone.localdate(pc.checked_at) if pc.checked_at else today
         subject = f"告知承诺审批的事后核查不通过：{pc.title or pc.application_ref}（办件 {pc.application_ref}）"
-        created["post_check"] += _create(Lead.Source.POST_CHECK, str(pc.pk), department_id, subject, day, official,
-                                         approver)
-    for r in Rectification.objects.filter(due_on__isnull=False).select_related("rating__service"):
+        add(_create(Lead.Source.POST_CHECK, str(pc.pk), department_id, subject, day, official, approver))
+    rects = Rectification.objects.filter(due_on__isnull=False).select_related("rating__service").order_by("pk")
+    if since:
+        rects = rects.filter(due_on__gte=since)
+    for r in rects:
         late = (r.status == Rectification.Status.RECTIFYING and r.due_on < today) or (
             r.rectified_at is not None and timezone.localdate(r.rectified_at) > r.due_on)
         if not late or str(r.pk) in known["rectification"]:
             continue
         subject = f"差评整改逾期（服务 {r.rating.service.ref}，整改期限 {r.due_on}）"
-        created["rectification"] += _create(Lead.Source.RECTIFICATION, str(r.pk), r.department_id, subject, r.due_on)
-    return created
+        add(_create(Lead.Source.RECTIFICATION, str(r.pk), r.department_id, subject, r.due_on))
+    return new
 
 
 def _lead(pk: int) -> AccountabilityLead:

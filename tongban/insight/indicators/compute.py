@@ -72,12 +72,16 @@ def current_period() -> Period:
 
 @dataclass(frozen=True)
 class Figure:
-    """One indicator's value for one slice (``group`` is the org/division/item code when grouped)."""
+    """One indicator's value for one slice (``group`` is the org/division/item code when grouped).
+
+    ``tolerated``: for a penalty indicator (one with a ``tolerated`` condition), how many records of the slice it
+    left out because their accountability lead got an accepted 容错 determination; ``None`` for the others."""
 
     indicator: Indicator
     value: float | None
     measures: dict[str, float | int | None]
     group: str = ""
+    tolerated: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The public shape: ``{"id", "dimension", "value", "unit"}``."""
@@ -151,12 +155,16 @@ def _where(fact_time: str, period: Period | None, filters: dict[str, str]) -> tu
 
 
 def fact_query(defs: Definitions, fact_name: str, measure_names: Sequence[str], period: Period | None,
-               filters: dict[str, str], group_by: str | None = None) -> tuple[str, list[Any]]:
-    """One aggregate query over one fact: ``SELECT [group,] agg AS measure, ... FROM (fact) f WHERE ...``."""
+               filters: dict[str, str], group_by: str | None = None,
+               counts: Sequence[str] = ()) -> tuple[str, list[Any]]:
+    """One aggregate query over one fact: ``SELECT [group,] agg AS measure, ..., [count of rows matching each of
+    ``counts``] FROM (fact) f WHERE ...``."""
     fact = defs.facts[fact_name]
     params = _params(defs)
     cols = [f"{_agg(defs.measures[m].agg, sqlgen.expand(defs.measures[m].expr, connection.vendor, params))} AS {m}"
             for m in measure_names]
+    cols += [f"SUM(CASE WHEN ({sqlgen.expand(cond, connection.vendor, params)}) THEN 1 ELSE 0 END) AS tol_{n}"
+             for n, cond in enumerate(counts)]
     clauses, args = _where(fact.time, period, filters)
     head = f"f.{group_by} AS grp, " if group_by else ""
     query = (f"SELECT {head}{', '.join(cols)} FROM ({sqlgen.expand(fact.sql, connection.vendor, params)}) f"
@@ -197,23 +205,34 @@ def compute(period: Period | str, *, org: str = "", division: str = "", item: st
     chosen = _select(defs, indicators)
     ensure_workdays(*workday_range(period))
     by_fact: dict[str, list[str]] = {}
+    tol_by_fact: dict[str, list[str]] = {}  # fact → the 容错 conditions of its penalty indicators
     for ind in chosen:
         for m in ind.measures:
             names = by_fact.setdefault(defs.measures[m].fact, [])
             if m not in names:
                 names.append(m)
+        if ind.tolerated:
+            conds = tol_by_fact.setdefault(ind.fact, [])
+            if ind.tolerated not in conds:
+                conds.append(ind.tolerated)
+    for fact_name in tol_by_fact:
+        by_fact.setdefault(fact_name, [])
     filters = {"org": org, "division": division, "item": item}
     values: dict[str, dict[str, float | int | None]] = {}  # group → measure → value
+    excluded: dict[str, dict[tuple[str, str], int]] = {}  # group → (fact, condition) → records left out
     with connection.cursor() as cursor:
         for fact_name, names in by_fact.items():
-            query, args = fact_query(defs, fact_name, names, period, filters, group_by)
+            conds = tol_by_fact.get(fact_name, [])
+            query, args = fact_query(defs, fact_name, names, period, filters, group_by, conds)
             cursor.execute(query, args)
             for row in cursor.fetchall():
                 grp = str(row[0] or "") if group_by else ""
                 vals = row[1:] if group_by else row
                 target = values.setdefault(grp, {})
-                for name, v in zip(names, vals, strict=True):
+                for name, v in zip(names, vals[:len(names)], strict=True):
                     target[name] = None if v is None else (float(v) if not isinstance(v, int) else v)
+                for cond, v in zip(conds, vals[len(names):], strict=True):
+                    excluded.setdefault(grp, {})[(fact_name, cond)] = int(v or 0)
     if not group_by:
         values.setdefault("", {})
     figures: list[Figure] = []
@@ -223,7 +242,8 @@ def compute(period: Period | str, *, org: str = "", division: str = "", item: st
             # an aggregate over no rows: counts are 0, sums are null → treat as 0 so that 0/0 gives null
             got = {m: (0 if v is None else v) for m, v in got.items()}
             value = formulas.evaluate(ind.formula, got)
-            figures.append(Figure(ind, None if value is None else round(value, 2), got, grp))
+            tol = excluded.get(grp, {}).get((ind.fact, ind.tolerated), 0) if ind.tolerated else None
+            figures.append(Figure(ind, None if value is None else round(value, 2), got, grp, tol))
     if group_by:
         order = {ind.id: n for n, ind in enumerate(chosen)}
         figures.sort(key=lambda f: (order[f.indicator.id], f.group))
@@ -236,9 +256,12 @@ def figures_json(period: Period | str, *, org: str = "") -> list[dict[str, Any]]
 
 
 def drill(indicator_id: str, period: Period | str, *, org: str = "", division: str = "", item: str = "",
-          limit: int = 200, definitions: Definitions | None = None) -> list[dict[str, Any]]:
+          limit: int = 200, definitions: Definitions | None = None, tolerated: bool = False) -> list[dict[str, Any]]:
     """The records behind a figure (staff only): the indicator's fact rows in the slice that match its ``drill``
-    condition (the late cases, the bad ratings, ...), newest first, at most ``limit``."""
+    condition (the late cases, the bad ratings, ...), newest first, at most ``limit``.
+
+    With ``tolerated``: instead the records the (penalty) indicator left out by 容错纠错 (its ``tolerated``
+    condition), each with ``lead``, the id of the accountability lead whose accepted determination excluded it."""
     period = parse_period(period) if isinstance(period, str) else period
     _check_filters(org, division)
     defs = definitions or current()
@@ -246,10 +269,15 @@ def drill(indicator_id: str, period: Period | str, *, org: str = "", division: s
     fact = defs.facts[ind.fact]
     params = _params(defs)
     clauses, args = _where(fact.time, period, {"org": org, "division": division, "item": item})
-    if ind.drill:
+    if tolerated:
+        if not ind.tolerated:
+            raise InsightError(f"指标“{ind.name}”不涉及容错剔除", detail={"field": "tolerated"})
+        clauses.append(f"({sqlgen.expand(ind.tolerated, connection.vendor, params)})")
+    elif ind.drill:
         clauses.append(f"({sqlgen.expand(ind.drill, connection.vendor, params)})")
     time_col = "f.t" if fact.time != "none" else "NULL"
-    query = (f"SELECT f.ref, f.org, f.division, f.item, {time_col} FROM "
+    lead_col = "f.tolerated_lead" if tolerated else "NULL"
+    query = (f"SELECT f.ref, f.org, f.division, f.item, {time_col}, {lead_col} FROM "
              f"({sqlgen.expand(fact.sql, connection.vendor, params)}) f"
              + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
              + f" ORDER BY {time_col} DESC, f.ref LIMIT %s")
@@ -258,9 +286,9 @@ def drill(indicator_id: str, period: Period | str, *, org: str = "", division: s
         cursor.execute(query, [*args, int(limit)])
         rows = cursor.fetchall()
     out = []
-    for ref, org_code, div_code, item_code, t in rows:
+    for ref, org_code, div_code, item_code, t, lead in rows:
         out.append({"ref": ref or "", "org": org_code or "", "division": div_code or "", "item": item_code or "",
-                    "at": _as_datetime(t, fact.time)})
+                    "at": _as_datetime(t, fact.time), "lead": None if lead is None else int(lead)})
     return out
 
 

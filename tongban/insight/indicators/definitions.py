@@ -57,6 +57,7 @@ class Indicator:
     drill: str
     measures: tuple[str, ...]
     fact: str  # the fact of the formula's first measure (the drill-down's rows)
+    tolerated: str = ""  # 容错纠错: SQL condition selecting the records left out by an accepted determination
 
 
 @dataclass(frozen=True)
@@ -141,11 +142,16 @@ def parse(data: Any, *, sha256: str = "", version: int | None = None) -> Definit
         target = spec.get("target")
         if target is not None and (not isinstance(target, (int, float)) or isinstance(target, bool)):
             raise BadDefinitions(f"{where}: target 须为数字或 null", detail={"where": where})
+        tolerated = str(spec.get("tolerated", "") or "")
+        if tolerated and "tolerated_lead" not in facts[measures[used[0]].fact].sql:
+            raise BadDefinitions(f"{where}: tolerated 需要事实 {measures[used[0]].fact} 有 tolerated_lead 列",
+                                 detail={"where": where, "field": "tolerated"})
         indicators.append(Indicator(
             id=iid, name=_need(spec, "name", where), dimension=dimension,
             definition=_need(spec, "definition", where), formula=text, unit=str(_need(spec, "unit", where)),
             direction=direction, target=None if target is None else float(target),
-            drill=str(spec.get("drill", "") or ""), measures=tuple(used), fact=measures[used[0]].fact))
+            drill=str(spec.get("drill", "") or ""), measures=tuple(used), fact=measures[used[0]].fact,
+            tolerated=tolerated))
     return Definitions(version=version, sha256=sha256, parameters=dict(params), dimensions=dict(dimensions),
                        facts=facts, measures=measures, indicators=tuple(indicators), raw=data)
 

@@ -1,4 +1,4 @@
-"""Process mining of the platform's own event log (docs/insight-mining.md): export (XES, OCEL 2.0), discovery,
+"""Process mining of the platform's own event log (docs/insight.md): export (XES, OCEL 2.0), discovery,
 conformance against the deployed BPMN, and the next reengineering step."""
 
 from __future__ import annotations

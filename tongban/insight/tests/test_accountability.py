@@ -114,3 +114,72 @@ def test_criteria_rules():
     assert criteria.allowed_determination({"reform", "no_gain", "remedied"}) == {"lenient", "refused"}
     assert criteria.allowed_determination({"reform", "no_gain"}) == {"refused"}
     assert criteria.allowed_determination({"reform", "lawful", "diligent", "remedied"}) == {"refused"}
+
+
+def test_raise_leads_cli_prints_each_new_lead_and_is_idempotent(world):
+    import typer
+    from typer.testing import CliRunner
+
+    from tongban.insight import cli
+
+    app = typer.Typer()
+    cli.register(app)
+    run = CliRunner()
+    # today (after March): S1 and S2 are both past their deadline; the red light (03-09) is before --since
+    first = run.invoke(app, ["insight", "raise-leads", "--since", "2026-03-10"])
+    assert first.exit_code == 0, first.output
+    lines = first.stdout.strip().splitlines()
+    assert lines[-1] == "raised=3"
+    assert sorted(line.split()[1] for line in lines[:-1]) == ["source=post_check", "source=rectification",
+                                                             "source=rectification"]
+    assert all(line.startswith("lead=") and " department=" in line for line in lines[:-1])
+    second = run.invoke(app, ["insight", "raise-leads"])
+    assert second.stdout.strip().splitlines()[-1] == "raised=1" and "source=red_light" in second.stdout
+    assert run.invoke(app, ["insight", "raise-leads"]).stdout.strip() == "raised=0"
+    assert Lead.objects.count() == 4
+    bad = run.invoke(app, ["insight", "raise-leads", "--since", "2026-3-1x"])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_the_pages_apply_and_decide(world, client):
+    services.raise_leads(TODAY)
+    lead = Lead.objects.get(source="red_light")
+    officer, admin = world["officer"], User.objects.get(username="admin")
+    other = User.objects.get(username="approver-scjg")
+    # another department's staff: the list does not show it, the lead is not found
+    client.force_login(other)
+    assert f"lead-{lead.pk}" not in client.get("/insight/accountability/").content.decode()
+    assert client.get(f"/insight/accountability/{lead.pk}/").status_code == 404
+    # the official: the list offers 申请容错; a bad form goes back with its message and changes nothing
+    client.force_login(officer)
+    listing = client.get("/insight/accountability/").content.decode()
+    assert f"lead-{lead.pk}" in listing and "申请容错" in listing and "消防救援支队" in listing
+    form = client.get(f"/insight/accountability/{lead.pk}/apply/").content.decode()
+    assert "改革创新事由" in form and "未谋私利" in form
+    r = client.post(f"/insight/accountability/{lead.pk}/apply/", {"reform_reason": "太忙", "criteria": ["reform"]})
+    assert r.status_code == 302 and r["Location"].endswith("/apply/")
+    lead.refresh_from_db()
+    assert lead.status == "open"
+    r = client.post(f"/insight/accountability/{lead.pk}/apply/",
+                    {"reform_reason": "试行容缺受理后补正材料集中到达，核查积压", "criteria": ["reform", "no_gain", "diligent"]})
+    assert r.status_code == 302 and r["Location"] == f"/insight/accountability/{lead.pk}/"
+    # the official cannot decide their own lead
+    assert client.get(f"/insight/accountability/{lead.pk}/decide/").status_code == 403
+    # the office decides: 免责 unsupported by three criteria is refused, 从轻 is taken
+    client.force_login(admin)
+    page = client.get(f"/insight/accountability/{lead.pk}/decide/").content.decode()
+    assert "试行容缺受理" in page and "免责" in page and "不予容错" in page
+    r = client.post(f"/insight/accountability/{lead.pk}/decide/",
+                    {"decision": "exempt", "criteria_met": ["reform", "no_gain", "diligent"], "reason": "符合三项"})
+    assert r["Location"].endswith("/decide/")
+    r = client.post(f"/insight/accountability/{lead.pk}/decide/",
+                    {"decision": "lenient", "criteria_met": ["reform", "no_gain", "diligent"],
+                     "reason": "属改革探索，未谋私利，已尽责"})
+    assert r.status_code == 302
+    lead.refresh_from_db()
+    assert lead.determination == "lenient"
+    detail = client.get(f"/insight/accountability/{lead.pk}/").content.decode()
+    assert "从轻" in detail and "已从云溪市消防救援支队的扣分指标中剔除" in detail and "改革创新、未谋私利、勤勉尽责" in detail
+    # a citizen is refused
+    client.force_login(User.objects.get(username="zhangsan"))
+    assert client.get("/insight/accountability/").status_code == 403

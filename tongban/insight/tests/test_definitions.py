@@ -64,6 +64,9 @@ def test_a_city_adds_a_simple_ratio_without_python(tmp_path):
     (lambda d: d["measures"]["closed"].update(fact="nothing"), "nothing"),
     (lambda d: d["measures"]["visits"].update(agg="median"), "agg"),
     (lambda d: d["indicators"][0].pop("unit"), "unit"),
+    # a 容错 condition on a fact that cannot name the excluding lead (good_rating_rate: ratings)
+    (lambda d: next(i for i in d["indicators"] if i["id"] == "good_rating_rate").update(tolerated="good = 0"),
+     "tolerated_lead"),
 ])
 @pytest.mark.django_db
 def test_a_broken_file_is_refused_and_nothing_is_stored(tmp_path, breakage, message):
