@@ -117,7 +117,9 @@ def test_no_demo_id_number_phone_or_address_in_clear_in_the_database(tmp_path, p
         loaded = site.python(LOAD).strip().splitlines()
         assert loaded[-2:] == ["[200, 403]", "loaded"], loaded
         log = site.tongban("exchange", "verify-log").stdout  # the leaf hashes cover the decrypted subject ids
-        assert "awaiting sequencing (checked, not yet in the tree): 2" in log, log
+        # the demo's evidence fetches and the 免申即享 policy reading shared data write entries; all are checked
+        waiting = re.search(r"awaiting sequencing \(checked, not yet in the tree\): (\d+)", log)
+        assert waiting is not None and int(waiting.group(1)) >= 2 and "all valid" in log, log
         zhang = "910102199001011234"
         assert site.python(READ_BACK.format(id=zhang)).split() == ["zhangsan", PHONE, ADDRESS, "3"]
         status = site.tongban("keys", "pii-status").stdout
