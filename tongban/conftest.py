@@ -65,3 +65,33 @@ def _fresh_search_index():
     search.clear_index()
     yield
     search.clear_index()
+
+
+# Browser tests (marker ``browser``) drive Debian's chromium through Playwright (no browser download).
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"Debian chromium is not installed ({CHROMIUM}); apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install playwright; no 'playwright install' needed)")
+    # Playwright's sync API keeps an event loop in this thread; the ORM checks below are plain sync code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # ORM calls made while Playwright's loop runs use their own connection (asgiref context): close it.
+            from django.db import connections
+
+            connections.close_all()

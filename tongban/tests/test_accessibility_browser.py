@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-from django.db import connections
 from rich.console import Console
 
 from tongban.core.demo import DEMO_PASSWORD
@@ -24,9 +23,6 @@ from tongban.testing import Api
 
 from .authz_world import _injury_application, injury_form
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 AXE = "/static/tongban/vendor/axe-core/axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -68,22 +64,6 @@ SMALL_TEXT = """() => Array.from(document.querySelectorAll("body *"))
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def chromium(monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian chromium is not installed ({CHROMIUM}); apt-get install chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install playwright; no 'playwright install' needed)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()
 
 
 @pytest.fixture

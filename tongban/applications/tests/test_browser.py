@@ -6,17 +6,12 @@ skipped, with the reason, when either is missing. Screenshots go to /tmp/hportal
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from django.db import connections
 
 from tongban.applications.models import Application
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PDF = b"%PDF-1.4\n% uploaded from the browser test\n"
 
 pytestmark = pytest.mark.browser
@@ -32,24 +27,6 @@ def _fresh_workflow_caches():
     engine.clear_caches()
 
 
-@pytest.fixture
-def chromium(monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian chromium is not installed ({CHROMIUM}); apt-get install chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install playwright; no 'playwright install' needed)")
-    # Playwright's sync API keeps an event loop in this thread; the ORM checks below are plain sync code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            # ORM calls made while Playwright's loop runs use their own connection (asgiref context): close it.
-            connections.close_all()
 
 
 def test_applicant_fills_the_merged_bundle_form_in_the_browser(transactional_db, live_server, small_catalog,
